@@ -1,0 +1,256 @@
+// Kafka adapter of the message-bus port (kafkajs).
+// Producer: idempotent, acks=all, and group commit: records published while a
+// request is in flight are sent together in the next one, so one slow round trip
+// never serializes every caller behind it, and an idle producer adds no delay.
+// Consumer: eachBatch per partition, retried in place until it succeeds, offsets
+// committed only after the handler resolved.
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type Producer, type Message, type LogEntry } from 'kafkajs';
+import { ParleyError, type Logger } from '@parley/core';
+import type { ConsumedBatch, ConsumedRecord, MessageBus, OutgoingRecord, SubscribeOptions, Subscription } from './port';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId: string;
+  log: Logger;
+  /** Records waiting for the producer before publish fails with RESOURCE_EXHAUSTED. */
+  maxQueuedRecords?: number;
+  /** Upper bound of one produce request. */
+  maxBatchRecords?: number;
+}
+
+interface Pending {
+  topic: string;
+  records: OutgoingRecord[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function kafkaLogger(log: Logger) {
+  return () =>
+    ({ level, log: entry }: LogEntry) => {
+      const { message, ...rest } = entry;
+      if (level === logLevel.ERROR) log.error({ kafka: rest }, message);
+      else if (level === logLevel.WARN) log.warn({ kafka: rest }, message);
+      else log.debug({ kafka: rest }, message);
+    };
+}
+
+function headersToStrings(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [key, value] of Object.entries(headers)) {
+    if (Buffer.isBuffer(value)) out[key] = value.toString('utf8');
+    else if (typeof value === 'string') out[key] = value;
+  }
+  return out;
+}
+
+export class KafkaBus implements MessageBus {
+  readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  private producerConnecting: Promise<Producer> | undefined;
+  private readonly queue: Pending[] = [];
+  private queuedRecords = 0;
+  private flushing = false;
+  private readonly consumers = new Set<Consumer>();
+  private connected = false;
+  private closed = false;
+
+  constructor(private readonly options: KafkaBusOptions) {
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogger(options.log),
+      connectionTimeout: 3_000,
+      requestTimeout: 10_000,
+      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
+    });
+  }
+
+  private async getProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    this.producerConnecting ??= (async () => {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+        retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 10 },
+      });
+      producer.on(producer.events.DISCONNECT, () => {
+        this.connected = false;
+      });
+      producer.on(producer.events.CONNECT, () => {
+        this.connected = true;
+      });
+      await producer.connect();
+      this.connected = true;
+      this.producer = producer;
+      return producer;
+    })().finally(() => {
+      this.producerConnecting = undefined;
+    });
+    return this.producerConnecting;
+  }
+
+  /** Connects the producer now, so readiness reflects the brokers before the first message. */
+  async connect(): Promise<void> {
+    await this.getProducer();
+  }
+
+  publish(topic: string, records: OutgoingRecord[]): Promise<void> {
+    if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'message bus is closed'));
+    if (records.length === 0) return Promise.resolve();
+    const limit = this.options.maxQueuedRecords ?? 20_000;
+    if (this.queuedRecords + records.length > limit) {
+      return Promise.reject(new ParleyError('RESOURCE_EXHAUSTED', 'message bus producer queue is full'));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ topic, records, resolve, reject });
+      this.queuedRecords += records.length;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const maxBatch = this.options.maxBatchRecords ?? 2_000;
+        const taken: Pending[] = [];
+        let count = 0;
+        while (this.queue.length > 0 && (taken.length === 0 || count + this.queue[0]!.records.length <= maxBatch)) {
+          const next = this.queue.shift()!;
+          taken.push(next);
+          count += next.records.length;
+        }
+        this.queuedRecords -= count;
+        const byTopic = new Map<string, Message[]>();
+        for (const pending of taken) {
+          const messages = byTopic.get(pending.topic) ?? [];
+          for (const record of pending.records) {
+            messages.push({ key: record.key, value: record.value, ...(record.headers ? { headers: record.headers } : {}) });
+          }
+          byTopic.set(pending.topic, messages);
+        }
+        try {
+          const producer = await this.getProducer();
+          await producer.sendBatch({
+            acks: -1,
+            compression: CompressionTypes.None,
+            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          });
+          for (const pending of taken) pending.resolve();
+        } catch (err) {
+          const error = new ParleyError('UNAVAILABLE', `could not publish to Kafka: ${(err as Error).message}`, { cause: err });
+          for (const pending of taken) pending.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 15_000,
+      maxWaitTimeInMs: 100,
+      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 1_000_000 },
+    });
+    this.consumers.add(consumer);
+    let stopping = false;
+    await consumer.connect();
+    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.concurrency ?? 4,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        if (batch.messages.length === 0) return;
+        const records: ConsumedRecord[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key ? m.key.toString('utf8') : '',
+          value: m.value ?? Buffer.alloc(0),
+          headers: headersToStrings(m.headers),
+        }));
+        const consumed: ConsumedBatch = {
+          topic: batch.topic,
+          partition: batch.partition,
+          records,
+          isActive: () => !stopping && isRunning() && !isStale(),
+        };
+        for (let attempt = 0; ; attempt++) {
+          if (!consumed.isActive()) return; // the partition moved: its new owner redoes the batch
+          try {
+            await options.handler(consumed);
+            break;
+          } catch (err) {
+            options.onHandlerError?.(err, consumed);
+            await heartbeat().catch(() => undefined);
+            await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** Math.min(attempt, 6))));
+          }
+        }
+        const last = batch.messages[batch.messages.length - 1]!;
+        resolveOffset(last.offset);
+        // The work is durable: commit the next offset to read.
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+        await heartbeat();
+      },
+    });
+    return {
+      stop: async () => {
+        stopping = true;
+        await consumer.stop();
+        await consumer.disconnect();
+        this.consumers.delete(consumer);
+      },
+    };
+  }
+
+  healthy(): boolean {
+    return !this.closed && (this.connected || this.producer === undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.consumers].map((c) => c.disconnect().catch(() => undefined)));
+    this.consumers.clear();
+    while (this.flushing || this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await this.producer?.disconnect();
+  }
+}
+
+/** Creates topics that do not exist yet (auto-creation is off everywhere Parley runs). */
+export async function ensureTopics(
+  brokers: string[],
+  topics: { topic: string; partitions: number; configs?: Record<string, string> }[],
+): Promise<void> {
+  const kafka = new Kafka({ clientId: 'parley-admin', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          replicationFactor: -1,
+          configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,63 @@
+// Owns reading a service's configuration from environment variables through one
+// validated schema; a bad or missing value stops the service naming the variable.
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses env against a schema whose keys are the environment variable names.
+ * Empty strings count as unset, so `FOO=` falls back to the default.
+ */
+export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const variable = issue.path.join('.') || '(config)';
+        return `${variable}: ${issue.message}${input[variable] === undefined ? ' (not set)' : ''}`;
+      }),
+    );
+  }
+  return result.data;
+}
+
+/** Reusable env field types. */
+export const env = {
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(fallback),
+  bool: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  host: (fallback: string) => z.string().min(1).default(fallback),
+  list: () =>
+    z
+      .string()
+      .min(1)
+      .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0)),
+  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+} as const;
+
+/** Configuration every service shares. */
+export const commonConfigShape = {
+  LOG_LEVEL: env.logLevel(),
+  /** Identifies this process in logs, metrics and the session directory; defaults to hostname-pid. */
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional(),
+  HTTP_HOST: env.host('0.0.0.0'),
+  GRPC_HOST: env.host('0.0.0.0'),
+  GRPC_REFLECTION: env.bool(false),
+  /** Prefix of every Kafka topic and consumer group ("parley." gives parley.messages ...). */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{0,100}$/).default('parley.'),
+  SHUTDOWN_TIMEOUT_MS: env.int(20_000, 100, 600_000),
+} as const;

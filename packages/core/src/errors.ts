@@ -1,0 +1,92 @@
+// Owns Parley's typed errors and their one mapping to gRPC statuses and
+// client-visible error codes. Every layer throws ParleyError; edges translate.
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'RESOURCE_EXHAUSTED',
+  'UNAVAILABLE',
+  'DEADLINE_EXCEEDED',
+  'INTERNAL',
+  // Client-protocol codes with no gRPC twin.
+  'BAD_FRAME',
+  'UNKNOWN_FRAME_TYPE',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED']);
+
+export class ParleyError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options?: { retryable?: boolean; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ParleyError';
+    this.code = code;
+    this.retryable = options?.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
+  }
+}
+
+export function isParleyError(err: unknown): err is ParleyError {
+  return err instanceof ParleyError;
+}
+
+const TO_GRPC: Record<ErrorCode, GrpcStatus> = {
+  INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,
+  UNAUTHENTICATED: GrpcStatus.UNAUTHENTICATED,
+  PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
+  NOT_FOUND: GrpcStatus.NOT_FOUND,
+  ALREADY_EXISTS: GrpcStatus.ALREADY_EXISTS,
+  RESOURCE_EXHAUSTED: GrpcStatus.RESOURCE_EXHAUSTED,
+  UNAVAILABLE: GrpcStatus.UNAVAILABLE,
+  DEADLINE_EXCEEDED: GrpcStatus.DEADLINE_EXCEEDED,
+  INTERNAL: GrpcStatus.INTERNAL,
+  BAD_FRAME: GrpcStatus.INVALID_ARGUMENT,
+  UNKNOWN_FRAME_TYPE: GrpcStatus.INVALID_ARGUMENT,
+};
+
+export function toGrpcStatus(code: ErrorCode): GrpcStatus {
+  return TO_GRPC[code];
+}
+
+/** A gRPC status as seen by a client, turned back into a ParleyError (unknown statuses are INTERNAL). */
+export function fromGrpcError(err: unknown): ParleyError {
+  if (isParleyError(err)) return err;
+  const serviceError = err as Partial<ServiceError>;
+  const message = serviceError.details ?? (err instanceof Error ? err.message : String(err));
+  switch (serviceError.code) {
+    case GrpcStatus.INVALID_ARGUMENT:
+    case GrpcStatus.OUT_OF_RANGE:
+    case GrpcStatus.FAILED_PRECONDITION:
+      return new ParleyError('INVALID_ARGUMENT', message);
+    case GrpcStatus.UNAUTHENTICATED:
+      return new ParleyError('UNAUTHENTICATED', message);
+    case GrpcStatus.PERMISSION_DENIED:
+      return new ParleyError('PERMISSION_DENIED', message);
+    case GrpcStatus.NOT_FOUND:
+      return new ParleyError('NOT_FOUND', message);
+    case GrpcStatus.ALREADY_EXISTS:
+      return new ParleyError('ALREADY_EXISTS', message);
+    case GrpcStatus.RESOURCE_EXHAUSTED:
+      return new ParleyError('RESOURCE_EXHAUSTED', message);
+    case GrpcStatus.UNAVAILABLE:
+    case GrpcStatus.ABORTED:
+    case GrpcStatus.CANCELLED:
+      return new ParleyError('UNAVAILABLE', message);
+    case GrpcStatus.DEADLINE_EXCEEDED:
+      return new ParleyError('DEADLINE_EXCEEDED', message);
+    default:
+      return new ParleyError('INTERNAL', message, { cause: err });
+  }
+}
+
+/** Anything thrown, as a ParleyError; unexpected errors become INTERNAL with a message that leaks nothing. */
+export function asParleyError(err: unknown): ParleyError {
+  if (isParleyError(err)) return err;
+  return new ParleyError('INTERNAL', 'internal error', { cause: err });
+}

@@ -1,0 +1,174 @@
+// Owns gRPC plumbing shared by every service: a server with grpc.health.v1 and
+// optional reflection, handler wrapping (trace context, metrics, error -> status),
+// and client calls that always carry a deadline and map statuses back to ParleyError.
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { packageDefinition, parleyGrpc, type HealthHandlers } from '@parley/proto';
+import { ParleyError, asParleyError, fromGrpcError, toGrpcStatus } from './errors';
+import type { Logger } from './log';
+import { grpcClientHandled, grpcServerHandled, grpcServerLatency } from './metrics';
+import { SpanKind, extractTraceContext, injectTraceContext, withSpan } from './telemetry';
+
+type ServingStatus = 'SERVING' | 'NOT_SERVING';
+
+export class GrpcServer {
+  private readonly server: grpc.Server;
+  private readonly serviceNames: string[] = [''];
+  private status: ServingStatus = 'NOT_SERVING';
+  private readonly watchers = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  boundPort = 0;
+
+  constructor(
+    private readonly log: Logger,
+    options: { reflection: boolean; maxMessageBytes?: number },
+  ) {
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': options.maxMessageBytes ?? 8 * 1024 * 1024,
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+    const health = parleyGrpc().grpc.health.v1.Health.service;
+    const handlers: HealthHandlers = {
+      Check: (call, callback) => {
+        const service = call.request.service;
+        if (!this.serviceNames.includes(service)) {
+          callback({ code: grpc.status.NOT_FOUND, details: `unknown service ${service}` });
+          return;
+        }
+        callback(null, { status: this.status });
+      },
+      Watch: (call) => {
+        this.watchers.add(call as unknown as grpc.ServerWritableStream<unknown, unknown>);
+        call.write({ status: this.serviceNames.includes(call.request.service) ? this.status : 'SERVICE_UNKNOWN' });
+        call.on('cancelled', () => this.watchers.delete(call as unknown as grpc.ServerWritableStream<unknown, unknown>));
+      },
+    };
+    this.server.addService(health, handlers);
+    if (options.reflection) new ReflectionService(packageDefinition()).addToServer(this.server);
+  }
+
+  addService(fullName: string, definition: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
+    this.server.addService(definition, implementation);
+    this.serviceNames.push(fullName);
+  }
+
+  setServing(serving: boolean): void {
+    this.status = serving ? 'SERVING' : 'NOT_SERVING';
+    for (const watcher of this.watchers) watcher.write({ status: this.status });
+  }
+
+  async listen(host: string, port: number): Promise<number> {
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      );
+    });
+    return this.boundPort;
+  }
+
+  /** Stops taking calls, lets in-flight ones finish for up to graceMs, then cuts the rest. */
+  async stop(graceMs: number): Promise<void> {
+    this.setServing(false);
+    for (const watcher of this.watchers) watcher.end();
+    this.watchers.clear();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.log.warn('gRPC server did not drain in time; forcing');
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      force.unref();
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+}
+
+export interface CallContext {
+  metadata: grpc.Metadata;
+  /** Milliseconds left before the caller's deadline, if it set one. */
+  deadline: number | undefined;
+}
+
+/**
+ * Wraps an async handler as a gRPC unary handler: continues the caller's trace,
+ * counts the call, and turns any thrown error into its gRPC status (INTERNAL ones are
+ * logged with their cause and answered without detail).
+ */
+export function unaryHandler<Req, Res>(
+  method: string,
+  log: Logger,
+  fn: (request: Req, ctx: CallContext) => Promise<Res>,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const started = process.hrtime.bigint();
+    const parent = extractTraceContext(call.metadata.getMap());
+    const deadlineValue = call.getDeadline();
+    const deadline = deadlineValue instanceof Date ? deadlineValue.getTime() - Date.now() : Number.isFinite(deadlineValue) ? Number(deadlineValue) - Date.now() : undefined;
+    withSpan(method, { kind: SpanKind.SERVER, parent, attributes: { 'rpc.system': 'grpc', 'rpc.method': method } }, () =>
+      fn(call.request, { metadata: call.metadata, deadline }),
+    ).then(
+      (response) => {
+        grpcServerHandled.inc({ method, code: 'OK' });
+        grpcServerLatency.observe({ method }, Number(process.hrtime.bigint() - started) / 1e9);
+        callback(null, response);
+      },
+      (err: unknown) => {
+        const error = asParleyError(err);
+        if (error.code === 'INTERNAL') log.error({ err: error.cause ?? error, method }, 'gRPC handler failed');
+        grpcServerHandled.inc({ method, code: error.code });
+        grpcServerLatency.observe({ method }, Number(process.hrtime.bigint() - started) / 1e9);
+        const metadata = new grpc.Metadata();
+        metadata.set('parley-error-code', error.code);
+        metadata.set('parley-retryable', String(error.retryable));
+        callback({ code: toGrpcStatus(error.code), details: error.message, metadata });
+      },
+    );
+  };
+}
+
+export const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.max_receive_message_length': 16 * 1024 * 1024,
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 5_000,
+};
+
+type ClientConstructor<C> = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => C;
+
+export function createClient<C extends grpc.Client>(Ctor: ClientConstructor<C>, address: string): C {
+  return new Ctor(address, grpc.credentials.createInsecure(), DEFAULT_CHANNEL_OPTIONS);
+}
+
+/**
+ * Makes one unary call with a deadline and the current trace context.
+ * Usage: callUnary<Res>('Router.Send', 2000, (md, opts, cb) => client.send(req, md, opts, cb)).
+ */
+export function callUnary<Res>(
+  method: string,
+  deadlineMs: number,
+  invoke: (metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<Res>) => unknown,
+): Promise<Res> {
+  return withSpan(method, { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'grpc', 'rpc.method': method } }, () => {
+    const metadata = new grpc.Metadata();
+    for (const [key, value] of Object.entries(injectTraceContext({}))) metadata.set(key, value);
+    return new Promise<Res>((resolve, reject) => {
+      invoke(metadata, { deadline: Date.now() + deadlineMs }, (err, response) => {
+        if (err) {
+          const error = fromGrpcError(err);
+          grpcClientHandled.inc({ method, code: error.code });
+          reject(error);
+          return;
+        }
+        grpcClientHandled.inc({ method, code: 'OK' });
+        if (response === undefined) reject(new ParleyError('INTERNAL', `${method} returned no response`));
+        else resolve(response);
+      });
+    });
+  });
+}

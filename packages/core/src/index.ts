@@ -1,0 +1,12 @@
+export { ConfigError, commonConfigShape, env, loadConfig } from './config';
+export { ERROR_CODES, ParleyError, asParleyError, fromGrpcError, isParleyError, toGrpcStatus, type ErrorCode } from './errors';
+export { DEFAULT_CHANNEL_OPTIONS, GrpcServer, callUnary, createClient, unaryHandler, type CallContext } from './grpc';
+export { ID_PATTERN, directConversationId, isValidId, randomId, serverMsgIdFor } from './ids';
+export { signHs256, verifyHs256, type TokenClaims, type VerifyOptions } from './jwt';
+export { Lifecycle, type LifecycleState } from './lifecycle';
+export { createLogger, type Logger } from './log';
+export { Counter, Gauge, Histogram, LATENCY_BUCKETS, registry } from './metrics';
+export { startOpsServer, type OpsServer } from './ops';
+export { SpanKind, extractTraceContext, injectTraceContext, startTelemetry, telemetryEnabled, withSpan, type Context } from './telemetry';
+export { instanceIdFrom } from './instance';
+export { runMain } from './main';

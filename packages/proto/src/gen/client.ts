@@ -1,0 +1,33 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { AckFrame as _parley_v1_client_AckFrame, AckFrame__Output as _parley_v1_client_AckFrame__Output } from './parley/v1/client/AckFrame';
+import type { ErrorFrame as _parley_v1_client_ErrorFrame, ErrorFrame__Output as _parley_v1_client_ErrorFrame__Output } from './parley/v1/client/ErrorFrame';
+import type { HistoryFrame as _parley_v1_client_HistoryFrame, HistoryFrame__Output as _parley_v1_client_HistoryFrame__Output } from './parley/v1/client/HistoryFrame';
+import type { MsgFrame as _parley_v1_client_MsgFrame, MsgFrame__Output as _parley_v1_client_MsgFrame__Output } from './parley/v1/client/MsgFrame';
+import type { MsgsFrame as _parley_v1_client_MsgsFrame, MsgsFrame__Output as _parley_v1_client_MsgsFrame__Output } from './parley/v1/client/MsgsFrame';
+import type { SendFrame as _parley_v1_client_SendFrame, SendFrame__Output as _parley_v1_client_SendFrame__Output } from './parley/v1/client/SendFrame';
+import type { SyncFrame as _parley_v1_client_SyncFrame, SyncFrame__Output as _parley_v1_client_SyncFrame__Output } from './parley/v1/client/SyncFrame';
+import type { WelcomeFrame as _parley_v1_client_WelcomeFrame, WelcomeFrame__Output as _parley_v1_client_WelcomeFrame__Output } from './parley/v1/client/WelcomeFrame';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  parley: {
+    v1: {
+      client: {
+        AckFrame: MessageTypeDefinition<_parley_v1_client_AckFrame, _parley_v1_client_AckFrame__Output>
+        ErrorFrame: MessageTypeDefinition<_parley_v1_client_ErrorFrame, _parley_v1_client_ErrorFrame__Output>
+        HistoryFrame: MessageTypeDefinition<_parley_v1_client_HistoryFrame, _parley_v1_client_HistoryFrame__Output>
+        MsgFrame: MessageTypeDefinition<_parley_v1_client_MsgFrame, _parley_v1_client_MsgFrame__Output>
+        MsgsFrame: MessageTypeDefinition<_parley_v1_client_MsgsFrame, _parley_v1_client_MsgsFrame__Output>
+        SendFrame: MessageTypeDefinition<_parley_v1_client_SendFrame, _parley_v1_client_SendFrame__Output>
+        SyncFrame: MessageTypeDefinition<_parley_v1_client_SyncFrame, _parley_v1_client_SyncFrame__Output>
+        WelcomeFrame: MessageTypeDefinition<_parley_v1_client_WelcomeFrame, _parley_v1_client_WelcomeFrame__Output>
+      }
+    }
+  }
+}
+

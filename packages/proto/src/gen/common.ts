@@ -1,0 +1,21 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { AcceptedMessage as _parley_v1_AcceptedMessage, AcceptedMessage__Output as _parley_v1_AcceptedMessage__Output } from './parley/v1/AcceptedMessage';
+import type { DeliveryRecord as _parley_v1_DeliveryRecord, DeliveryRecord__Output as _parley_v1_DeliveryRecord__Output } from './parley/v1/DeliveryRecord';
+import type { StoredMessage as _parley_v1_StoredMessage, StoredMessage__Output as _parley_v1_StoredMessage__Output } from './parley/v1/StoredMessage';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  parley: {
+    v1: {
+      AcceptedMessage: MessageTypeDefinition<_parley_v1_AcceptedMessage, _parley_v1_AcceptedMessage__Output>
+      DeliveryRecord: MessageTypeDefinition<_parley_v1_DeliveryRecord, _parley_v1_DeliveryRecord__Output>
+      StoredMessage: MessageTypeDefinition<_parley_v1_StoredMessage, _parley_v1_StoredMessage__Output>
+    }
+  }
+}
+

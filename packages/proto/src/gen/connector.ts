@@ -1,0 +1,31 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { AcceptedMessage as _parley_v1_AcceptedMessage, AcceptedMessage__Output as _parley_v1_AcceptedMessage__Output } from './parley/v1/AcceptedMessage';
+import type { ConnectorClient as _parley_v1_ConnectorClient, ConnectorDefinition as _parley_v1_ConnectorDefinition } from './parley/v1/Connector';
+import type { DeliverRequest as _parley_v1_DeliverRequest, DeliverRequest__Output as _parley_v1_DeliverRequest__Output } from './parley/v1/DeliverRequest';
+import type { DeliverResponse as _parley_v1_DeliverResponse, DeliverResponse__Output as _parley_v1_DeliverResponse__Output } from './parley/v1/DeliverResponse';
+import type { Delivery as _parley_v1_Delivery, Delivery__Output as _parley_v1_Delivery__Output } from './parley/v1/Delivery';
+import type { DeliveryRecord as _parley_v1_DeliveryRecord, DeliveryRecord__Output as _parley_v1_DeliveryRecord__Output } from './parley/v1/DeliveryRecord';
+import type { DeviceTarget as _parley_v1_DeviceTarget, DeviceTarget__Output as _parley_v1_DeviceTarget__Output } from './parley/v1/DeviceTarget';
+import type { StoredMessage as _parley_v1_StoredMessage, StoredMessage__Output as _parley_v1_StoredMessage__Output } from './parley/v1/StoredMessage';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  parley: {
+    v1: {
+      AcceptedMessage: MessageTypeDefinition<_parley_v1_AcceptedMessage, _parley_v1_AcceptedMessage__Output>
+      Connector: SubtypeConstructor<typeof grpc.Client, _parley_v1_ConnectorClient> & { service: _parley_v1_ConnectorDefinition }
+      DeliverRequest: MessageTypeDefinition<_parley_v1_DeliverRequest, _parley_v1_DeliverRequest__Output>
+      DeliverResponse: MessageTypeDefinition<_parley_v1_DeliverResponse, _parley_v1_DeliverResponse__Output>
+      Delivery: MessageTypeDefinition<_parley_v1_Delivery, _parley_v1_Delivery__Output>
+      DeliveryRecord: MessageTypeDefinition<_parley_v1_DeliveryRecord, _parley_v1_DeliveryRecord__Output>
+      DeviceTarget: MessageTypeDefinition<_parley_v1_DeviceTarget, _parley_v1_DeviceTarget__Output>
+      StoredMessage: MessageTypeDefinition<_parley_v1_StoredMessage, _parley_v1_StoredMessage__Output>
+    }
+  }
+}
+

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { commonConfigShape, env } from '@parley/core';
+
+export const connectorConfigSchema = z.object({
+  ...commonConfigShape,
+  WS_HOST: env.host('0.0.0.0'),
+  WS_PORT: env.port(8080),
+  HTTP_PORT: env.port(9100),
+  GRPC_PORT: env.port(7000),
+  /** host:port at which push reaches this instance's gRPC server; defaults to <hostname>:<GRPC_PORT>. */
+  ADVERTISE_ADDR: z.string().min(3).optional(),
+  ROUTER_ADDR: z.string().min(3),
+  STORAGE_ADDR: z.string().min(3),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
+  /** HS256 secrets, comma-separated: the first signs nothing here, any verifies (rotation). At least 32 characters each. */
+  JWT_SECRETS: env.list().pipe(z.array(z.string().min(32, 'each secret needs at least 32 characters')).min(1)),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z.string().optional(),
+  /** Browser origins allowed to connect, comma-separated; "*" allows any. Clients that send no Origin (native apps, servers) are always allowed. */
+  ALLOWED_ORIGINS: z.string().default('').transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0)),
+  MAX_FRAME_BYTES: env.int(65_536, 1_024, 16 * 1024 * 1024),
+  MAX_CONNECTIONS: env.int(200_000, 1, 10_000_000),
+  /** Unacknowledged sends and requests one socket may have in flight. */
+  MAX_INFLIGHT_PER_SOCKET: env.int(256, 1, 100_000),
+  /** A socket whose unsent output grows past this is too slow and is closed (4008); it syncs on reconnect. */
+  MAX_BUFFERED_BYTES: env.int(4 * 1024 * 1024, 65_536, 1024 * 1024 * 1024),
+  HEARTBEAT_INTERVAL_MS: env.int(25_000, 100, 600_000),
+  SESSION_TTL_MS: env.int(60_000, 1_000, 3_600_000),
+  ROUTER_DEADLINE_MS: env.int(5_000, 50, 60_000),
+  STORAGE_DEADLINE_MS: env.int(5_000, 50, 60_000),
+});
+
+export type ConnectorConfig = z.infer<typeof connectorConfigSchema>;

@@ -1,0 +1,123 @@
+// Owns the client wire format at the edge: every byte from a socket is parsed and
+// validated here into a typed frame (or a typed error); every frame we write is
+// built here. The shapes are the messages of proto/parley/v1/client.proto.
+import { z } from 'zod';
+import { ID_PATTERN, ParleyError } from '@parley/core';
+import type { AckFrame, ErrorFrame, HistoryFrame, MsgFrame, MsgsFrame, SendFrame, StoredMessage, SyncFrame, WelcomeFrame } from '@parley/proto';
+
+const id = z.string().regex(ID_PATTERN, 'must match [A-Za-z0-9_.:@-]{1,128}');
+const reqId = z.string().max(128).optional();
+const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const limit = z.number().int().min(0).max(10_000).optional();
+
+const sendSchema = z.object({ type: z.literal('send'), clientMsgId: id, conversationId: id, body: z.string() });
+const syncSchema = z.object({ type: z.literal('sync'), reqId, conversationId: id, afterSeq: seq.default(0), limit });
+const historySchema = z.object({
+  type: z.literal('history'),
+  reqId,
+  conversationId: id,
+  fromSeq: seq.optional(),
+  toSeq: seq.optional(),
+  order: z.enum(['newest_first', 'oldest_first']).optional(),
+  limit,
+});
+
+// Compile-time only: each accepted frame is assignable to its client.proto message,
+// so a field renamed in proto/ breaks the build here.
+type Required2<T> = { [K in keyof T]-?: NonNullable<T[K]> };
+export const asProtoFrame = {
+  send: (f: z.infer<typeof sendSchema>): SendFrame => f,
+  sync: (f: z.infer<typeof syncSchema>): SyncFrame => f,
+  history: (f: z.infer<typeof historySchema>): HistoryFrame => f,
+};
+
+export type ClientFrame = z.infer<typeof sendSchema> | z.infer<typeof syncSchema> | z.infer<typeof historySchema>;
+
+const schemas = { send: sendSchema, sync: syncSchema, history: historySchema } as const;
+
+/** Correlation ids that can be recovered from a frame that failed validation. */
+export interface FrameRefs {
+  clientMsgId?: string;
+  reqId?: string;
+}
+
+export class FrameError extends ParleyError {
+  constructor(
+    code: 'BAD_FRAME' | 'UNKNOWN_FRAME_TYPE' | 'INVALID_ARGUMENT',
+    message: string,
+    readonly refs: FrameRefs,
+  ) {
+    super(code, message, { retryable: false });
+  }
+}
+
+export function parseClientFrame(data: string): ClientFrame {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    throw new FrameError('BAD_FRAME', 'frame is not valid JSON', {});
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FrameError('BAD_FRAME', 'frame must be a JSON object', {});
+  const record = value as Record<string, unknown>;
+  const refs: FrameRefs = {};
+  if (typeof record['clientMsgId'] === 'string' && record['clientMsgId'].length <= 128) refs.clientMsgId = record['clientMsgId'];
+  if (typeof record['reqId'] === 'string' && record['reqId'].length <= 128) refs.reqId = record['reqId'];
+  const type = record['type'];
+  if (typeof type !== 'string') throw new FrameError('BAD_FRAME', 'frame has no "type"', refs);
+  if (!Object.hasOwn(schemas, type)) throw new FrameError('UNKNOWN_FRAME_TYPE', `unknown frame type "${type.slice(0, 32)}"`, refs);
+  const result = schemas[type as keyof typeof schemas].safeParse(record);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new FrameError('INVALID_ARGUMENT', `${issue?.path.join('.') || type}: ${issue?.message ?? 'invalid'}`, refs);
+  }
+  return result.data;
+}
+
+export function welcomeFrame(w: Required2<WelcomeFrame>): string {
+  return JSON.stringify({ type: 'welcome', ...w });
+}
+
+export function ackFrame(a: Required2<Pick<AckFrame, 'clientMsgId' | 'serverMsgId'>> & { seq?: number }): string {
+  return JSON.stringify({ type: 'ack', clientMsgId: a.clientMsgId, serverMsgId: a.serverMsgId, ...(a.seq ? { seq: a.seq } : {}) });
+}
+
+export function toMsg(m: StoredMessage): Required2<MsgFrame> {
+  return {
+    conversationId: m.conversationId ?? '',
+    seq: Number(m.seq ?? 0),
+    serverMsgId: m.serverMsgId ?? '',
+    senderId: m.senderId ?? '',
+    senderDeviceId: m.senderDeviceId ?? '',
+    clientMsgId: m.clientMsgId ?? '',
+    body: m.body ?? '',
+    sentAt: Number(m.sentAt ?? 0),
+  };
+}
+
+export function msgFrame(m: StoredMessage): string {
+  return JSON.stringify({ type: 'msg', ...toMsg(m) });
+}
+
+export function msgsFrame(f: { reqId?: string | undefined; conversationId: string; messages: StoredMessage[]; hasMore: boolean }): string {
+  const frame: MsgsFrame & { type: 'msgs' } = {
+    type: 'msgs',
+    ...(f.reqId ? { reqId: f.reqId } : {}),
+    conversationId: f.conversationId,
+    messages: f.messages.map(toMsg),
+    hasMore: f.hasMore,
+  };
+  return JSON.stringify(frame);
+}
+
+export function errorFrame(e: { code: string; message: string; retryable: boolean } & FrameRefs): string {
+  const frame: ErrorFrame & { type: 'error' } = {
+    type: 'error',
+    ...(e.clientMsgId ? { clientMsgId: e.clientMsgId } : {}),
+    ...(e.reqId ? { reqId: e.reqId } : {}),
+    code: e.code,
+    message: e.message,
+    retryable: e.retryable,
+  };
+  return JSON.stringify(frame);
+}

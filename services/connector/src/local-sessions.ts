@@ -1,0 +1,50 @@
+// Owns the sockets this connector holds, indexed by (user, device).
+import type { WebSocket } from 'ws';
+
+export interface LocalSession {
+  userId: string;
+  deviceId: string;
+  sessionId: string;
+  socket: WebSocket;
+  connectedAt: number;
+  /** Sends and requests in flight from this socket. */
+  inflight: number;
+  alive: boolean;
+}
+
+export class LocalSessions {
+  private readonly byUser = new Map<string, Map<string, LocalSession>>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds a session and returns the one it replaces (same device), if any. */
+  add(session: LocalSession): LocalSession | undefined {
+    const devices = this.byUser.get(session.userId) ?? new Map<string, LocalSession>();
+    const previous = devices.get(session.deviceId);
+    devices.set(session.deviceId, session);
+    this.byUser.set(session.userId, devices);
+    if (!previous) this.count++;
+    return previous;
+  }
+
+  /** Removes the session only if it is still the device's current one. */
+  remove(session: LocalSession): boolean {
+    const devices = this.byUser.get(session.userId);
+    if (devices?.get(session.deviceId) !== session) return false;
+    devices.delete(session.deviceId);
+    if (devices.size === 0) this.byUser.delete(session.userId);
+    this.count--;
+    return true;
+  }
+
+  get(userId: string, deviceId: string): LocalSession | undefined {
+    return this.byUser.get(userId)?.get(deviceId);
+  }
+
+  all(): LocalSession[] {
+    return [...this.byUser.values()].flatMap((devices) => [...devices.values()]);
+  }
+}

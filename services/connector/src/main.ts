@@ -1,0 +1,114 @@
+// Composition root of the connector service.
+import * as http from 'node:http';
+import { hostname } from 'node:os';
+import {
+  Counter,
+  Gauge,
+  GrpcServer,
+  Lifecycle,
+  callUnary,
+  createClient,
+  createLogger,
+  instanceIdFrom,
+  loadConfig,
+  registry,
+  runMain,
+  startOpsServer,
+  startTelemetry,
+  unaryHandler,
+  verifyHs256,
+} from '@parley/core';
+import { parleyGrpc, type ConnectorHandlers, type MessagesResponse__Output, type SendResponse__Output } from '@parley/proto';
+import { RedisSessionDirectory } from '@parley/sessions';
+import { connectorConfigSchema } from './config';
+import { Gateway, type Upstream } from './gateway';
+
+runMain('parley-connector', async () => {
+  const config = loadConfig(connectorConfigSchema);
+  const instanceId = instanceIdFrom(config.INSTANCE_ID);
+  const log = createLogger('connector', instanceId, config.LOG_LEVEL);
+  const stopTelemetry = await startTelemetry('parley-connector');
+  const lifecycle = new Lifecycle(log, config.SHUTDOWN_TIMEOUT_MS);
+  lifecycle.installSignalHandlers();
+
+  const api = parleyGrpc().parley.v1;
+  const router = createClient(api.Router, config.ROUTER_ADDR);
+  const storage = createClient(api.Storage, config.STORAGE_ADDR);
+  const upstream: Upstream = {
+    send: (req) => callUnary<SendResponse__Output>('Router.Send', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.send(req, md, opts, cb)),
+    sync: (req) => callUnary<MessagesResponse__Output>('Storage.Sync', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.sync(req, md, opts, cb)),
+    history: (req) => callUnary<MessagesResponse__Output>('Storage.History', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.history(req, md, opts, cb)),
+  };
+  const directory = new RedisSessionDirectory({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
+
+  const connections = new Gauge({ name: 'parley_connector_connections', help: 'Open client WebSocket sessions.', registers: [registry] });
+  const framesIn = new Counter({ name: 'parley_connector_frames_in_total', help: 'Client frames received, by type.', labelNames: ['type'] as const, registers: [registry] });
+  const frameErrors = new Counter({ name: 'parley_connector_frame_errors_total', help: 'Error frames sent, by code.', labelNames: ['code'] as const, registers: [registry] });
+  const delivered = new Counter({ name: 'parley_connector_delivered_total', help: 'msg frames written to sockets.', registers: [registry] });
+  const upgradesRejected = new Counter({ name: 'parley_connector_upgrades_rejected_total', help: 'WebSocket upgrades refused, by HTTP status.', labelNames: ['status'] as const, registers: [registry] });
+
+  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION });
+  const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);
+  const advertiseAddr = config.ADVERTISE_ADDR ?? `${hostname()}:${grpcPort}`;
+
+  const gateway = new Gateway(
+    {
+      connectorId: instanceId,
+      advertiseAddr,
+      allowedOrigins: config.ALLOWED_ORIGINS,
+      maxFrameBytes: config.MAX_FRAME_BYTES,
+      maxConnections: config.MAX_CONNECTIONS,
+      maxInflightPerSocket: config.MAX_INFLIGHT_PER_SOCKET,
+      maxBufferedBytes: config.MAX_BUFFERED_BYTES,
+      heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+      sessionTtlMs: config.SESSION_TTL_MS,
+    },
+    (token) => verifyHs256(token, { secrets: config.JWT_SECRETS, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+    directory,
+    upstream,
+    log,
+    {
+      connections: (delta) => connections.inc(delta),
+      frameIn: (type) => framesIn.inc({ type }),
+      frameError: (code) => frameErrors.inc({ code }),
+      delivered: (n) => delivered.inc(n),
+      rejectedUpgrade: (status) => upgradesRejected.inc({ status: String(status) }),
+    },
+  );
+  const handlers: ConnectorHandlers = { Deliver: unaryHandler('Connector.Deliver', log, async (req) => gateway.deliver(req)) };
+  grpcServer.addService('parley.v1.Connector', api.Connector.service, handlers);
+
+  const wsServer = http.createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('this endpoint speaks WebSocket\n');
+  });
+  wsServer.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  await new Promise<void>((resolve, reject) => {
+    wsServer.once('error', reject);
+    wsServer.listen(config.WS_PORT, config.WS_HOST, () => resolve());
+  });
+  const wsPort = (wsServer.address() as { port: number }).port;
+  gateway.start();
+
+  const ops = await startOpsServer({
+    host: config.HTTP_HOST,
+    port: config.HTTP_PORT,
+    isReady: () => lifecycle.state === 'ready' && gateway.accepting && directory.healthy(),
+  });
+
+  lifecycle.onShutdown('drain sockets (clients reconnect elsewhere)', async () => {
+    wsServer.close();
+    await gateway.drain();
+  });
+  lifecycle.onShutdown('stop gRPC', () => grpcServer.stop(5_000));
+  lifecycle.onShutdown('close clients', async () => {
+    router.close();
+    storage.close();
+  });
+  lifecycle.onShutdown('close Redis', () => directory.close());
+  lifecycle.onShutdown('close ops HTTP', () => ops.close());
+  lifecycle.onShutdown('flush telemetry', stopTelemetry);
+
+  grpcServer.setServing(true);
+  lifecycle.ready();
+  log.info({ wsPort, grpcPort, httpPort: ops.port, advertiseAddr }, 'connector ready');
+});

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { commonConfigShape, env } from '@parley/core';
+
+export const pushConfigSchema = z.object({
+  ...commonConfigShape,
+  KAFKA_BROKERS: env.list(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
+  HTTP_PORT: env.port(9103),
+  /** Deadline of one Connector.Deliver call. */
+  DELIVER_DEADLINE_MS: env.int(3_000, 50, 60_000),
+  /** Attempts per connector before its sessions are taken as gone (the devices sync when they return). */
+  DELIVER_ATTEMPTS: env.int(3, 1, 20),
+  CONSUMER_CONCURRENCY: env.int(12, 1, 1024),
+});
+
+export type PushConfig = z.infer<typeof pushConfigSchema>;

@@ -1,0 +1,60 @@
+// Composition root of the push service.
+import { KafkaBus, topicNames } from '@parley/bus';
+import { Counter, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry } from '@parley/core';
+import { parleyGrpc, type ConnectorClient, type DeliverResponse__Output } from '@parley/proto';
+import { RedisSessionDirectory } from '@parley/sessions';
+import { pushConfigSchema } from './config';
+import { Fanout, type ConnectorDeliverer } from './fanout';
+
+runMain('parley-push', async () => {
+  const config = loadConfig(pushConfigSchema);
+  const instanceId = instanceIdFrom(config.INSTANCE_ID);
+  const log = createLogger('push', instanceId, config.LOG_LEVEL);
+  const stopTelemetry = await startTelemetry('parley-push');
+  const lifecycle = new Lifecycle(log, config.SHUTDOWN_TIMEOUT_MS);
+  lifecycle.installSignalHandlers();
+
+  const sessions = new RedisSessionDirectory({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
+  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `parley-push-${instanceId}`, log });
+
+  const Connector = parleyGrpc().parley.v1.Connector;
+  const clients = new Map<string, ConnectorClient>();
+  const deliverer: ConnectorDeliverer = {
+    deliver: (address, request) => {
+      let client = clients.get(address);
+      if (!client) {
+        client = createClient(Connector, address);
+        clients.set(address, client);
+      }
+      const c = client;
+      return callUnary<DeliverResponse__Output>('Connector.Deliver', config.DELIVER_DEADLINE_MS, (md, opts, cb) => c.deliver(request, md, opts, cb));
+    },
+  };
+  const counts = new Counter({ name: 'parley_push_targets_total', help: 'Fan-out results, by outcome.', labelNames: ['outcome'] as const, registers: [registry] });
+  const fanout = new Fanout(sessions, deliverer, log, { attempts: config.DELIVER_ATTEMPTS }, {
+    delivered: (n) => counts.inc({ outcome: 'written' }, n),
+    offline: (n) => counts.inc({ outcome: 'offline' }, n),
+    connectorFailed: () => counts.inc({ outcome: 'connector_failed' }),
+  });
+
+  const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, isReady: () => lifecycle.state === 'ready' && sessions.healthy() && bus.healthy() });
+  const subscription = await bus.subscribe({
+    groupId: `${config.KAFKA_TOPIC_PREFIX}push`,
+    topic: topicNames(config.KAFKA_TOPIC_PREFIX).deliveries,
+    concurrency: config.CONSUMER_CONCURRENCY,
+    handler: (batch) => fanout.handleBatch(batch),
+    onHandlerError: (err, batch) => log.warn({ err, partition: batch.partition }, 'fan-out failed; retrying the batch'),
+  });
+
+  lifecycle.onShutdown('stop consuming (finishes and commits the batch in hand)', () => subscription.stop());
+  lifecycle.onShutdown('close Kafka', () => bus.close());
+  lifecycle.onShutdown('close connector clients', async () => {
+    for (const client of clients.values()) client.close();
+  });
+  lifecycle.onShutdown('close Redis', () => sessions.close());
+  lifecycle.onShutdown('close ops HTTP', () => ops.close());
+  lifecycle.onShutdown('flush telemetry', stopTelemetry);
+
+  lifecycle.ready();
+  log.info({ httpPort: ops.port }, 'push ready');
+});

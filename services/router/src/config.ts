@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { commonConfigShape, env } from '@parley/core';
+
+export const routerConfigSchema = z.object({
+  ...commonConfigShape,
+  KAFKA_BROKERS: env.list(),
+  /** host:port of the storage service's gRPC server. */
+  STORAGE_ADDR: z.string().min(3),
+  GRPC_PORT: env.port(7001),
+  HTTP_PORT: env.port(9101),
+  /** Largest message body accepted, in UTF-8 bytes. */
+  MAX_BODY_BYTES: env.int(16_384, 1, 1_000_000),
+  STORAGE_DEADLINE_MS: env.int(2_000, 50, 60_000),
+  /** Sustained messages per second one sender may send through one router instance. */
+  SENDER_RATE_PER_SEC: env.int(50, 1, 1_000_000),
+  SENDER_BURST: env.int(200, 1, 1_000_000),
+});
+
+export type RouterConfig = z.infer<typeof routerConfigSchema>;

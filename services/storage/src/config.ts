@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { commonConfigShape, env } from '@parley/core';
+
+export const storageConfigSchema = z.object({
+  ...commonConfigShape,
+  KAFKA_BROKERS: env.list(),
+  MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL'),
+  MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('parley'),
+  GRPC_PORT: env.port(7002),
+  HTTP_PORT: env.port(9102),
+  /** Partitions of parley.messages this instance works on at once (each in order). */
+  CONSUMER_CONCURRENCY: env.int(12, 1, 1024),
+  MAX_GROUP_MEMBERS: env.int(10_000, 2, 1_000_000),
+  MAX_PAGE_SIZE: env.int(500, 1, 10_000),
+});
+
+export type StorageConfig = z.infer<typeof storageConfigSchema>;

@@ -1,0 +1,151 @@
+// Owns turning accepted messages (parley.messages) into stored ones: per
+// conversation, the next gap-free seq; duplicates dropped; then the stored
+// messages are handed on to parley.deliveries. The bus commits the batch's
+// offsets only after handleBatch resolves, i.e. after MongoDB and Kafka both
+// have the work.
+import type { ConsumedBatch, MessageBus } from '@parley/bus';
+import { ParleyError, SpanKind, extractTraceContext, injectTraceContext, isValidId, serverMsgIdFor, withSpan, type Logger } from '@parley/core';
+import type { AcceptedMessage__Output, DeliveryRecord } from '@parley/proto';
+import type { MessageStore, StoredMessageDoc } from './store';
+
+export interface SequencerMetrics {
+  stored(n: number): void;
+  duplicates(n: number): void;
+  rejected(n: number): void;
+}
+
+const NO_METRICS: SequencerMetrics = { stored: () => {}, duplicates: () => {}, rejected: () => {} };
+
+/** A small TTL cache, so a busy group does not reread its member list per message. */
+class TtlCache<V> {
+  private readonly entries = new Map<string, { value: V; until: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries: number,
+  ) {}
+  get(key: string): V | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.until < Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+  set(key: string, value: V): void {
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, { value, until: Date.now() + this.ttlMs });
+  }
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+}
+
+export function parseAccepted(raw: Buffer): AcceptedMessage__Output | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const m = value as Partial<AcceptedMessage__Output>;
+  if (
+    typeof m !== 'object' ||
+    m === null ||
+    !isValidId(m.conversationId) ||
+    !isValidId(m.senderId) ||
+    !isValidId(m.senderDeviceId) ||
+    !isValidId(m.clientMsgId) ||
+    typeof m.body !== 'string' ||
+    typeof m.sentAt !== 'number' ||
+    m.serverMsgId !== serverMsgIdFor(m.conversationId, m.senderId, m.clientMsgId)
+  ) {
+    return undefined;
+  }
+  return m as AcceptedMessage__Output;
+}
+
+export class Sequencer {
+  /** Highest seq this process stored per conversation; only ever behind the truth, never ahead. */
+  private readonly lastSeq = new TtlCache<number>(10 * 60_000, 100_000);
+  private readonly members = new TtlCache<string[]>(1_000, 10_000);
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly bus: MessageBus,
+    private readonly deliveriesTopic: string,
+    private readonly log: Logger,
+    private readonly metrics: SequencerMetrics = NO_METRICS,
+  ) {}
+
+  async handleBatch(batch: ConsumedBatch): Promise<void> {
+    const out: { key: string; value: string; headers: Record<string, string> }[] = [];
+    for (const record of batch.records) {
+      if (!batch.isActive()) throw new ParleyError('UNAVAILABLE', 'partition revoked mid-batch');
+      const accepted = parseAccepted(record.value);
+      if (!accepted) {
+        // Nothing a producer can fix by retrying; keep it out of the way of everyone else's messages.
+        this.metrics.rejected(1);
+        this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset }, 'dropping malformed record');
+        continue;
+      }
+      const parent = extractTraceContext(record.headers);
+      await withSpan('storage.store', { kind: SpanKind.CONSUMER, parent, attributes: { 'messaging.kafka.partition': record.partition, 'parley.conversation_id': accepted.conversationId } }, async () => {
+        const stored = await this.store1(accepted);
+        const memberIds = await this.memberIds(accepted.conversationId);
+        const delivery: DeliveryRecord = { message: stored, memberIds };
+        out.push({ key: stored.conversationId, value: JSON.stringify(delivery), headers: injectTraceContext({}) });
+      });
+    }
+    if (out.length > 0) await this.bus.publish(this.deliveriesTopic, out);
+  }
+
+  private async memberIds(conversationId: string): Promise<string[]> {
+    const cached = this.members.get(conversationId);
+    if (cached) return cached;
+    const fresh = await this.store.listMembers(conversationId);
+    this.members.set(conversationId, fresh);
+    return fresh;
+  }
+
+  /** Stores one message exactly once and returns it as stored (with its seq). */
+  private async store1(accepted: AcceptedMessage__Output): Promise<StoredMessageDoc> {
+    const existing = await this.store.findMessage(accepted.serverMsgId);
+    if (existing) {
+      this.metrics.duplicates(1);
+      return existing;
+    }
+    const conversationId = accepted.conversationId;
+    let base = this.lastSeq.get(conversationId) ?? (await this.store.lastSeqHint(conversationId));
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const candidate: StoredMessageDoc = {
+        serverMsgId: accepted.serverMsgId,
+        conversationId,
+        seq: base + 1,
+        senderId: accepted.senderId,
+        senderDeviceId: accepted.senderDeviceId,
+        clientMsgId: accepted.clientMsgId,
+        body: accepted.body,
+        sentAt: accepted.sentAt,
+      };
+      const result = await this.store.insertMessage(candidate);
+      if (result === 'inserted') {
+        this.lastSeq.set(conversationId, candidate.seq);
+        this.metrics.stored(1);
+        return candidate;
+      }
+      if (result === 'duplicate') {
+        const stored = await this.store.findMessage(accepted.serverMsgId);
+        if (!stored) throw new ParleyError('UNAVAILABLE', 'duplicate reported but message not readable yet');
+        this.metrics.duplicates(1);
+        return stored;
+      }
+      // seq-taken: another writer (a previous owner of this partition, or a crash
+      // before lastSeq was bumped) got there first. Read the truth and try after it.
+      this.lastSeq.delete(conversationId);
+      base = await this.store.maxSeq(conversationId);
+      this.log.info({ conversationId, base }, 'seq taken; resequencing after the stored maximum');
+    }
+    throw new ParleyError('UNAVAILABLE', `could not find a free seq for ${conversationId}`);
+  }
+}

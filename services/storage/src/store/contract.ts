@@ -1,0 +1,79 @@
+// The message-store contract, run against every adapter (memory; MongoDB/FerretDB).
+import { randomUUID } from 'node:crypto';
+import type { MessageStore, StoredMessageDoc } from './port';
+
+export interface StoreContractFixture {
+  store: MessageStore;
+  close(): Promise<void>;
+}
+
+function message(conversationId: string, seq: number, overrides: Partial<StoredMessageDoc> = {}): StoredMessageDoc {
+  return {
+    serverMsgId: `m_${randomUUID()}`,
+    conversationId,
+    seq,
+    senderId: 'alice',
+    senderDeviceId: 'phone',
+    clientMsgId: randomUUID(),
+    body: `body ${seq}`,
+    sentAt: 1_700_000_000_000 + seq,
+    ...overrides,
+  };
+}
+
+export function runStoreContract(name: string, makeFixture: () => Promise<StoreContractFixture>): void {
+  describe(`MessageStore contract: ${name}`, () => {
+    let fixture: StoreContractFixture;
+    beforeAll(async () => {
+      fixture = await makeFixture();
+    });
+    afterAll(async () => {
+      await fixture.close();
+    });
+
+    it('creates a conversation once and tracks its members', async () => {
+      const id = `g_${randomUUID()}`;
+      expect(await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['a', 'b', 'a'], createdAt: 1 })).toBe('created');
+      expect(await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['x'], createdAt: 2 })).toBe('exists');
+      expect(await fixture.store.listMembers(id)).toEqual(['a', 'b']);
+      await fixture.store.addMembers(id, ['c', 'b']);
+      await fixture.store.removeMembers(id, ['a']);
+      expect(await fixture.store.listMembers(id)).toEqual(['b', 'c']);
+      expect(await fixture.store.isMember(id, 'c')).toBe(true);
+      expect(await fixture.store.isMember(id, 'a')).toBe(false);
+      expect(await fixture.store.isMember(`g_${randomUUID()}`, 'c')).toBe(false);
+      const conversation = await fixture.store.getConversation(id);
+      expect(conversation).toMatchObject({ conversationId: id, kind: 'group', memberCount: 2, lastSeq: 0 });
+      expect(await fixture.store.getConversation(`g_${randomUUID()}`)).toBeUndefined();
+    });
+
+    it('refuses a second message with the same seq, serverMsgId or clientMsgId', async () => {
+      const id = `g_${randomUUID()}`;
+      await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['alice'], createdAt: 1 });
+      const first = message(id, 1);
+      expect(await fixture.store.insertMessage(first)).toBe('inserted');
+      expect(await fixture.store.insertMessage(message(id, 1))).toBe('seq-taken');
+      expect(await fixture.store.insertMessage({ ...first, seq: 2 })).toBe('duplicate');
+      expect(await fixture.store.insertMessage(message(id, 2, { clientMsgId: first.clientMsgId }))).toBe('duplicate');
+      // The same clientMsgId from another sender is another message.
+      expect(await fixture.store.insertMessage(message(id, 2, { clientMsgId: first.clientMsgId, senderId: 'bob' }))).toBe('inserted');
+      expect(await fixture.store.findMessage(first.serverMsgId)).toEqual(first);
+      expect(await fixture.store.maxSeq(id)).toBe(2);
+      expect(await fixture.store.lastSeqHint(id)).toBe(2);
+      const all = await fixture.store.range(id, { order: 'asc', limit: 10 });
+      expect(all.map((m) => m.seq)).toEqual([1, 2]);
+    });
+
+    it('returns ranges in seq order in both directions, bounded and limited', async () => {
+      const id = `g_${randomUUID()}`;
+      await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['alice'], createdAt: 1 });
+      // Inserted out of order on purpose.
+      for (const seq of [3, 1, 5, 2, 4, 6]) expect(await fixture.store.insertMessage(message(id, seq))).toBe('inserted');
+      expect((await fixture.store.range(id, { order: 'asc', limit: 100 })).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect((await fixture.store.range(id, { order: 'desc', limit: 2 })).map((m) => m.seq)).toEqual([6, 5]);
+      expect((await fixture.store.range(id, { order: 'asc', fromSeq: 3, limit: 2 })).map((m) => m.seq)).toEqual([3, 4]);
+      expect((await fixture.store.range(id, { order: 'desc', toSeq: 4, fromSeq: 2, limit: 10 })).map((m) => m.seq)).toEqual([4, 3, 2]);
+      expect(await fixture.store.range(`g_${randomUUID()}`, { order: 'asc', limit: 10 })).toEqual([]);
+    });
+  });
+}

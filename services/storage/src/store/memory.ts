@@ -1,0 +1,80 @@
+// In-memory message store, for unit tests only (same contract as MongoDB).
+import type { ConversationDoc, ConversationKindName, InsertResult, MessageStore, RangeQuery, StoredMessageDoc } from './port';
+
+export class MemoryMessageStore implements MessageStore {
+  private readonly conversations = new Map<string, { kind: ConversationKindName; createdAt: number; lastSeq: number; members: Set<string> }>();
+  private readonly messages = new Map<string, StoredMessageDoc>();
+  private readonly bySeq = new Map<string, Map<number, StoredMessageDoc>>();
+  private readonly byClientId = new Set<string>();
+
+  async createConversation(c: { conversationId: string; kind: ConversationKindName; memberIds: readonly string[]; createdAt: number }): Promise<'created' | 'exists'> {
+    if (this.conversations.has(c.conversationId)) return 'exists';
+    this.conversations.set(c.conversationId, { kind: c.kind, createdAt: c.createdAt, lastSeq: 0, members: new Set(c.memberIds) });
+    return 'created';
+  }
+
+  async getConversation(conversationId: string): Promise<ConversationDoc | undefined> {
+    const c = this.conversations.get(conversationId);
+    if (!c) return undefined;
+    return { conversationId, kind: c.kind, createdAt: c.createdAt, lastSeq: c.lastSeq, memberCount: c.members.size };
+  }
+
+  async addMembers(conversationId: string, userIds: readonly string[]): Promise<void> {
+    const c = this.conversations.get(conversationId);
+    for (const u of userIds) c?.members.add(u);
+  }
+
+  async removeMembers(conversationId: string, userIds: readonly string[]): Promise<void> {
+    const c = this.conversations.get(conversationId);
+    for (const u of userIds) c?.members.delete(u);
+  }
+
+  async listMembers(conversationId: string): Promise<string[]> {
+    return [...(this.conversations.get(conversationId)?.members ?? [])].sort();
+  }
+
+  async isMember(conversationId: string, userId: string): Promise<boolean> {
+    return this.conversations.get(conversationId)?.members.has(userId) ?? false;
+  }
+
+  async findMessage(serverMsgId: string): Promise<StoredMessageDoc | undefined> {
+    const m = this.messages.get(serverMsgId);
+    return m ? { ...m } : undefined;
+  }
+
+  async maxSeq(conversationId: string): Promise<number> {
+    return Math.max(0, ...(this.bySeq.get(conversationId)?.keys() ?? []));
+  }
+
+  async lastSeqHint(conversationId: string): Promise<number> {
+    return this.conversations.get(conversationId)?.lastSeq ?? 0;
+  }
+
+  async insertMessage(message: StoredMessageDoc): Promise<InsertResult> {
+    const clientKey = JSON.stringify([message.conversationId, message.senderId, message.clientMsgId]);
+    if (this.messages.has(message.serverMsgId) || this.byClientId.has(clientKey)) return 'duplicate';
+    const seqs = this.bySeq.get(message.conversationId) ?? new Map<number, StoredMessageDoc>();
+    if (seqs.has(message.seq)) return 'seq-taken';
+    const copy = { ...message };
+    seqs.set(message.seq, copy);
+    this.bySeq.set(message.conversationId, seqs);
+    this.messages.set(message.serverMsgId, copy);
+    this.byClientId.add(clientKey);
+    const c = this.conversations.get(message.conversationId);
+    if (c) c.lastSeq = Math.max(c.lastSeq, message.seq);
+    return 'inserted';
+  }
+
+  async range(conversationId: string, query: RangeQuery): Promise<StoredMessageDoc[]> {
+    const all = [...(this.bySeq.get(conversationId)?.values() ?? [])]
+      .filter((m) => (query.fromSeq === undefined || m.seq >= query.fromSeq) && (query.toSeq === undefined || m.seq <= query.toSeq))
+      .sort((a, b) => (query.order === 'asc' ? a.seq - b.seq : b.seq - a.seq));
+    return all.slice(0, query.limit).map((m) => ({ ...m }));
+  }
+
+  healthy(): boolean {
+    return true;
+  }
+
+  async close(): Promise<void> {}
+}
