@@ -12,6 +12,8 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
+// Type-only: erased at build time, so telemetry that is off loads no SDK code.
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export { SpanKind };
 export type { Context, Span };
@@ -33,8 +35,6 @@ export async function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const { SimpleSpanProcessor, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
   const { ExportResultCode } = await import('@opentelemetry/core');
-  type ReadableSpan = import('@opentelemetry/sdk-trace-base').ReadableSpan;
-  type SpanExporter = import('@opentelemetry/sdk-trace-base').SpanExporter;
   const processors = [];
   const traceFile = env['PARLEY_TRACE_FILE'];
   if (traceFile) {

@@ -91,7 +91,7 @@ export class RedisSessionDirectory implements SessionDirectory {
     if (sessions.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const session of sessions) {
-      (pipeline as unknown as ScriptedRedis).refreshIfOurs(this.key(session.userId), session.deviceId, session.sessionId, this.encode(session, ttlMs), ttlMs);
+      void (pipeline as unknown as ScriptedRedis).refreshIfOurs(this.key(session.userId), session.deviceId, session.sessionId, this.encode(session, ttlMs), ttlMs);
     }
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);

@@ -1,0 +1,32 @@
+// One jest, three projects: unit (pure logic, in-memory adapters, milliseconds),
+// contract (each port's suite against real Kafka, Redis and MongoDB/FerretDB) and
+// e2e (the four services as real processes, real WebSockets and gRPC).
+// TypeScript is compiled by swc (fast, no type check: `tsc -b` does that in the build).
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'commonjs' } }],
+};
+const moduleNameMapper = { '^@parley/(proto|core|bus|sessions)$': '<rootDir>/packages/$1/src/index.ts' };
+const common = { transform, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
+
+module.exports = {
+  // Per-test ceiling; contract and e2e tests talk to real servers.
+  testTimeout: 120_000,
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/services/*/src/**/*.test.ts'],
+      testPathIgnorePatterns: ['\\.contract\\.test\\.ts$', '/node_modules/', '/dist/'],
+    },
+    {
+      ...common,
+      displayName: 'contract',
+      testMatch: ['<rootDir>/packages/*/src/**/*.contract.test.ts', '<rootDir>/services/*/src/**/*.contract.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+    },
+  ],
+};

@@ -1,0 +1,34 @@
+// The bus contract against a real Kafka broker (KAFKA_BROKERS, set by the test set-up).
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@parley/core';
+import { runBusContract } from './contract';
+import { KafkaBus, ensureTopics } from './kafka';
+
+const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').filter(Boolean);
+if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set: run the suite with ./parley test');
+
+runBusContract('kafka', async () => {
+  const bus = new KafkaBus({ brokers, clientId: 'contract', log: createLogger('contract', 'bus', 'error') });
+  await bus.connect();
+  return {
+    bus,
+    newTopic: async (partitions) => {
+      const topic = `contract.${randomUUID()}`;
+      await ensureTopics(brokers, [{ topic, partitions }]);
+      return topic;
+    },
+    close: () => bus.close(),
+  };
+});
+
+describe('KafkaBus against a real broker', () => {
+  it('refuses to publish to a topic that does not exist (auto-creation is off)', async () => {
+    const bus = new KafkaBus({ brokers, clientId: 'contract-missing', log: createLogger('contract', 'bus', 'silent') });
+    await bus.connect();
+    try {
+      await expect(bus.publish(`contract.missing.${randomUUID()}`, [{ key: 'k', value: 'v' }])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    } finally {
+      await bus.close();
+    }
+  });
+});

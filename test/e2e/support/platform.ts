@@ -1,0 +1,222 @@
+// Starts the four Parley services as real processes against the real Kafka, Redis
+// and MongoDB-wire server of the test set-up, each test file in its own namespace
+// (topic prefix, Redis key prefix, database), and stops every process it started.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { Redis } from 'ioredis';
+import { ensureTopics, topicNames } from '@parley/bus';
+import { callUnary, createClient, signHs256 } from '@parley/core';
+import { parleyGrpc, type StorageClient } from '@parley/proto';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+const LOG_DIR = path.join(REPO_ROOT, '.local', 'logs', 'e2e');
+
+export type ServiceName = 'storage' | 'router' | 'push' | 'connector';
+
+export interface ServiceProcess {
+  name: ServiceName;
+  index: number;
+  child: ChildProcess;
+  env: Record<string, string>;
+  httpPort: number;
+  logFile: string;
+  exited: Promise<number | null>;
+}
+
+export function infraEnv(): { KAFKA_BROKERS: string; REDIS_URL: string; MONGO_URL: string } {
+  const { KAFKA_BROKERS, REDIS_URL, MONGO_URL } = process.env;
+  if (!KAFKA_BROKERS || !REDIS_URL || !MONGO_URL) throw new Error('KAFKA_BROKERS, REDIS_URL and MONGO_URL must be set: run the suite with ./parley test');
+  return { KAFKA_BROKERS, REDIS_URL, MONGO_URL };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(proc: ServiceProcess, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void proc.exited.then((code) => {
+    exitCode = code;
+  });
+  while (Date.now() < until) {
+    if (exitCode !== undefined) throw new Error(`${proc.name} exited (${exitCode}) before it was ready:\n${tail(proc.logFile)}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${proc.httpPort}/readyz`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${proc.name} not ready after ${timeoutMs} ms:\n${tail(proc.logFile)}`);
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-30).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export interface PlatformOptions {
+  partitions?: number;
+  connectors?: number;
+  env?: Record<string, string>;
+}
+
+export class Platform {
+  readonly namespace = `e2e${randomBytes(5).toString('hex')}`;
+  readonly secret = randomBytes(32).toString('hex');
+  readonly processes: ServiceProcess[] = [];
+  readonly wsPorts: number[] = [];
+  storageAddr = '';
+  routerAddr = '';
+  private storageClient: StorageClient | undefined;
+  private readonly infra = infraEnv();
+
+  constructor(private readonly options: PlatformOptions = {}) {}
+
+  get topicPrefix(): string {
+    return `${this.namespace}.`;
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.wsPorts[0]}/`;
+  }
+
+  token(userId: string, deviceId?: string, ttlSeconds = 3600): string {
+    return signHs256({ sub: userId, ...(deviceId ? { did: deviceId } : {}), exp: Math.floor(Date.now() / 1000) + ttlSeconds }, this.secret);
+  }
+
+  baseEnv(): Record<string, string> {
+    return {
+      ...this.infra,
+      KAFKA_TOPIC_PREFIX: this.topicPrefix,
+      REDIS_KEY_PREFIX: `${this.namespace}:`,
+      MONGO_DB: this.namespace,
+      LOG_LEVEL: 'info',
+      HTTP_HOST: '127.0.0.1',
+      GRPC_HOST: '127.0.0.1',
+      WS_HOST: '127.0.0.1',
+      JWT_SECRETS: this.secret,
+      CONSUMER_CONCURRENCY: String(this.options.partitions ?? 4),
+      SHUTDOWN_TIMEOUT_MS: '15000',
+      ...(this.options.env ?? {}),
+    };
+  }
+
+  async start(): Promise<this> {
+    const t = topicNames(this.topicPrefix);
+    const partitions = this.options.partitions ?? 4;
+    await ensureTopics(this.infra.KAFKA_BROKERS.split(','), [
+      { topic: t.messages, partitions },
+      { topic: t.deliveries, partitions },
+      { topic: t.receipts, partitions },
+      { topic: t.signals, partitions, configs: { 'retention.ms': '600000' } },
+    ]);
+    const storageGrpc = await freePort();
+    const routerGrpc = await freePort();
+    this.storageAddr = `127.0.0.1:${storageGrpc}`;
+    this.routerAddr = `127.0.0.1:${routerGrpc}`;
+    await Promise.all([this.spawnService('storage', { GRPC_PORT: String(storageGrpc) }), this.spawnService('push', {})]);
+    await this.spawnService('router', { GRPC_PORT: String(routerGrpc), STORAGE_ADDR: this.storageAddr });
+    for (let i = 0; i < (this.options.connectors ?? 1); i++) await this.addConnector();
+    return this;
+  }
+
+  async addConnector(): Promise<ServiceProcess> {
+    const wsPort = await freePort();
+    const grpcPort = await freePort();
+    this.wsPorts.push(wsPort);
+    return this.spawnService('connector', {
+      WS_PORT: String(wsPort),
+      GRPC_PORT: String(grpcPort),
+      ADVERTISE_ADDR: `127.0.0.1:${grpcPort}`,
+      ROUTER_ADDR: this.routerAddr,
+      STORAGE_ADDR: this.storageAddr,
+    });
+  }
+
+  async spawnService(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
+    mkdirSync(LOG_DIR, { recursive: true });
+    const index = this.processes.filter((p) => p.name === name).length;
+    const httpPort = await freePort();
+    const fullEnv = { ...this.baseEnv(), HTTP_PORT: String(httpPort), INSTANCE_ID: `${name}-${index}`, ...env };
+    const logFile = path.join(LOG_DIR, `${this.namespace}-${name}-${index}.log`);
+    const out = createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
+      env: { PATH: process.env['PATH'] ?? '', ...fullEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const proc: ServiceProcess = { name, index, child, env: fullEnv, httpPort, logFile, exited };
+    this.processes.push(proc);
+    await waitReady(proc, 60_000);
+    return proc;
+  }
+
+  storage(): StorageClient {
+    this.storageClient ??= createClient(parleyGrpc().parley.v1.Storage, this.storageAddr);
+    return this.storageClient;
+  }
+
+  async createDirect(userA: string, userB: string): Promise<string> {
+    const c = this.storage();
+    const conversation = await callUnary<{ conversationId: string }>('Storage.CreateDirect', 5_000, (md, opts, cb) => c.createDirect({ userA, userB }, md, opts, cb));
+    return conversation.conversationId;
+  }
+
+  async createGroup(memberIds: string[]): Promise<string> {
+    const c = this.storage();
+    const conversation = await callUnary<{ conversationId: string }>('Storage.CreateGroup', 5_000, (md, opts, cb) => c.createGroup({ memberIds }, md, opts, cb));
+    return conversation.conversationId;
+  }
+
+  /** Stops one process: SIGTERM (graceful) or SIGKILL (crash). */
+  async stopProcess(proc: ServiceProcess, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<number | null> {
+    if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill(signal);
+    const timer = setTimeout(() => proc.child.kill('SIGKILL'), 20_000);
+    const code = await proc.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  async stop(): Promise<void> {
+    this.storageClient?.close();
+    // Connectors first, then the pipeline from the front.
+    const order: ServiceName[] = ['connector', 'router', 'storage', 'push'];
+    for (const name of order) await Promise.all(this.processes.filter((p) => p.name === name).map((p) => this.stopProcess(p)));
+    await this.cleanUp().catch(() => undefined);
+  }
+
+  private async cleanUp(): Promise<void> {
+    const mongo = await MongoClient.connect(this.infra.MONGO_URL);
+    await mongo.db(this.namespace).dropDatabase();
+    await mongo.close();
+    const redis = new Redis(this.infra.REDIS_URL);
+    const keys = await redis.keys(`${this.namespace}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+    const admin = new Kafka({ clientId: 'e2e-cleanup', brokers: this.infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const t = topicNames(this.topicPrefix);
+    await admin.deleteTopics({ topics: [t.messages, t.deliveries, t.receipts, t.signals] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
