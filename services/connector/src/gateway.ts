@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { ParleyError, asParleyError, isValidId, randomId, type Logger, type TokenClaims } from '@parley/core';
+import { ParleyError, SpanKind, asParleyError, isValidId, randomId, withSpan, type Logger, type TokenClaims } from '@parley/core';
 import type { DeliverRequest__Output, DeliverResponse, DeviceTarget, MessagesResponse__Output, SendResponse__Output } from '@parley/proto';
 import type { SessionDirectory } from '@parley/sessions';
 import { FrameError, ackFrame, errorFrame, msgFrame, msgsFrame, parseClientFrame, welcomeFrame, type ClientFrame } from './frames';
@@ -204,7 +204,8 @@ export class Gateway {
       return;
     }
     session.inflight++;
-    this.handle(session, frame)
+    // Each client request starts a trace: ws -> router -> Kafka -> storage -> Kafka -> push -> connector.
+    withSpan(`ws.${frame.type}`, { kind: SpanKind.SERVER, attributes: { 'parley.frame_type': frame.type } }, () => this.handle(session, frame))
       .then(
         (reply) => this.write(session, reply),
         (err: unknown) => {
