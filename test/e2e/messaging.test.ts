@@ -119,6 +119,41 @@ describe('groups', () => {
   });
 });
 
+describe('group membership', () => {
+  it('delivers to members added later and stops delivering to members removed', async () => {
+    const [owner, late, leaver] = ['owner', 'late', 'leaver'].map((n) => `${n}-${randomUUID()}`) as [string, string, string];
+    const storage = platform.storage();
+    const conversationId = await platform.createGroup([owner, leaver]);
+    const ownerDevice = await connect(owner, 'd');
+    const lateDevice = await connect(late, 'd');
+    const leaverDevice = await connect(leaver, 'd');
+    expect((await ownerDevice.send(conversationId, 'before')).type).toBe('ack');
+    await leaverDevice.waitFor(() => leaverDevice.messages(conversationId).length === 1);
+    expect((await lateDevice.send(conversationId, 'not yet')).type).toBe('error');
+
+    await callUnary('Storage.AddMembers', 5_000, (md, opts, cb) => storage.addMembers({ conversationId, userIds: [late] }, md, opts, cb));
+    await callUnary('Storage.RemoveMembers', 5_000, (md, opts, cb) => storage.removeMembers({ conversationId, userIds: [leaver] }, md, opts, cb));
+    const members = await callUnary<{ userIds: string[] }>('Storage.ListMembers', 5_000, (md, opts, cb) => storage.listMembers({ conversationId }, md, opts, cb));
+    expect(members.userIds).toEqual([late, owner].sort());
+    // Storage caches member lists for up to a second.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+
+    expect((await ownerDevice.send(conversationId, 'after')).type).toBe('ack');
+    expect((await lateDevice.send(conversationId, 'joined')).type).toBe('ack');
+    await lateDevice.waitFor(() => lateDevice.messages(conversationId).length === 2);
+    expect(lateDevice.messages(conversationId).map((m) => [m.seq, m.body])).toEqual([
+      [2, 'after'],
+      [3, 'joined'],
+    ]);
+    expect((await leaverDevice.send(conversationId, 'still here?')).type).toBe('error');
+    await ownerDevice.waitFor(() => ownerDevice.messages(conversationId).length === 3);
+    expect(leaverDevice.messages(conversationId).map((m) => m.body)).toEqual(['before']);
+    // The late member can read what came before joining through history.
+    const history = await lateDevice.request({ type: 'history', conversationId, order: 'oldest_first' });
+    expect((history['messages'] as MsgFrame[]).map((m) => m.body)).toEqual(['before', 'after', 'joined']);
+  });
+});
+
 describe('history and sync', () => {
   it('return the same messages, over the socket and over gRPC, and refuse non-members', async () => {
     const a = `h-${randomUUID()}`;

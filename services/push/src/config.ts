@@ -7,6 +7,8 @@ export const pushConfigSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
   REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
   HTTP_PORT: env.port(9103),
+  /** Serves only grpc.health.v1 (for gRPC-native probes and meshes); push takes no other calls. */
+  GRPC_PORT: env.port(7003),
   /** Deadline of one Connector.Deliver call. */
   DELIVER_DEADLINE_MS: env.int(3_000, 50, 60_000),
   /** Attempts per connector before its sessions are taken as gone (the devices sync when they return). */

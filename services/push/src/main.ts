@@ -1,6 +1,6 @@
 // Composition root of the push service.
 import { KafkaBus, topicNames } from '@parley/bus';
-import { Counter, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry } from '@parley/core';
+import { Counter, GrpcServer, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry } from '@parley/core';
 import { parleyGrpc, type ConnectorClient, type DeliverResponse__Output } from '@parley/proto';
 import { RedisSessionDirectory } from '@parley/sessions';
 import { pushConfigSchema } from './config';
@@ -37,6 +37,8 @@ runMain('parley-push', async () => {
     connectorFailed: () => counts.inc({ outcome: 'connector_failed' }),
   });
 
+  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION });
+  const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);
   const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, isReady: () => lifecycle.state === 'ready' && sessions.healthy() && bus.healthy() });
   const subscription = await bus.subscribe({
     groupId: `${config.KAFKA_TOPIC_PREFIX}push`,
@@ -47,6 +49,7 @@ runMain('parley-push', async () => {
   });
 
   lifecycle.onShutdown('stop consuming (finishes and commits the batch in hand)', () => subscription.stop());
+  lifecycle.onShutdown('stop gRPC health', () => grpcServer.stop(1_000));
   lifecycle.onShutdown('close Kafka', () => bus.close());
   lifecycle.onShutdown('close connector clients', async () => {
     for (const client of clients.values()) client.close();
@@ -55,6 +58,7 @@ runMain('parley-push', async () => {
   lifecycle.onShutdown('close ops HTTP', () => ops.close());
   lifecycle.onShutdown('flush telemetry', stopTelemetry);
 
+  grpcServer.setServing(true);
   lifecycle.ready();
-  log.info({ httpPort: ops.port }, 'push ready');
+  log.info({ httpPort: ops.port, grpcPort }, 'push ready');
 });

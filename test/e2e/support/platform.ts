@@ -132,7 +132,7 @@ export class Platform {
     const routerGrpc = await freePort();
     this.storageAddr = `127.0.0.1:${storageGrpc}`;
     this.routerAddr = `127.0.0.1:${routerGrpc}`;
-    await Promise.all([this.spawnService('storage', { GRPC_PORT: String(storageGrpc) }), this.spawnService('push', {})]);
+    await Promise.all([this.spawnService('storage', { GRPC_PORT: String(storageGrpc) }), this.spawnService('push', { GRPC_PORT: String(await freePort()) })]);
     await this.spawnService('router', { GRPC_PORT: String(routerGrpc), STORAGE_ADDR: this.storageAddr });
     for (let i = 0; i < (this.options.connectors ?? 1); i++) await this.addConnector();
     return this;
