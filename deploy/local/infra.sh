@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# Parley's local infrastructure, on loopback, with everything under .local/ (git-ignored):
+#
+#   Kafka 3.9.x   single KRaft node (broker + controller), jars from Maven Central
+#   Redis         Debian's redis-server
+#   PostgreSQL    Debian's PostgreSQL, the storage backend of ...
+#   FerretDB v1   a MongoDB wire-protocol server (our small wrapper module, see ferretdb/main.go)
+#
+# Usage: deploy/local/infra.sh install|up|down|status|env
+#   install  fetch and build what is missing (idempotent; cached in .local/cache)
+#   up       install, then start whatever is not running and create Parley's topics
+#   down     stop everything `up` started; leaves nothing running
+#   status   one line per component; exit 0 when all are running (or external), 3 otherwise
+#   env      print the KAFKA_BROKERS / REDIS_URL / MONGO_URL exports for the running set-up
+#
+# Existing clusters: when KAFKA_BROKERS, REDIS_URL or MONGO_URL is set, that component is
+# treated as external and nothing is installed or started for it.
+#
+# Settings (environment): PARLEY_PARTITIONS (default 12) partitions per topic;
+# KAFKA_TOPIC_PREFIX (default "parley."); PARLEY_KAFKA_PORT (19092), PARLEY_REDIS_PORT (16379),
+# PARLEY_PG_PORT (15432), PARLEY_MONGO_PORT (27117).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+LOCAL="$ROOT/.local"
+CACHE="$LOCAL/cache"
+TOOLS="$LOCAL/tools"
+DATA="$LOCAL/data"
+RUN="$LOCAL/run"
+LOGS="$LOCAL/logs"
+
+KAFKA_VERSION="3.9.1"
+KAFKA_PORT="${PARLEY_KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="$((KAFKA_PORT + 1))"
+REDIS_PORT="${PARLEY_REDIS_PORT:-16379}"
+PG_PORT="${PARLEY_PG_PORT:-15432}"
+MONGO_PORT="${PARLEY_MONGO_PORT:-27117}"
+PARTITIONS="${PARLEY_PARTITIONS:-12}"
+TOPIC_PREFIX="${KAFKA_TOPIC_PREFIX:-parley.}"
+TOPICS=(messages deliveries receipts signals)
+
+log() { printf '[infra %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+external() { [[ -n "${!1:-}" ]]; }
+
+pid_alive() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() { # name port seconds
+  local deadline=$((SECONDS + $3))
+  until port_open "$2"; do
+    if ! pid_alive "$1"; then log "$1 exited; last lines of .local/logs/$1.log:"; tail -30 "$LOGS/$1.log" >&2 || true; return 1; fi
+    if ((SECONDS > deadline)); then log "$1 did not open port $2 within $3 s"; tail -30 "$LOGS/$1.log" >&2 || true; return 1; fi
+    sleep 0.2
+  done
+}
+
+stop_pid() { # name
+  local name="$1" pid
+  [[ -f "$RUN/$name.pid" ]] || return 0
+  pid="$(cat "$RUN/$name.pid")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then log "$name did not stop in 30 s; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+    log "stopped $name"
+  fi
+  rm -f "$RUN/$name.pid"
+}
+
+apt_install() { # packages...
+  local sudo=()
+  [[ $EUID -ne 0 ]] && sudo=(sudo -n)
+  log "installing Debian packages: $*"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "$@" >"$LOGS/apt.log" 2>&1; then
+    "${sudo[@]}" apt-get update -q >>"$LOGS/apt.log" 2>&1 || true
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends "$@" >>"$LOGS/apt.log" 2>&1 || {
+      tail -20 "$LOGS/apt.log" >&2; die "apt-get install $* failed (see .local/logs/apt.log)"; }
+  fi
+}
+
+# ---------------------------------------------------------------- Kafka
+kafka_libs="$TOOLS/kafka/libs"
+
+install_kafka() {
+  external KAFKA_BROKERS && return 0
+  if [[ -f "$kafka_libs/kafka_2.13-$KAFKA_VERSION.jar" && -f "$kafka_libs/kafka-tools-$KAFKA_VERSION.jar" ]]; then return 0; fi
+  command -v java >/dev/null || apt_install default-jre-headless
+  command -v mvn >/dev/null || apt_install maven
+  log "fetching Kafka $KAFKA_VERSION jars from Maven Central"
+  rm -rf "$kafka_libs"
+  mvn -q -B -Dmaven.repo.local="$CACHE/m2" -f "$HERE/kafka/pom.xml" \
+    -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies \
+    -DoutputDirectory="$kafka_libs" -DincludeScope=runtime >"$LOGS/kafka-fetch.log" 2>&1 || {
+    tail -30 "$LOGS/kafka-fetch.log" >&2; die "maven could not fetch Kafka (see .local/logs/kafka-fetch.log)"; }
+}
+
+kafka_java() { java -Xms128m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
+  -Dlog4j.configuration="file:$RUN/kafka/log4j.properties" -cp "$kafka_libs/*" "$@"; }
+
+write_kafka_config() {
+  mkdir -p "$RUN/kafka" "$DATA/kafka"
+  cat >"$RUN/kafka/server.properties" <<EOF
+# Written by deploy/local/infra.sh; single-node KRaft (broker and controller in one process).
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$DATA/kafka
+# Topics are created by this script with their partition count, never by a client.
+auto.create.topics.enable=false
+num.partitions=$PARTITIONS
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=12
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.retention.hours=24
+log.segment.bytes=67108864
+num.network.threads=2
+num.io.threads=4
+EOF
+  cat >"$RUN/kafka/log4j.properties" <<'EOF'
+log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaServer=INFO
+log4j.logger.kafka.server.BrokerServer=INFO
+EOF
+}
+
+start_kafka() {
+  external KAFKA_BROKERS && return 0
+  if pid_alive kafka; then return 0; fi
+  write_kafka_config
+  if [[ ! -f "$DATA/kafka/meta.properties" ]]; then
+    local cluster_id
+    cluster_id="$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
+    log "formatting Kafka storage (cluster $cluster_id)"
+    kafka_java kafka.tools.StorageTool format -t "$cluster_id" -c "$RUN/kafka/server.properties" >>"$LOGS/kafka.log" 2>&1 \
+      || { tail -20 "$LOGS/kafka.log" >&2; die "kafka storage format failed"; }
+  fi
+  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set PARLEY_KAFKA_PORT)"
+  log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT"
+  nohup java -Xms128m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$RUN/kafka/log4j.properties" -cp "$kafka_libs/*" \
+    kafka.Kafka "$RUN/kafka/server.properties" >>"$LOGS/kafka.log" 2>&1 </dev/null &
+  echo $! >"$RUN/kafka.pid"
+  wait_port kafka "$KAFKA_PORT" 120
+}
+
+create_topics() {
+  external KAFKA_BROKERS && return 0
+  local bootstrap="127.0.0.1:$KAFKA_PORT" existing missing=() t deadline=$((SECONDS + 60))
+  until existing="$(kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" --list 2>>"$LOGS/kafka-topics.log")"; do
+    ((SECONDS > deadline)) && die "could not list Kafka topics (see .local/logs/kafka-topics.log)"
+    sleep 1
+  done
+  for t in "${TOPICS[@]}"; do
+    grep -qx "$TOPIC_PREFIX$t" <<<"$existing" || missing+=("$TOPIC_PREFIX$t")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  log "creating topics ${missing[*]} ($PARTITIONS partitions each)"
+  local pids=()
+  for t in "${missing[@]}"; do
+    kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" --create --if-not-exists \
+      --topic "$t" --partitions "$PARTITIONS" --replication-factor 1 \
+      --config retention.ms=86400000 >>"$LOGS/kafka-topics.log" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || die "topic creation failed (see .local/logs/kafka-topics.log)"; done
+}
+
+# ---------------------------------------------------------------- Redis
+redis_bin() { command -v redis-server || { [[ -x /usr/bin/redis-server ]] && echo /usr/bin/redis-server; }; }
+
+install_redis() {
+  external REDIS_URL && return 0
+  [[ -n "$(redis_bin)" ]] || apt_install redis-server
+  [[ -n "$(redis_bin)" ]] || die "redis-server not found after installing"
+}
+
+start_redis() {
+  external REDIS_URL && return 0
+  if pid_alive redis; then return 0; fi
+  port_open "$REDIS_PORT" && die "port $REDIS_PORT is taken by another process (set PARLEY_REDIS_PORT)"
+  mkdir -p "$DATA/redis"
+  log "starting Redis on 127.0.0.1:$REDIS_PORT"
+  "$(redis_bin)" --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" --daemonize no \
+    --save "" --appendonly no --protected-mode yes --logfile "" >>"$LOGS/redis.log" 2>&1 </dev/null &
+  echo $! >"$RUN/redis.pid"
+  wait_port redis "$REDIS_PORT" 30
+}
+
+# ---------------------------------------------------------------- PostgreSQL + FerretDB
+pg_bindir() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do [[ -x "$d/initdb" ]] && { echo "$d"; return 0; }; done
+  return 1
+}
+
+# PostgreSQL refuses to run as root; when we are root it runs as the `postgres` user that
+# Debian's package creates (setpriv execs, so the pid we record is the server's own).
+as_pg() {
+  if [[ $EUID -eq 0 ]]; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi
+}
+
+install_pg() {
+  external MONGO_URL && return 0
+  pg_bindir >/dev/null || apt_install postgresql
+  pg_bindir >/dev/null || die "PostgreSQL not found after installing"
+  if [[ $EUID -eq 0 ]] && ! id postgres >/dev/null 2>&1; then
+    useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+  fi
+}
+
+start_pg() {
+  external MONGO_URL && return 0
+  local bin; bin="$(pg_bindir)"
+  if pid_alive postgres; then return 0; fi
+  mkdir -p "$DATA/postgres" "$RUN/pgsock"
+  [[ $EUID -eq 0 ]] && chown postgres "$DATA/postgres" "$RUN/pgsock" && chmod 700 "$DATA/postgres"
+  if [[ ! -f "$DATA/postgres/PG_VERSION" ]]; then
+    log "initialising PostgreSQL data directory"
+    as_pg "$bin/initdb" -D "$DATA/postgres" -A trust -U postgres -E UTF8 --no-locale >>"$LOGS/postgres.log" 2>&1 \
+      || { tail -20 "$LOGS/postgres.log" >&2; die "initdb failed"; }
+  fi
+  port_open "$PG_PORT" && die "port $PG_PORT is taken by another process (set PARLEY_PG_PORT)"
+  log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+  touch "$LOGS/postgres.log"; [[ $EUID -eq 0 ]] && chown postgres "$LOGS/postgres.log"
+  as_pg "$bin/postgres" -D "$DATA/postgres" -h 127.0.0.1 -p "$PG_PORT" -k "$RUN/pgsock" \
+    -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
+    -c shared_buffers=128MB >>"$LOGS/postgres.log" 2>&1 </dev/null &
+  echo $! >"$RUN/postgres.pid"
+  wait_port postgres "$PG_PORT" 60
+  local deadline=$((SECONDS + 30))
+  until as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; do
+    ((SECONDS > deadline)) && die "PostgreSQL does not answer queries"
+    sleep 0.3
+  done
+  if [[ "$(as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atqc "select 1 from pg_database where datname='ferretdb'")" != 1 ]]; then
+    as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres ferretdb
+  fi
+}
+
+ferretdb_bin="$TOOLS/bin/parley-ferretdb"
+ferretdb_stamp() { cat "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum" "$HERE/ferretdb/main.go" | sha256sum | cut -c1-16; }
+
+install_ferretdb() {
+  external MONGO_URL && return 0
+  local stamp; stamp="$(ferretdb_stamp)"
+  [[ -x "$ferretdb_bin" && "$(cat "$ferretdb_bin.stamp" 2>/dev/null)" == "$stamp" ]] && return 0
+  command -v go >/dev/null || die "Go is needed to build FerretDB (deploy/local/ferretdb); install Go 1.22 or newer"
+  log "building FerretDB v1 (deploy/local/ferretdb) with $(go version | cut -d' ' -f3)"
+  mkdir -p "$TOOLS/bin"
+  (cd "$HERE/ferretdb" && GOMODCACHE="$CACHE/gomod" GOCACHE="$CACHE/gocache" GOFLAGS="-mod=readonly -buildvcs=false" \
+    CGO_ENABLED=0 go build -trimpath -o "$ferretdb_bin" .) >"$LOGS/ferretdb-build.log" 2>&1 || {
+    tail -30 "$LOGS/ferretdb-build.log" >&2; die "building FerretDB failed (see .local/logs/ferretdb-build.log)"; }
+  echo "$stamp" >"$ferretdb_bin.stamp"
+}
+
+start_ferretdb() {
+  external MONGO_URL && return 0
+  if pid_alive ferretdb; then return 0; fi
+  port_open "$MONGO_PORT" && die "port $MONGO_PORT is taken by another process (set PARLEY_MONGO_PORT)"
+  log "starting FerretDB on 127.0.0.1:$MONGO_PORT (PostgreSQL backend)"
+  "$ferretdb_bin" --listen-addr "127.0.0.1:$MONGO_PORT" \
+    --postgresql-url "postgres://postgres@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=40" \
+    --log-level warn >>"$LOGS/ferretdb.log" 2>&1 </dev/null &
+  echo $! >"$RUN/ferretdb.pid"
+  wait_port ferretdb "$MONGO_PORT" 30
+}
+
+# ---------------------------------------------------------------- commands
+cmd_install() {
+  mkdir -p "$CACHE" "$TOOLS" "$DATA" "$RUN" "$LOGS"
+  install_kafka
+  install_redis
+  install_pg
+  install_ferretdb
+}
+
+cmd_up() {
+  cmd_install
+  start_redis
+  start_pg
+  start_ferretdb
+  start_kafka
+  create_topics
+  cmd_status >&2 || true
+}
+
+cmd_down() {
+  stop_pid ferretdb
+  stop_pid postgres
+  stop_pid redis
+  stop_pid kafka
+}
+
+cmd_status() {
+  local ok=0 line
+  for line in "kafka KAFKA_BROKERS 127.0.0.1:$KAFKA_PORT" "redis REDIS_URL 127.0.0.1:$REDIS_PORT" \
+    "postgres MONGO_URL 127.0.0.1:$PG_PORT" "ferretdb MONGO_URL 127.0.0.1:$MONGO_PORT"; do
+    set -- $line
+    if external "$2"; then
+      echo "$1: external ($2 is set)"
+    elif pid_alive "$1"; then
+      echo "$1: running (pid $(cat "$RUN/$1.pid"), $3)"
+    else
+      echo "$1: stopped"; ok=3
+    fi
+  done
+  return "$ok"
+}
+
+cmd_env() {
+  echo "export KAFKA_BROKERS='${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}'"
+  echo "export REDIS_URL='${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}'"
+  echo "export MONGO_URL='${MONGO_URL:-mongodb://127.0.0.1:$MONGO_PORT/}'"
+}
+
+mkdir -p "$LOGS" "$RUN"
+case "${1:-}" in
+  install) cmd_install ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  *) sed -n '2,21p' "$0" >&2; exit 64 ;;
+esac
