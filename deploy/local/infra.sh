@@ -58,12 +58,12 @@ wait_port() { # name port seconds
   done
 }
 
-stop_pid() { # name
-  local name="$1" pid
+stop_pid() { # name [signal]
+  local name="$1" signal="${2:-TERM}" pid
   [[ -f "$RUN/$name.pid" ]] || return 0
   pid="$(cat "$RUN/$name.pid")"
   if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
+    kill "-$signal" "$pid" 2>/dev/null || true
     for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     if kill -0 "$pid" 2>/dev/null; then log "$name did not stop in 30 s; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
     log "stopped $name"
@@ -239,11 +239,16 @@ start_pg() {
   port_open "$PG_PORT" && die "port $PG_PORT is taken by another process (set PARLEY_PG_PORT)"
   log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
   touch "$LOGS/postgres.log"; [[ $EUID -eq 0 ]] && chown postgres "$LOGS/postgres.log"
-  as_pg "$bin/postgres" -D "$DATA/postgres" -h 127.0.0.1 -p "$PG_PORT" -k "$RUN/pgsock" \
+  local run_as=()
+  [[ $EUID -eq 0 ]] && run_as=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+  # fsync off: this is a disposable development/test database, never production.
+  "${run_as[@]}" "$bin/postgres" -D "$DATA/postgres" -h 127.0.0.1 -p "$PG_PORT" -k "$RUN/pgsock" \
     -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
     -c shared_buffers=128MB >>"$LOGS/postgres.log" 2>&1 </dev/null &
   echo $! >"$RUN/postgres.pid"
   wait_port postgres "$PG_PORT" 60
+  # The postmaster's own pid, whatever started it.
+  head -1 "$DATA/postgres/postmaster.pid" >"$RUN/postgres.pid"
   local deadline=$((SECONDS + 30))
   until as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; do
     ((SECONDS > deadline)) && die "PostgreSQL does not answer queries"
@@ -303,7 +308,7 @@ cmd_up() {
 
 cmd_down() {
   stop_pid ferretdb
-  stop_pid postgres
+  stop_pid postgres INT # PostgreSQL's "fast" shutdown: does not wait for clients to leave
   stop_pid redis
   stop_pid kafka
 }

@@ -28,6 +28,10 @@ export function runBusContract(name: string, makeFixture: () => Promise<BusContr
       await fixture.close();
     });
 
+    it('refuses to publish to a topic that does not exist (auto-creation is off)', async () => {
+      await expect(fixture.bus.publish(`contract.missing.${randomUUID()}`, [{ key: 'k', value: 'v' }])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    });
+
     it('delivers each key in publish order, with headers, to every group', async () => {
       const topic = await fixture.newTopic(3);
       const keys = ['conv-a', 'conv-b', 'conv-c', 'conv-d'];

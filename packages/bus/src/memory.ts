@@ -1,5 +1,6 @@
 // In-memory message bus, for unit tests only. Same contract as the Kafka adapter:
 // keyed partitions, in-order batches per partition, commit after the handler.
+import { ParleyError } from '@parley/core';
 import type { ConsumedBatch, ConsumedRecord, MessageBus, OutgoingRecord, SubscribeOptions, Subscription } from './port';
 
 interface Member {
@@ -35,9 +36,10 @@ export class MemoryBus implements MessageBus {
   }
 
   async publish(topic: string, records: OutgoingRecord[]): Promise<void> {
-    if (this.closed) throw new Error('bus closed');
-    this.createTopic(topic);
-    const partitions = this.topics.get(topic)!;
+    if (this.closed) throw new ParleyError('UNAVAILABLE', 'bus closed');
+    // Like Parley's Kafka (auto-creation off): a topic must be created before use.
+    const partitions = this.topics.get(topic);
+    if (!partitions) throw new ParleyError('UNAVAILABLE', `topic ${topic} does not exist`);
     for (const record of records) {
       const partition = partitionFor(record.key, partitions.length);
       const log = partitions[partition]!;
