@@ -1,0 +1,308 @@
+import { randomUUID } from 'node:crypto';
+import { MemoryBus, partitionFor, type ConsumedRecord, type OutgoingRecord } from '@parley/bus';
+import { ParleyError, serverMsgIdFor } from '@parley/core';
+import type { AcceptedMessage, SendRequest__Output, StoredMessage } from '@parley/proto';
+import { TokenBuckets } from './rate-limit';
+import { routeSend, type RouterDeps, type SendAuthorizer } from './router';
+
+const TOPIC = 'test.messages';
+const PARTITIONS = 4;
+const NOW = 1_764_100_000_000;
+
+/** Our own port, faked: which conversations exist, who is in them, which messages storage holds. */
+class FakeAuthorizer implements SendAuthorizer {
+  readonly conversations = new Map<string, Set<string>>();
+  readonly stored = new Map<string, StoredMessage>();
+  readonly calls: { conversationId: string; userId: string; serverMsgId: string }[] = [];
+
+  async check(conversationId: string, userId: string, serverMsgId: string): Promise<{ member: boolean; existing?: StoredMessage | null }> {
+    this.calls.push({ conversationId, userId, serverMsgId });
+    const members = this.conversations.get(conversationId);
+    if (!members) throw new ParleyError('NOT_FOUND', `conversation ${conversationId} does not exist`);
+    return { member: members.has(userId), existing: this.stored.get(serverMsgId) ?? null };
+  }
+}
+
+interface Harness {
+  deps: RouterDeps;
+  bus: MemoryBus;
+  authorizer: FakeAuthorizer;
+  published: { topic: string; records: OutgoingRecord[] }[];
+  advance(ms: number): void;
+}
+
+let harnesses: Harness[] = [];
+
+function harness(options: { rate?: number; burst?: number; maxBodyBytes?: number } = {}): Harness {
+  const bus = new MemoryBus(PARTITIONS);
+  bus.createTopic(TOPIC);
+  const published: Harness['published'] = [];
+  const publish = bus.publish.bind(bus);
+  jest.spyOn(bus, 'publish').mockImplementation(async (topic, records) => {
+    published.push({ topic, records });
+    return publish(topic, records);
+  });
+  const authorizer = new FakeAuthorizer();
+  authorizer.conversations.set('g_team', new Set(['alice', 'bob']));
+  authorizer.conversations.set('g_other', new Set(['alice']));
+  let t = NOW;
+  const deps: RouterDeps = {
+    bus,
+    messagesTopic: TOPIC,
+    authorizer,
+    limiter: new TokenBuckets(options.rate ?? 1, options.burst ?? 100, () => t),
+    maxBodyBytes: options.maxBodyBytes ?? 16_384,
+    now: () => t,
+  };
+  const h = {
+    deps,
+    bus,
+    authorizer,
+    published,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
+  harnesses.push(h);
+  return h;
+}
+
+afterEach(async () => {
+  await Promise.all(harnesses.map((h) => h.bus.close()));
+  harnesses = [];
+});
+
+function request(overrides: Partial<SendRequest__Output> = {}): SendRequest__Output {
+  return { senderId: 'alice', senderDeviceId: 'phone', conversationId: 'g_team', clientMsgId: 'c-1', body: 'hello', ...overrides };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ParleyError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof ParleyError) return err;
+    throw err;
+  }
+  throw new Error('expected a ParleyError');
+}
+
+const SENTINEL = 'sentinel';
+
+/**
+ * Everything in the topic's partition for `key`, read back by a consumer: publishes a
+ * sentinel with that key (same partition, after everything before it) and reads until it.
+ */
+async function recordsInPartitionOf(bus: MemoryBus, key: string): Promise<ConsumedRecord[]> {
+  await bus.publish(TOPIC, [{ key, value: SENTINEL }]);
+  const partition = partitionFor(key, PARTITIONS);
+  const seen: ConsumedRecord[] = [];
+  let reachedSentinel!: () => void;
+  const done = new Promise<void>((resolve) => {
+    reachedSentinel = resolve;
+  });
+  const subscription = await bus.subscribe({
+    groupId: `reader-${randomUUID()}`,
+    topic: TOPIC,
+    handler: async (batch) => {
+      if (batch.partition !== partition) return;
+      for (const record of batch.records) {
+        if (record.value.toString() === SENTINEL) reachedSentinel();
+        else seen.push(record);
+      }
+    },
+  });
+  await done;
+  await subscription.stop();
+  return seen;
+}
+
+describe('routeSend: a new message', () => {
+  it('publishes it once, keyed by conversationId, as AcceptedMessage JSON, and answers with seq 0', async () => {
+    const h = harness();
+    const response = await routeSend(h.deps, request());
+    const serverMsgId = serverMsgIdFor('g_team', 'alice', 'c-1');
+    expect(response).toEqual({ serverMsgId, seq: 0, sentAt: NOW });
+    expect(h.authorizer.calls).toEqual([{ conversationId: 'g_team', userId: 'alice', serverMsgId }]);
+
+    expect(h.published).toHaveLength(1);
+    expect(h.published[0]!.topic).toBe(TOPIC);
+    expect(h.published[0]!.records).toHaveLength(1);
+    const expected: AcceptedMessage = { serverMsgId, conversationId: 'g_team', senderId: 'alice', senderDeviceId: 'phone', clientMsgId: 'c-1', body: 'hello', sentAt: NOW };
+    expect(h.published[0]!.records[0]!.key).toBe('g_team');
+
+    const records = await recordsInPartitionOf(h.bus, 'g_team');
+    expect(records).toHaveLength(1);
+    expect(records[0]!.key).toBe('g_team');
+    expect(records[0]!.partition).toBe(partitionFor('g_team', PARTITIONS));
+    expect(JSON.parse(records[0]!.value.toString('utf8'))).toEqual(expected);
+  });
+
+  it('stamps sentAt from the clock when it accepts the message', async () => {
+    const h = harness();
+    h.advance(12_345);
+    const response = await routeSend(h.deps, request());
+    expect(response.sentAt).toBe(NOW + 12_345);
+    expect(JSON.parse(String(h.published[0]!.records[0]!.value))).toMatchObject({ sentAt: NOW + 12_345 });
+  });
+
+  it('carries a body with multi-byte characters through unchanged', async () => {
+    const h = harness();
+    const body = 'héllo 😀 — ünïcode "quotes" \n';
+    await routeSend(h.deps, request({ body }));
+    const records = await recordsInPartitionOf(h.bus, 'g_team');
+    expect((JSON.parse(records[0]!.value.toString('utf8')) as AcceptedMessage).body).toBe(body);
+  });
+
+  it('gives the same serverMsgId to every send of the same (conversation, sender, clientMsgId), from any device', async () => {
+    const h = harness();
+    const first = await routeSend(h.deps, request());
+    const fromLaptop = await routeSend(h.deps, request({ senderDeviceId: 'laptop', body: 'hello again' }));
+    expect(fromLaptop.serverMsgId).toBe(first.serverMsgId);
+    const ids = new Set([
+      first.serverMsgId,
+      (await routeSend(h.deps, request({ clientMsgId: 'c-2' }))).serverMsgId,
+      (await routeSend(h.deps, request({ senderId: 'bob' }))).serverMsgId,
+      (await routeSend(h.deps, request({ conversationId: 'g_other' }))).serverMsgId,
+    ]);
+    expect(ids.size).toBe(4);
+  });
+
+  it('keys every message of a conversation by its conversationId', async () => {
+    const h = harness();
+    await routeSend(h.deps, request({ clientMsgId: 'c-1' }));
+    await routeSend(h.deps, request({ clientMsgId: 'c-2', senderId: 'bob' }));
+    await routeSend(h.deps, request({ clientMsgId: 'c-3', conversationId: 'g_other' }));
+    expect(h.published.flatMap((p) => p.records.map((r) => r.key))).toEqual(['g_team', 'g_team', 'g_other']);
+    const team = await recordsInPartitionOf(h.bus, 'g_team');
+    // In publish order within the partition.
+    expect(team.filter((r) => r.key === 'g_team').map((r) => (JSON.parse(r.value.toString()) as AcceptedMessage).clientMsgId)).toEqual(['c-1', 'c-2']);
+  });
+
+  it('fails, with nothing to ack, when the message cannot be made durable', async () => {
+    const h = harness();
+    const error = await rejection(routeSend({ ...h.deps, messagesTopic: 'test.no-such-topic' }, request()));
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.retryable).toBe(true);
+  });
+});
+
+describe('routeSend: a resend', () => {
+  it('answers with the stored seq and sentAt and publishes nothing', async () => {
+    const h = harness();
+    const first = await routeSend(h.deps, request());
+    const serverMsgId = serverMsgIdFor('g_team', 'alice', 'c-1');
+    expect(first.serverMsgId).toBe(serverMsgId);
+    // Storage sequenced it meanwhile.
+    h.authorizer.stored.set(serverMsgId, { serverMsgId, conversationId: 'g_team', seq: 7, sentAt: NOW, senderId: 'alice', clientMsgId: 'c-1' });
+    h.advance(60_000);
+    const again = await routeSend(h.deps, request({ senderDeviceId: 'laptop' }));
+    expect(again).toEqual({ serverMsgId, seq: 7, sentAt: NOW });
+    expect(h.published).toHaveLength(1);
+    expect(await recordsInPartitionOf(h.bus, 'g_team')).toHaveLength(1);
+  });
+
+  it('publishes again while storage has not stored the first copy yet (storage dedupes it)', async () => {
+    const h = harness();
+    const first = await routeSend(h.deps, request());
+    const second = await routeSend(h.deps, request());
+    expect(second.serverMsgId).toBe(first.serverMsgId);
+    expect(h.published).toHaveLength(2);
+  });
+});
+
+describe('routeSend: refusals', () => {
+  const badIds = ['', 'a b', 'a/b', 'ü', 'x'.repeat(129)];
+  const fields = ['senderId', 'senderDeviceId', 'conversationId', 'clientMsgId'] as const;
+
+  it.each(fields)('rejects an invalid %s with INVALID_ARGUMENT before asking storage or publishing', async (field) => {
+    const h = harness();
+    for (const bad of badIds) {
+      const error = await rejection(routeSend(h.deps, request({ [field]: bad })));
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.retryable).toBe(false);
+    }
+    expect(h.authorizer.calls).toEqual([]);
+    expect(h.published).toEqual([]);
+  });
+
+  it('accepts ids at the 128-character limit', async () => {
+    const h = harness();
+    const long = 'x'.repeat(128);
+    h.authorizer.conversations.set(long, new Set([long]));
+    await expect(routeSend(h.deps, request({ senderId: long, senderDeviceId: long, conversationId: long, clientMsgId: long }))).resolves.toMatchObject({ seq: 0 });
+  });
+
+  it('rejects an empty body', async () => {
+    const h = harness();
+    const error = await rejection(routeSend(h.deps, request({ body: '' })));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(h.published).toEqual([]);
+    expect(h.authorizer.calls).toEqual([]);
+  });
+
+  it('counts the body limit in UTF-8 bytes, not characters', async () => {
+    const h = harness({ maxBodyBytes: 12 });
+    const accepted = ['a'.repeat(12), 'é'.repeat(6), '😀'.repeat(3), '€€€€'];
+    // Each of these is at most 12 UTF-16 code units: only the byte count refuses them.
+    const refused = ['é'.repeat(7), '😀'.repeat(3) + 'a', '€€€€a', '€'.repeat(5), '😀'.repeat(6)];
+    for (const [i, body] of accepted.entries()) {
+      expect(Buffer.byteLength(body)).toBeLessThanOrEqual(12);
+      await expect(routeSend(h.deps, request({ clientMsgId: `ok-${i}`, body }))).resolves.toMatchObject({ seq: 0 });
+    }
+    for (const [i, body] of refused.entries()) {
+      expect(body.length).toBeLessThanOrEqual(12);
+      expect(Buffer.byteLength(body)).toBeGreaterThan(12);
+      const error = await rejection(routeSend(h.deps, request({ clientMsgId: `big-${i}`, body })));
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.message).toContain('12 bytes');
+    }
+    expect((await rejection(routeSend(h.deps, request({ clientMsgId: 'big-ascii', body: 'a'.repeat(13) })))).code).toBe('INVALID_ARGUMENT');
+    expect(h.published.flatMap((p) => p.records)).toHaveLength(accepted.length);
+  });
+
+  it('refuses with RESOURCE_EXHAUSTED (retryable) once the sender used the burst, until tokens refill', async () => {
+    const h = harness({ rate: 1, burst: 2 });
+    await routeSend(h.deps, request({ clientMsgId: 'c-1' }));
+    await routeSend(h.deps, request({ clientMsgId: 'c-2' }));
+    const error = await rejection(routeSend(h.deps, request({ clientMsgId: 'c-3' })));
+    expect(error.code).toBe('RESOURCE_EXHAUSTED');
+    expect(error.retryable).toBe(true);
+    // A refused send is not authorized and not published.
+    expect(h.authorizer.calls.map((c) => c.serverMsgId)).not.toContain(serverMsgIdFor('g_team', 'alice', 'c-3'));
+    expect(h.published).toHaveLength(2);
+    // Another sender has a bucket of their own.
+    await expect(routeSend(h.deps, request({ senderId: 'bob', clientMsgId: 'c-3' }))).resolves.toMatchObject({ seq: 0 });
+    h.advance(1_000);
+    await expect(routeSend(h.deps, request({ clientMsgId: 'c-3' }))).resolves.toMatchObject({ seq: 0 });
+  });
+
+  it('does not spend a token on a request that fails validation', async () => {
+    const h = harness({ rate: 1, burst: 1 });
+    await rejection(routeSend(h.deps, request({ body: '' })));
+    await rejection(routeSend(h.deps, request({ conversationId: 'bad id' })));
+    await expect(routeSend(h.deps, request())).resolves.toMatchObject({ seq: 0 });
+  });
+
+  it('refuses a non-member with PERMISSION_DENIED and publishes nothing', async () => {
+    const h = harness();
+    const error = await rejection(routeSend(h.deps, request({ senderId: 'mallory' })));
+    expect(error.code).toBe('PERMISSION_DENIED');
+    expect(error.retryable).toBe(false);
+    expect(h.published).toEqual([]);
+  });
+
+  it('refuses a non-member even when a message with that serverMsgId is stored', async () => {
+    const h = harness();
+    const serverMsgId = serverMsgIdFor('g_other', 'bob', 'c-1');
+    h.authorizer.stored.set(serverMsgId, { serverMsgId, conversationId: 'g_other', seq: 3, sentAt: NOW });
+    const error = await rejection(routeSend(h.deps, request({ senderId: 'bob', conversationId: 'g_other' })));
+    expect(error.code).toBe('PERMISSION_DENIED');
+  });
+
+  it('passes on NOT_FOUND for an unknown conversation and publishes nothing', async () => {
+    const h = harness();
+    const error = await rejection(routeSend(h.deps, request({ conversationId: 'g_nope' })));
+    expect(error.code).toBe('NOT_FOUND');
+    expect(h.published).toEqual([]);
+  });
+});
