@@ -23,6 +23,17 @@ describe('TokenBuckets', () => {
     expect(takeN(buckets, 'alice', 5)).toEqual([true, true, true, false, false]);
   });
 
+  it('keeps a sender\'s tokens when the wall clock steps back', () => {
+    const clock = manualClock();
+    const buckets = new TokenBuckets(1, 3, clock.now);
+    expect(buckets.take('alice')).toBe(true);
+    clock.advance(-10_000); // an NTP correction
+    expect(takeN(buckets, 'alice', 3)).toEqual([true, true, false]);
+    // Refill resumes from the latest time seen, not from the earlier reading.
+    clock.advance(11_000);
+    expect(takeN(buckets, 'alice', 2)).toEqual([true, false]);
+  });
+
   it('refills at the configured rate', () => {
     const clock = manualClock();
     const buckets = new TokenBuckets(2, 2, clock.now);

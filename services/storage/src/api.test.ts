@@ -205,6 +205,22 @@ describe('AddMembers and RemoveMembers', () => {
     await expectStatus(api.AddMembers, { conversationId: 'g_team', userIds: ['dave'] }, status.RESOURCE_EXHAUSTED, 'RESOURCE_EXHAUSTED');
   });
 
+  it('never lets concurrent adds take a group past its maximum', async () => {
+    const { api } = setup({ maxGroupMembers: 3, maxPageSize: 500 });
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
+    const results = await Promise.allSettled([
+      invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['carol'] }),
+      invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['dave'] }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((await invoke(api.ListMembers, { conversationId: 'g_team' })).userIds).toHaveLength(3);
+  });
+
+  it('counts a repeated id once against the maximum', async () => {
+    const { api } = setup({ maxGroupMembers: 3, maxPageSize: 500 });
+    expect(await invoke(api.CreateGroup, { conversationId: 'g_rep', memberIds: ['alice', 'alice', 'alice', 'alice'] })).toMatchObject({ memberCount: 1 });
+  });
+
   it('counts only new members against the maximum', async () => {
     const { api } = setup({ maxGroupMembers: 3, maxPageSize: 500 });
     await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob', 'carol'] });
@@ -223,6 +239,12 @@ describe('History and Sync', () => {
     const messages = await seedMessages(store, 'g_team', count);
     return { store, api, messages };
   }
+
+  it('caps the default page size at MAX_PAGE_SIZE too', async () => {
+    const { api } = await seeded(120, { maxGroupMembers: 10, maxPageSize: 5 });
+    expect((await invoke(api.History, { userId: 'bob', conversationId: 'g_team', fromSeq: 0, toSeq: 0, order: 'HISTORY_ORDER_NEWEST_FIRST', limit: 0 })).messages).toHaveLength(5);
+    expect((await invoke(api.Sync, { userId: 'bob', conversationId: 'g_team', afterSeq: 0, limit: 0 })).messages).toHaveLength(5);
+  });
   const history = (overrides: Partial<{ userId: string; fromSeq: number; toSeq: number; order: 'HISTORY_ORDER_UNSPECIFIED' | 'HISTORY_ORDER_NEWEST_FIRST' | 'HISTORY_ORDER_OLDEST_FIRST'; limit: number }> = {}) => ({
     userId: 'bob',
     conversationId: 'g_team',

@@ -14,9 +14,10 @@ function requireId(value: string, field: string): string {
 }
 
 function requireIds(values: readonly string[], field: string, max: number): string[] {
-  if (values.length > max) throw new ParleyError('INVALID_ARGUMENT', `${field} has more than ${max} entries`);
   values.forEach((v, i) => requireId(v, `${field}[${i}]`));
-  return [...new Set(values)];
+  const unique = [...new Set(values)];
+  if (unique.length > max) throw new ParleyError('INVALID_ARGUMENT', `${field} has more than ${max} distinct entries`);
+  return unique;
 }
 
 function toMessage(m: StoredMessageDoc): StoredMessage {
@@ -35,8 +36,7 @@ function toConversation(c: ConversationDoc): Conversation {
 
 function pageSize(requested: number, fallback: number, max: number): number {
   if (requested < 0) throw new ParleyError('INVALID_ARGUMENT', 'limit must not be negative');
-  if (requested === 0) return fallback;
-  return Math.min(requested, max);
+  return Math.min(requested === 0 ? fallback : requested, max);
 }
 
 export function storageHandlers(store: MessageStore, log: Logger, limits: StorageApiLimits): StorageHandlers {
@@ -110,12 +110,10 @@ export function storageHandlers(store: MessageStore, log: Logger, limits: Storag
       const conversation = await conversationOrThrow(req.conversationId);
       if (conversation.kind === 'direct') throw new ParleyError('INVALID_ARGUMENT', 'members of a direct conversation cannot change');
       const userIds = requireIds(req.userIds, 'user_ids', limits.maxGroupMembers);
-      if (conversation.memberCount + userIds.length > limits.maxGroupMembers) {
-        const members = new Set(await store.listMembers(req.conversationId));
-        const added = userIds.filter((u) => !members.has(u)).length;
-        if (members.size + added > limits.maxGroupMembers) throw new ParleyError('RESOURCE_EXHAUSTED', `a group holds at most ${limits.maxGroupMembers} members`, { retryable: false });
+      // The store enforces the limit atomically: concurrent adds cannot overfill a group.
+      if ((await store.addMembers(req.conversationId, userIds, limits.maxGroupMembers)) === 'full') {
+        throw new ParleyError('RESOURCE_EXHAUSTED', `a group holds at most ${limits.maxGroupMembers} members`, { retryable: false });
       }
-      await store.addMembers(req.conversationId, userIds);
       return toConversation(await conversationOrThrow(req.conversationId));
     }),
     RemoveMembers: unaryHandler('Storage.RemoveMembers', log, async (req) => {

@@ -47,6 +47,20 @@ export function runStoreContract(name: string, makeFixture: () => Promise<StoreC
       expect(await fixture.store.getConversation(`g_${randomUUID()}`)).toBeUndefined();
     });
 
+    it('adds members up to a limit, atomically, and adds nobody past it', async () => {
+      const id = `g_${randomUUID()}`;
+      await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['a', 'b'], createdAt: 1 });
+      expect(await fixture.store.addMembers(id, ['a', 'c', 'd'], 3)).toBe('full');
+      expect(await fixture.store.listMembers(id)).toEqual(['a', 'b']);
+      expect(await fixture.store.addMembers(id, ['a', 'b'], 2)).toBe('added');
+      const raced = await Promise.all(['c', 'd', 'e', 'f'].map((u) => fixture.store.addMembers(id, [u], 4)));
+      expect(raced.filter((r) => r === 'added').length).toBeLessThanOrEqual(2);
+      const members = await fixture.store.listMembers(id);
+      expect(members.length).toBeLessThanOrEqual(4);
+      expect(members.length).toBe(2 + raced.filter((r) => r === 'added').length);
+      expect((await fixture.store.getConversation(id))?.memberCount).toBe(members.length);
+    });
+
     it('refuses a second message with the same seq, serverMsgId or clientMsgId', async () => {
       const id = `g_${randomUUID()}`;
       await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['alice'], createdAt: 1 });

@@ -19,9 +19,13 @@ export class MemoryMessageStore implements MessageStore {
     return { conversationId, kind: c.kind, createdAt: c.createdAt, lastSeq: c.lastSeq, memberCount: c.members.size };
   }
 
-  async addMembers(conversationId: string, userIds: readonly string[]): Promise<void> {
+  async addMembers(conversationId: string, userIds: readonly string[], maxMembers = Number.MAX_SAFE_INTEGER): Promise<'added' | 'full'> {
     const c = this.conversations.get(conversationId);
-    for (const u of userIds) c?.members.add(u);
+    if (!c) return 'added';
+    const fresh = new Set(userIds.filter((u) => !c.members.has(u)));
+    if (c.members.size + fresh.size > maxMembers) return 'full';
+    for (const u of fresh) c.members.add(u);
+    return 'added';
   }
 
   async removeMembers(conversationId: string, userIds: readonly string[]): Promise<void> {

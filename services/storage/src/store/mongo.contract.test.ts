@@ -62,7 +62,20 @@ describe('MongoDB unique indexes', () => {
   it('rejects a second member row for the same (conversationId, userId)', async () => {
     const members = client.db(database).collection('members');
     const conversationId = randomUUID();
-    await members.insertOne({ _id: randomUUID() as never, conversationId, userId: 'u1' });
-    await expectDuplicateKey(members.insertOne({ _id: randomUUID() as never, conversationId, userId: 'u1' }));
+    await members.insertOne({ _id: randomUUID() as never, conversationId, userId: 'u1', slot: 0 });
+    await expectDuplicateKey(members.insertOne({ _id: randomUUID() as never, conversationId, userId: 'u1', slot: 1 }));
+  });
+
+  it('rejects a second member in the same (conversationId, slot), even from concurrent writers', async () => {
+    const members = client.db(database).collection('members');
+    const conversationId = randomUUID();
+    await members.insertOne({ _id: randomUUID() as never, conversationId, userId: 'u1', slot: 0 });
+    await expectDuplicateKey(members.insertOne({ _id: randomUUID() as never, conversationId, userId: 'u2', slot: 0 }));
+    // Eight writers race for one slot: the index lets exactly one in.
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => members.insertOne({ _id: randomUUID() as never, conversationId, userId: `r${i}`, slot: 1 })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(await members.countDocuments({ conversationId })).toBe(2);
   });
 });

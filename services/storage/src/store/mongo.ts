@@ -1,6 +1,8 @@
 // MongoDB adapter of the message store (official driver). Written against the
 // MongoDB API only, so it runs on MongoDB and on FerretDB alike; uniqueness is
 // enforced by unique indexes, never by read-then-write.
+import { randomUUID } from 'node:crypto';
+import { ParleyError } from '@parley/core';
 import { MongoClient, MongoServerError, type Collection, type Db } from 'mongodb';
 import type { ConversationDoc, ConversationKindName, InsertResult, MessageStore, RangeQuery, StoredMessageDoc } from './port';
 
@@ -17,6 +19,10 @@ interface MemberRecord {
   conversationId: string;
   userId: string;
   joinedAt: number;
+  /** The member's place under the group's size limit; unique per conversation. */
+  slot: number;
+  /** Which AddMembers call wrote this member (so a call that ends 'full' can take back its own writes). */
+  addId: string;
 }
 
 interface MessageRecord {
@@ -48,6 +54,28 @@ function toDoc(r: MessageRecord): StoredMessageDoc {
     body: r.body,
     sentAt: r.sentAt,
   };
+}
+
+/** A bulk insert that failed only on unique indexes (whatever shape the server's error has). */
+function isDuplicateKeyBulk(err: unknown): boolean {
+  if (isDuplicateKey(err)) return true;
+  const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  return list.length > 0 && list.every((e) => e.code === DUPLICATE_KEY);
+}
+
+/**
+ * `count` free slots below `max`, picked at random among the lowest free ones, so that
+ * racing adds rarely pick the same slot.
+ */
+function freeSlots(used: ReadonlySet<number>, count: number, max: number): number[] {
+  const pool: number[] = [];
+  for (let slot = 0; slot < max && pool.length < count * 4 + 16; slot++) if (!used.has(slot)) pool.push(slot);
+  for (let i = pool.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, count);
 }
 
 function memberKey(conversationId: string, userId: string): string {
@@ -94,6 +122,7 @@ export class MongoMessageStore implements MessageStore {
     await this.messages.createIndex({ conversationId: 1, seq: 1 }, { unique: true, name: 'conversation_seq_unique' });
     await this.messages.createIndex({ conversationId: 1, senderId: 1, clientMsgId: 1 }, { unique: true, name: 'conversation_sender_client_msg_unique' });
     await this.members.createIndex({ conversationId: 1, userId: 1 }, { unique: true, name: 'conversation_user_unique' });
+    await this.members.createIndex({ conversationId: 1, slot: 1 }, { unique: true, name: 'conversation_slot_unique' });
     await this.members.createIndex({ userId: 1 }, { name: 'user' });
   }
 
@@ -104,35 +133,13 @@ export class MongoMessageStore implements MessageStore {
     } catch (err) {
       if (isDuplicateKey(err)) {
         // A crash between the two inserts leaves members missing: finish the job.
-        if (c.kind === 'direct') await this.insertMembers(c.conversationId, unique);
+        if (c.kind === 'direct') await this.addMembers(c.conversationId, unique);
         return 'exists';
       }
       throw err;
     }
-    await this.insertMembers(c.conversationId, unique);
+    await this.addMembers(c.conversationId, unique);
     return 'created';
-  }
-
-  private async insertMembers(conversationId: string, userIds: readonly string[]): Promise<void> {
-    if (userIds.length === 0) return;
-    const joinedAt = Date.now();
-    try {
-      await this.members.insertMany(
-        userIds.map((userId) => ({ _id: memberKey(conversationId, userId), conversationId, userId, joinedAt })),
-        { ordered: false },
-      );
-    } catch (err) {
-      // Members already present are fine; anything else is not.
-      const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-      if (!(isDuplicateKey(err) || (list.length > 0 && list.every((e) => e.code === DUPLICATE_KEY)))) throw err;
-    }
-    await this.refreshMemberCount(conversationId);
-  }
-
-  private async refreshMemberCount(conversationId: string): Promise<void> {
-    const memberCount = await this.members.countDocuments({ conversationId });
-    await this.conversations.updateOne({ _id: conversationId }, { $set: { memberCount } });
   }
 
   async getConversation(conversationId: string): Promise<ConversationDoc | undefined> {
@@ -141,13 +148,55 @@ export class MongoMessageStore implements MessageStore {
     return { conversationId: r._id, kind: r.kind, createdAt: r.createdAt, lastSeq: r.lastSeq, memberCount: r.memberCount };
   }
 
-  async addMembers(conversationId: string, userIds: readonly string[]): Promise<void> {
-    await this.insertMembers(conversationId, [...new Set(userIds)]);
+  /**
+   * Membership limits are enforced by the database, not by read-then-write: every member
+   * holds a slot in [0, maxMembers) and (conversationId, slot) is a unique index. Racing
+   * adds that pick the same slot collide on the index and retry with the slots left; when
+   * none are left the group is full. (A conditional update on a counter would be simpler,
+   * but FerretDB v1 does not apply concurrent conditional updates atomically: see
+   * docs/ARCHITECTURE.md.)
+   */
+  async addMembers(conversationId: string, userIds: readonly string[], maxMembers = Number.MAX_SAFE_INTEGER): Promise<'added' | 'full'> {
+    const wanted = [...new Set(userIds)];
+    const addId = randomUUID();
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const rows = await this.members.find({ conversationId }, { projection: { userId: 1, slot: 1 } }).toArray();
+      const present = new Set(rows.map((r) => r.userId));
+      const fresh = wanted.filter((u) => !present.has(u));
+      if (fresh.length === 0) break;
+      if (rows.length + fresh.length > maxMembers) {
+        // All or nothing: take back what this call wrote in an earlier round.
+        await this.members.deleteMany({ conversationId, addId });
+        await this.refreshMemberCount(conversationId);
+        return 'full';
+      }
+      const slots = freeSlots(new Set(rows.map((r) => r.slot)), fresh.length, maxMembers);
+      const joinedAt = Date.now();
+      try {
+        await this.members.insertMany(
+          fresh.map((userId, i) => ({ _id: memberKey(conversationId, userId), conversationId, userId, slot: slots[i]!, joinedAt, addId })),
+          { ordered: false },
+        );
+        break;
+      } catch (err) {
+        // A racing add took a slot or a user first: look again. Anything else is a real error.
+        if (!isDuplicateKeyBulk(err)) throw err;
+      }
+    }
+    await this.refreshMemberCount(conversationId);
+    const present = await this.members.countDocuments({ _id: { $in: wanted.map((u) => memberKey(conversationId, u)) } });
+    if (present < wanted.length) throw new ParleyError('UNAVAILABLE', 'membership is changing too fast; retry');
+    return 'added';
   }
 
   async removeMembers(conversationId: string, userIds: readonly string[]): Promise<void> {
-    await this.members.deleteMany({ _id: { $in: userIds.map((u) => memberKey(conversationId, u)) } });
+    await this.members.deleteMany({ _id: { $in: [...new Set(userIds)].map((u) => memberKey(conversationId, u)) } });
     await this.refreshMemberCount(conversationId);
+  }
+
+  private async refreshMemberCount(conversationId: string): Promise<void> {
+    const memberCount = await this.members.countDocuments({ conversationId });
+    await this.conversations.updateOne({ _id: conversationId }, { $set: { memberCount } });
   }
 
   async listMembers(conversationId: string): Promise<string[]> {

@@ -40,7 +40,11 @@ export interface MessageStore {
   /** Creates the conversation with its members; 'exists' (and no change) when the id is taken. */
   createConversation(conversation: { conversationId: string; kind: ConversationKindName; memberIds: readonly string[]; createdAt: number }): Promise<'created' | 'exists'>;
   getConversation(conversationId: string): Promise<ConversationDoc | undefined>;
-  addMembers(conversationId: string, userIds: readonly string[]): Promise<void>;
+  /**
+   * Adds the users not yet members, unless that would take the conversation past maxMembers:
+   * then nothing is added and the answer is 'full'. Atomic against concurrent adds.
+   */
+  addMembers(conversationId: string, userIds: readonly string[], maxMembers?: number): Promise<'added' | 'full'>;
   removeMembers(conversationId: string, userIds: readonly string[]): Promise<void>;
   listMembers(conversationId: string): Promise<string[]>;
   isMember(conversationId: string, userId: string): Promise<boolean>;
