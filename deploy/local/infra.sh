@@ -12,11 +12,13 @@
 #   down     stop everything `up` started; leaves nothing running
 #   status   one line per component; exit 0 when all are running (or external), 3 otherwise
 #   env      print the KAFKA_BROKERS / REDIS_URL / MONGO_URL exports for the running set-up
+#   stop|kill NAME, start NAME   one component (kafka, redis, postgres, ferretdb): for failure tests
 #
 # Existing clusters: when KAFKA_BROKERS, REDIS_URL or MONGO_URL is set, that component is
 # treated as external and nothing is installed or started for it.
 #
 # Settings (environment): PARLEY_PARTITIONS (default 12) partitions per topic;
+# PARLEY_INFRA_DIR (default .local) where data, pid files and logs go;
 # KAFKA_TOPIC_PREFIX (default "parley."); PARLEY_KAFKA_PORT (19092), PARLEY_REDIS_PORT (16379),
 # PARLEY_PG_PORT (15432), PARLEY_MONGO_PORT (27117).
 set -euo pipefail
@@ -26,9 +28,12 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 LOCAL="$ROOT/.local"
 CACHE="$LOCAL/cache"
 TOOLS="$LOCAL/tools"
-DATA="$LOCAL/data"
-RUN="$LOCAL/run"
-LOGS="$LOCAL/logs"
+# A second, independent set (own data, pids, logs; own ports) lives in PARLEY_INFRA_DIR:
+# the failure suite uses one so that it can kill and restart servers freely.
+INSTANCE="${PARLEY_INFRA_DIR:-$LOCAL}"
+DATA="$INSTANCE/data"
+RUN="$INSTANCE/run"
+LOGS="$INSTANCE/logs"
 
 KAFKA_VERSION="3.9.1"
 KAFKA_PORT="${PARLEY_KAFKA_PORT:-19092}"
@@ -342,5 +347,19 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) sed -n '2,21p' "$0" >&2; exit 64 ;;
+  start) # start ONE component (after a stop or kill): kafka | redis | postgres | ferretdb
+    case "${2:-}" in
+      kafka) start_kafka; create_topics ;;
+      redis) start_redis ;;
+      postgres) start_pg ;;
+      ferretdb) start_ferretdb ;;
+      *) die "usage: infra.sh start kafka|redis|postgres|ferretdb" ;;
+    esac ;;
+  stop | kill) # stop ONE component gracefully (stop) or with SIGKILL (kill), for failure tests
+    case "${2:-}" in
+      kafka | redis | ferretdb) stop_pid "$2" "$([[ $1 == kill ]] && echo KILL || echo TERM)" ;;
+      postgres) stop_pid postgres "$([[ $1 == kill ]] && echo KILL || echo INT)" ;;
+      *) die "usage: infra.sh $1 kafka|redis|postgres|ferretdb" ;;
+    esac ;;
+  *) sed -n '2,24p' "$0" >&2; exit 64 ;;
 esac
