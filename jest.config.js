@@ -5,7 +5,7 @@
 const transform = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'commonjs' } }],
 };
-const moduleNameMapper = { '^@parley/(proto|core|bus|sessions)$': '<rootDir>/packages/$1/src/index.ts' };
+const moduleNameMapper = { '^@parley/(proto|core|bus|sessions|sdk)$': '<rootDir>/packages/$1/src/index.ts' };
 const common = { transform, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
 
 module.exports = {
@@ -27,6 +27,13 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+    },
+    {
+      // Kills and restarts servers: runs on infrastructure of its own (see test/failure/README.md),
+      // after the other projects, one file at a time (./parley test does that).
+      ...common,
+      displayName: 'failure',
+      testMatch: ['<rootDir>/test/failure/**/*.test.ts'],
     },
   ],
 };
