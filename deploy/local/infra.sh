@@ -179,9 +179,12 @@ create_topics() {
   log "creating topics ${missing[*]} ($PARTITIONS partitions each)"
   local pids=()
   for t in "${missing[@]}"; do
+    # Signals are QoS 0: a minute of retention is plenty. The rest keep a day locally.
+    local retention=86400000
+    [[ "$t" == *signals ]] && retention=60000
     kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" --create --if-not-exists \
       --topic "$t" --partitions "$PARTITIONS" --replication-factor 1 \
-      --config retention.ms=86400000 >>"$LOGS/kafka-topics.log" 2>&1 &
+      --config retention.ms="$retention" >>"$LOGS/kafka-topics.log" 2>&1 &
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p" || die "topic creation failed (see .local/logs/kafka-topics.log)"; done

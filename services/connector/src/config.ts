@@ -28,6 +28,14 @@ export const connectorConfigSchema = z.object({
   HEARTBEAT_INTERVAL_MS: env.int(25_000, 100, 600_000),
   SESSION_TTL_MS: env.int(60_000, 1_000, 3_600_000),
   ROUTER_DEADLINE_MS: env.int(5_000, 50, 60_000),
+  /** QoS 1 on ack=1 sockets: first resend of an unacked msg after this, then doubling. */
+  RETRANSMIT_BASE_MS: env.int(1_000, 50, 600_000),
+  /** Resends of one msg before it is left to the device's next sync. */
+  RETRANSMIT_ATTEMPTS: env.int(4, 0, 100),
+  /** Unacked msgs kept per socket; past it the oldest are left to sync. */
+  MAX_UNACKED_PER_SOCKET: env.int(1_000, 1, 1_000_000),
+  /** Coalescing window of recv/read positions before they go to the router. */
+  RECEIPT_FLUSH_MS: env.int(250, 10, 60_000),
   STORAGE_DEADLINE_MS: env.int(5_000, 50, 60_000),
 });
 

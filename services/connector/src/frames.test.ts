@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ID_PATTERN, ParleyError } from '@parley/core';
 import type { StoredMessage } from '@parley/proto';
-import { FrameError, ackFrame, errorFrame, msgFrame, msgsFrame, parseClientFrame, welcomeFrame, type ClientFrame } from './frames';
+import { FrameError, ackFrame, convListFrame, errorFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
 
 /** The FrameError parseClientFrame throws for data; fails the test if it returns or throws anything else. */
 function frameError(data: string): FrameError {
@@ -240,9 +240,15 @@ describe('parseClientFrame: fuzz', () => {
       return;
     }
     // Whatever passes is a well-formed frame.
-    expect(['send', 'sync', 'history']).toContain(frame.type);
+    expect(['send', 'sync', 'history', 'recv', 'read', 'signal', 'convs']).toContain(frame.type);
+    if (frame.type === 'convs') {
+      expect(frame.afterConversationId === '' || ID_PATTERN.test(frame.afterConversationId)).toBe(true);
+      return;
+    }
     expect(frame.conversationId).toMatch(ID_PATTERN);
     if (frame.type === 'send') expect(frame.clientMsgId).toMatch(ID_PATTERN);
+    else if (frame.type === 'recv' || frame.type === 'read') expect(frame.seq).toBeGreaterThanOrEqual(1);
+    else if (frame.type === 'signal') expect(frame.kind).toMatch(/^[a-z0-9_.-]{1,32}$/);
     else expect(Number.isSafeInteger(frame.type === 'sync' ? frame.afterSeq : (frame.fromSeq ?? 0))).toBe(true);
   };
 
@@ -387,5 +393,49 @@ describe('server frames', () => {
   it('welcomeFrame writes the welcome type and every field', () => {
     const welcome = { userId: 'alice', deviceId: 'phone-1', sessionId: 's_1', connectorId: 'connector-1', serverTime: 1_764_100_000_000, maxFrameBytes: 65_536 };
     expect(JSON.parse(welcomeFrame(welcome))).toEqual({ type: 'welcome', ...welcome });
+  });
+});
+
+describe('position, signal and conversation-list frames', () => {
+  it('parses recv, read, signal and convs', () => {
+    expect(parseClientFrame(json({ type: 'recv', conversationId: 'g_1', seq: 7, extra: true }))).toEqual({ type: 'recv', conversationId: 'g_1', seq: 7 });
+    expect(parseClientFrame(json({ type: 'read', conversationId: 'g_1', seq: 3 }))).toEqual({ type: 'read', conversationId: 'g_1', seq: 3 });
+    expect(parseClientFrame(json({ type: 'signal', conversationId: 'g_1', kind: 'typing' }))).toEqual({ type: 'signal', conversationId: 'g_1', kind: 'typing', data: '' });
+    expect(parseClientFrame(json({ type: 'convs', reqId: 'r1' }))).toEqual({ type: 'convs', reqId: 'r1', afterConversationId: '' });
+  });
+
+  it.each([
+    [{ type: 'recv', conversationId: 'g_1', seq: 0 }, 'seq'],
+    [{ type: 'recv', conversationId: 'g_1', seq: 1.5 }, 'seq'],
+    [{ type: 'read', conversationId: 'bad id', seq: 1 }, 'conversationId'],
+    [{ type: 'signal', conversationId: 'g_1', kind: 'Typing' }, 'kind'],
+    [{ type: 'signal', conversationId: 'g_1', kind: 'typing', data: 'x'.repeat(1025) }, 'data'],
+    [{ type: 'signal', conversationId: 'g_1', kind: 'typing', data: 'é'.repeat(513) }, 'data'],
+    [{ type: 'convs', afterConversationId: 'a b' }, 'afterConversationId'],
+  ])('refuses %j with INVALID_ARGUMENT naming %s', (frame, field) => {
+    const error = frameError(json(frame));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message.startsWith(field)).toBe(true);
+  });
+
+  it('builds receipt, sig and convlist frames with numbers, not strings', () => {
+    expect(JSON.parse(receiptFrame({ conversationId: 'g', userId: 'u', deviceId: 'd', kind: 'read', seq: 4, at: 9 }))).toEqual({ type: 'receipt', conversationId: 'g', userId: 'u', deviceId: 'd', kind: 'read', seq: 4 });
+    expect(JSON.parse(sigFrame({ conversationId: 'g', senderId: 'u', senderDeviceId: 'd', kind: 'typing', data: '', sentAt: 5, memberIds: ['x'] }))).toEqual({
+      type: 'sig',
+      conversationId: 'g',
+      senderId: 'u',
+      senderDeviceId: 'd',
+      kind: 'typing',
+      data: '',
+      sentAt: 5,
+    });
+    const list = JSON.parse(
+      convListFrame({
+        reqId: 'r',
+        hasMore: true,
+        conversations: [{ conversationId: 'd_x', kind: 'CONVERSATION_KIND_DIRECT', lastSeq: 9, deliveredSeq: 8, readSeq: 2, unread: 7, memberCount: 2 }],
+      }),
+    );
+    expect(list).toEqual({ type: 'convlist', reqId: 'r', hasMore: true, conversations: [{ conversationId: 'd_x', kind: 'direct', lastSeq: 9, deliveredSeq: 8, readSeq: 2, unread: 7, memberCount: 2 }] });
   });
 });

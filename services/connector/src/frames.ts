@@ -3,7 +3,28 @@
 // built here. The shapes are the messages of proto/parley/v1/client.proto.
 import { z } from 'zod';
 import { ID_PATTERN, ParleyError } from '@parley/core';
-import type { AckFrame, ErrorFrame, HistoryFrame, MsgFrame, MsgsFrame, SendFrame, StoredMessage, SyncFrame, WelcomeFrame } from '@parley/proto';
+import type {
+  AckFrame,
+  ConvListFrame,
+  ConvState,
+  ConversationState__Output,
+  ConvsFrame,
+  ErrorFrame,
+  HistoryFrame,
+  MsgFrame,
+  MsgsFrame,
+  ReadFrame,
+  Receipt,
+  ReceiptFrame,
+  RecvFrame,
+  SendFrame,
+  SigFrame,
+  Signal,
+  SignalFrame,
+  StoredMessage,
+  SyncFrame,
+  WelcomeFrame,
+} from '@parley/proto';
 
 const id = z.string().regex(ID_PATTERN, 'must match [A-Za-z0-9_.:@-]{1,128}');
 const reqId = z.string().max(128).optional();
@@ -31,9 +52,37 @@ export const asProtoFrame = {
   history: (f: z.infer<typeof historySchema>): HistoryFrame => f,
 };
 
-export type ClientFrame = z.infer<typeof sendSchema> | z.infer<typeof syncSchema> | z.infer<typeof historySchema>;
+const positionSeq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const recvSchema = z.object({ type: z.literal('recv'), conversationId: id, seq: positionSeq });
+const readSchema = z.object({ type: z.literal('read'), conversationId: id, seq: positionSeq });
+const signalSchema = z.object({
+  type: z.literal('signal'),
+  conversationId: id,
+  kind: z.string().regex(/^[a-z0-9_.-]{1,32}$/, 'must match [a-z0-9_.-]{1,32}'),
+  data: z
+    .string()
+    .refine((v) => Buffer.byteLength(v, 'utf8') <= 1024, 'must be at most 1024 bytes')
+    .default(''),
+});
+const convsSchema = z.object({ type: z.literal('convs'), reqId, afterConversationId: z.union([id, z.literal('')]).default(''), limit });
 
-const schemas = { send: sendSchema, sync: syncSchema, history: historySchema } as const;
+export const asProtoPositionFrame = {
+  recv: (f: z.infer<typeof recvSchema>): RecvFrame => f,
+  read: (f: z.infer<typeof readSchema>): ReadFrame => f,
+  signal: (f: z.infer<typeof signalSchema>): SignalFrame => f,
+  convs: (f: z.infer<typeof convsSchema>): ConvsFrame => f,
+};
+
+export type ClientFrame =
+  | z.infer<typeof sendSchema>
+  | z.infer<typeof syncSchema>
+  | z.infer<typeof historySchema>
+  | z.infer<typeof recvSchema>
+  | z.infer<typeof readSchema>
+  | z.infer<typeof signalSchema>
+  | z.infer<typeof convsSchema>;
+
+const schemas = { send: sendSchema, sync: syncSchema, history: historySchema, recv: recvSchema, read: readSchema, signal: signalSchema, convs: convsSchema } as const;
 
 /** Correlation ids that can be recovered from a frame that failed validation. */
 export interface FrameRefs {
@@ -119,5 +168,44 @@ export function errorFrame(e: { code: string; message: string; retryable: boolea
     message: e.message,
     retryable: e.retryable,
   };
+  return JSON.stringify(frame);
+}
+
+export function receiptFrame(r: Receipt): string {
+  const frame: Required2<ReceiptFrame> & { type: 'receipt' } = {
+    type: 'receipt',
+    conversationId: r.conversationId ?? '',
+    userId: r.userId ?? '',
+    deviceId: r.deviceId ?? '',
+    kind: r.kind ?? '',
+    seq: Number(r.seq ?? 0),
+  };
+  return JSON.stringify(frame);
+}
+
+export function sigFrame(s: Signal): string {
+  const frame: Required2<SigFrame> & { type: 'sig' } = {
+    type: 'sig',
+    conversationId: s.conversationId ?? '',
+    senderId: s.senderId ?? '',
+    senderDeviceId: s.senderDeviceId ?? '',
+    kind: s.kind ?? '',
+    data: s.data ?? '',
+    sentAt: Number(s.sentAt ?? 0),
+  };
+  return JSON.stringify(frame);
+}
+
+export function convListFrame(f: { reqId?: string | undefined; conversations: ConversationState__Output[]; hasMore: boolean }): string {
+  const conversations: Required2<ConvState>[] = f.conversations.map((c) => ({
+    conversationId: c.conversationId,
+    kind: c.kind === 'CONVERSATION_KIND_DIRECT' ? 'direct' : 'group',
+    lastSeq: Number(c.lastSeq),
+    deliveredSeq: Number(c.deliveredSeq),
+    readSeq: Number(c.readSeq),
+    unread: Number(c.unread),
+    memberCount: Number(c.memberCount),
+  }));
+  const frame: ConvListFrame & { type: 'convlist' } = { type: 'convlist', ...(f.reqId ? { reqId: f.reqId } : {}), conversations, hasMore: f.hasMore };
   return JSON.stringify(frame);
 }

@@ -5,9 +5,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { ParleyError, SpanKind, asParleyError, isValidId, randomId, withSpan, type Logger, type TokenClaims } from '@parley/core';
-import type { DeliverRequest__Output, DeliverResponse, DeviceTarget, MessagesResponse__Output, SendResponse__Output } from '@parley/proto';
+import type { DeliverRequest__Output, DeliverResponse, DeviceTarget, ListConversationsResponse__Output, MessagesResponse__Output, SendResponse__Output } from '@parley/proto';
 import type { SessionDirectory } from '@parley/sessions';
-import { FrameError, ackFrame, errorFrame, msgFrame, msgsFrame, parseClientFrame, welcomeFrame, type ClientFrame } from './frames';
+import { FrameError, ackFrame, convListFrame, errorFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
 import { LocalSessions, type LocalSession } from './local-sessions';
 
 /** Close codes Parley uses besides the standard ones (docs/PROTOCOL.md lists them all). */
@@ -25,6 +25,9 @@ export interface Upstream {
   send(req: { senderId: string; senderDeviceId: string; conversationId: string; clientMsgId: string; body: string }): Promise<SendResponse__Output>;
   sync(req: { userId: string; conversationId: string; afterSeq: number; limit: number }): Promise<MessagesResponse__Output>;
   history(req: { userId: string; conversationId: string; fromSeq: number; toSeq: number; order: 'HISTORY_ORDER_NEWEST_FIRST' | 'HISTORY_ORDER_OLDEST_FIRST'; limit: number }): Promise<MessagesResponse__Output>;
+  receipt(req: { userId: string; deviceId: string; conversationId: string; kind: 'delivered' | 'read'; seq: number }): Promise<unknown>;
+  signal(req: { senderId: string; senderDeviceId: string; conversationId: string; kind: string; data: string }): Promise<unknown>;
+  conversations(req: { userId: string; afterConversationId: string; limit: number }): Promise<ListConversationsResponse__Output>;
 }
 
 export interface GatewayMetrics {
@@ -33,6 +36,12 @@ export interface GatewayMetrics {
   frameError(code: string): void;
   delivered(n: number): void;
   rejectedUpgrade(status: number): void;
+  /** msg frames written again because no recv covered them in time. */
+  retransmitted(n: number): void;
+  /** Unacked msg frames forgotten (resends exhausted or too many): the device syncs them. */
+  abandoned(n: number): void;
+  /** QoS 0 frames (receipts, signals) not written because the socket was slow. */
+  qos0Dropped(n: number): void;
 }
 
 export interface GatewayOptions {
@@ -45,12 +54,34 @@ export interface GatewayOptions {
   maxBufferedBytes: number;
   heartbeatIntervalMs: number;
   sessionTtlMs: number;
+  /** First retransmission of an unacked msg after this; then doubling. */
+  retransmitBaseMs: number;
+  /** Resends of one msg before it is left to sync. */
+  retransmitAttempts: number;
+  /** Unacked msg frames kept per socket; past it the oldest are left to sync. */
+  maxUnackedPerSocket: number;
+  /** How often coalesced recv/read positions are sent on to the router. */
+  receiptFlushMs: number;
 }
 
 type GatewayState = 'accepting' | 'draining' | 'stopped';
 
+interface Unacked {
+  seq: number;
+  frame: string;
+  resends: number;
+  nextAt: number;
+}
+
 interface Session extends LocalSession {
   tokenExpiresAt: number;
+  /** The client opened the socket with ack=1: it sends recv, we retransmit (QoS 1). */
+  ackMode: boolean;
+  /** conversationId -> msg frames written and not yet covered by a recv, in seq order. */
+  unacked: Map<string, Unacked[]>;
+  unackedCount: number;
+  /** Highest recv/read per conversation not yet sent on to the router. */
+  pendingPositions: Map<string, { delivered: number; read: number }>;
 }
 
 export class Gateway {
@@ -76,6 +107,8 @@ export class Gateway {
 
   start(): void {
     this.timers.push(setInterval(() => this.heartbeat(), this.options.heartbeatIntervalMs));
+    this.timers.push(setInterval(() => this.retransmit(), Math.max(50, Math.floor(this.options.retransmitBaseMs / 4))));
+    this.timers.push(setInterval(() => this.flushPositions(), this.options.receiptFlushMs));
     this.timers.push(
       setInterval(() => {
         const records = this.sessions.all().map((s) => this.record(s));
@@ -121,11 +154,16 @@ export class Gateway {
     }
     const deviceId = claims.did ?? requestedDevice;
     if (!isValidId(deviceId)) return this.reject(socket, 400, 'Bad Request', 'a device id is required (token claim "did" or query parameter device_id)');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, claims, deviceId));
+    const ackMode = url.searchParams.get('ack') === '1';
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, claims, deviceId, ackMode));
   }
 
-  private onConnection(socket: WebSocket, claims: TokenClaims, deviceId: string): void {
+  private onConnection(socket: WebSocket, claims: TokenClaims, deviceId: string, ackMode: boolean): void {
     const session: Session = {
+      ackMode,
+      unacked: new Map(),
+      unackedCount: 0,
+      pendingPositions: new Map(),
       userId: claims.sub,
       deviceId,
       sessionId: randomId('s_'),
@@ -197,7 +235,12 @@ export class Gateway {
       return;
     }
     this.metrics.frameIn(frame.type);
-    const refs = frame.type === 'send' ? { clientMsgId: frame.clientMsgId } : frame.reqId ? { reqId: frame.reqId } : {};
+    if (frame.type === 'recv' || frame.type === 'read') {
+      // Positions are coalesced and sent on by flushPositions; nothing to answer.
+      this.notePosition(session as Session, frame.conversationId, frame.type === 'recv' ? 'delivered' : 'read', frame.seq);
+      return;
+    }
+    const refs = frame.type === 'send' ? { clientMsgId: frame.clientMsgId } : 'reqId' in frame && frame.reqId ? { reqId: frame.reqId } : {};
     if (session.inflight >= this.options.maxInflightPerSocket) {
       this.metrics.frameError('RESOURCE_EXHAUSTED');
       this.write(session, errorFrame({ code: 'RESOURCE_EXHAUSTED', message: 'too many requests in flight on this socket', retryable: true, ...refs }));
@@ -207,7 +250,9 @@ export class Gateway {
     // Each client request starts a trace: ws -> router -> Kafka -> storage -> Kafka -> push -> connector.
     withSpan(`ws.${frame.type}`, { kind: SpanKind.SERVER, attributes: { 'parley.frame_type': frame.type } }, () => this.handle(session, frame))
       .then(
-        (reply) => this.write(session, reply),
+        (reply) => {
+          if (reply !== undefined) this.write(session, reply);
+        },
         (err: unknown) => {
           const error = asParleyError(err);
           if (error.code === 'INTERNAL') this.log.error({ err: error.cause ?? error }, 'frame handling failed');
@@ -220,7 +265,7 @@ export class Gateway {
       });
   }
 
-  private async handle(session: LocalSession, frame: ClientFrame): Promise<string> {
+  private async handle(session: LocalSession, frame: Exclude<ClientFrame, { type: 'recv' | 'read' }>): Promise<string | undefined> {
     switch (frame.type) {
       case 'send': {
         // The sender is who the token says, never what a frame says.
@@ -248,6 +293,15 @@ export class Gateway {
         });
         return msgsFrame({ reqId: frame.reqId, conversationId: frame.conversationId, messages: res.messages, hasMore: res.hasMore });
       }
+      case 'signal': {
+        // QoS 0: no answer on success; a refusal (not a member, too fast) is an error frame.
+        await this.upstream.signal({ senderId: session.userId, senderDeviceId: session.deviceId, conversationId: frame.conversationId, kind: frame.kind, data: frame.data });
+        return undefined;
+      }
+      case 'convs': {
+        const res = await this.upstream.conversations({ userId: session.userId, afterConversationId: frame.afterConversationId, limit: frame.limit ?? 0 });
+        return convListFrame({ reqId: frame.reqId, conversations: res.conversations, hasMore: res.hasMore });
+      }
       default: {
         const unreachable: never = frame;
         throw new ParleyError('INTERNAL', `unhandled frame ${String(unreachable)}`);
@@ -258,18 +312,148 @@ export class Gateway {
   /** Connector.Deliver: writes each message once per target device held here, in request order. */
   deliver(request: DeliverRequest__Output): DeliverResponse {
     let written = 0;
+    let dropped = 0;
     const missing: DeviceTarget[] = [];
     for (const delivery of request.deliveries) {
-      if (!delivery.message) continue;
-      const frame = msgFrame(delivery.message);
+      const message = delivery.message;
+      if (message) {
+        const frame = msgFrame(message);
+        const conversationId = message.conversationId;
+        const seq = Number(message.seq);
+        for (const target of delivery.targets) {
+          const session = this.sessions.get(target.userId, target.deviceId) as Session | undefined;
+          if (session && this.write(session, frame)) {
+            written++;
+            if (session.ackMode) this.track(session, conversationId, seq, frame);
+          } else missing.push(target);
+        }
+        continue;
+      }
+      // QoS 0: receipts and signals.
+      const frame = delivery.receipt ? receiptFrame(delivery.receipt) : delivery.signal ? sigFrame(delivery.signal) : undefined;
+      if (!frame) continue;
       for (const target of delivery.targets) {
         const session = this.sessions.get(target.userId, target.deviceId);
-        if (session && this.write(session, frame)) written++;
-        else missing.push(target);
+        if (!session) missing.push(target);
+        else if (this.writeQos0(session, frame)) written++;
+        else dropped++;
       }
     }
     this.metrics.delivered(written);
+    if (dropped > 0) this.metrics.qos0Dropped(dropped);
     return { written, missing };
+  }
+
+  /** QoS 0 goes first when a socket falls behind: it is skipped past a quarter of the buffer limit. */
+  private writeQos0(session: LocalSession, frame: string): boolean {
+    if (session.socket.readyState !== WebSocket.OPEN || session.socket.bufferedAmount > this.options.maxBufferedBytes / 4) return false;
+    session.socket.send(frame);
+    return true;
+  }
+
+  /** Keeps a written msg until a recv covers it (QoS 1 on ack=1 sockets). */
+  private track(session: Session, conversationId: string, seq: number, frame: string): void {
+    const list = session.unacked.get(conversationId) ?? [];
+    if (list.some((u) => u.seq === seq)) return; // a replayed delivery: already tracked
+    const entry: Unacked = { seq, frame, resends: 0, nextAt: Date.now() + this.options.retransmitBaseMs };
+    // Deliveries arrive in seq order per conversation; keep the list sorted regardless.
+    let i = list.length;
+    while (i > 0 && list[i - 1]!.seq > seq) i--;
+    list.splice(i, 0, entry);
+    session.unacked.set(conversationId, list);
+    session.unackedCount++;
+    if (session.unackedCount > this.options.maxUnackedPerSocket) this.forgetOldest(session);
+  }
+
+  private forgetOldest(session: Session): void {
+    let oldest: { conversationId: string; at: number } | undefined;
+    for (const [conversationId, list] of session.unacked) {
+      const first = list[0];
+      if (first && (!oldest || first.nextAt < oldest.at)) oldest = { conversationId, at: first.nextAt };
+    }
+    if (!oldest) return;
+    const list = session.unacked.get(oldest.conversationId)!;
+    list.shift();
+    if (list.length === 0) session.unacked.delete(oldest.conversationId);
+    session.unackedCount--;
+    this.metrics.abandoned(1);
+  }
+
+  private notePosition(session: Session, conversationId: string, kind: 'delivered' | 'read', seq: number): void {
+    if (kind === 'delivered') {
+      const list = session.unacked.get(conversationId);
+      if (list) {
+        let n = 0;
+        while (n < list.length && list[n]!.seq <= seq) n++;
+        list.splice(0, n);
+        session.unackedCount -= n;
+        if (list.length === 0) session.unacked.delete(conversationId);
+      }
+    }
+    const pending = session.pendingPositions.get(conversationId) ?? { delivered: 0, read: 0 };
+    pending[kind] = Math.max(pending[kind], seq);
+    session.pendingPositions.set(conversationId, pending);
+  }
+
+  /** Sends the coalesced positions on to the router (parley.receipts). */
+  private flushPositions(): void {
+    for (const session of this.sessions.all() as Session[]) {
+      if (session.pendingPositions.size === 0) continue;
+      const pending = [...session.pendingPositions];
+      session.pendingPositions.clear();
+      for (const [conversationId, p] of pending) {
+        // A read is also a delivered position: one receipt does for both when read covers it.
+        const kinds: ['delivered' | 'read', number][] = [];
+        if (p.read > 0) kinds.push(['read', p.read]);
+        if (p.delivered > p.read) kinds.push(['delivered', p.delivered]);
+        for (const [kind, seq] of kinds) {
+          this.upstream.receipt({ userId: session.userId, deviceId: session.deviceId, conversationId, kind, seq }).catch((err: unknown) => {
+            const error = asParleyError(err);
+            if (error.retryable) {
+              // Keep it for the next flush unless a newer position replaced it.
+              const now = session.pendingPositions.get(conversationId) ?? { delivered: 0, read: 0 };
+              now[kind] = Math.max(now[kind], seq);
+              if (this.sessions.get(session.userId, session.deviceId) === session) session.pendingPositions.set(conversationId, now);
+            } else if (kind === 'read') {
+              this.write(session, errorFrame({ code: error.code, message: error.message, retryable: false }));
+            }
+          });
+        }
+      }
+    }
+  }
+
+  /** Writes again every unacked msg whose time came; forgets those out of resends. */
+  private retransmit(): void {
+    const now = Date.now();
+    let resent = 0;
+    let abandoned = 0;
+    for (const session of this.sessions.all() as Session[]) {
+      if (session.unackedCount === 0) continue;
+      for (const [conversationId, list] of session.unacked) {
+        for (let i = 0; i < list.length; ) {
+          const u = list[i]!;
+          if (u.nextAt > now) {
+            i++;
+            continue;
+          }
+          if (u.resends >= this.options.retransmitAttempts) {
+            list.splice(i, 1);
+            session.unackedCount--;
+            abandoned++;
+            continue;
+          }
+          if (!this.write(session, u.frame)) break;
+          u.resends++;
+          u.nextAt = now + this.options.retransmitBaseMs * 2 ** u.resends;
+          resent++;
+          i++;
+        }
+        if (list.length === 0) session.unacked.delete(conversationId);
+      }
+    }
+    if (resent > 0) this.metrics.retransmitted(resent);
+    if (abandoned > 0) this.metrics.abandoned(abandoned);
   }
 
   private heartbeat(): void {
@@ -294,6 +478,8 @@ export class Gateway {
     if (this.state !== 'accepting') return;
     this.state = 'draining';
     for (const timer of this.timers) clearInterval(timer);
+    // Positions the clients already reported must not be lost with this process.
+    this.flushPositions();
     const sessions = this.sessions.all();
     await Promise.allSettled(sessions.map((s) => this.directory.unregister(this.record(s))));
     for (const s of sessions) s.socket.close(CLOSE.GOING_AWAY, 'connector shutting down: reconnect');

@@ -18,7 +18,7 @@ import {
   unaryHandler,
   verifyHs256,
 } from '@parley/core';
-import { parleyGrpc, type ConnectorHandlers, type MessagesResponse__Output, type SendResponse__Output } from '@parley/proto';
+import { parleyGrpc, type ConnectorHandlers, type ListConversationsResponse__Output, type MessagesResponse__Output, type SendResponse__Output } from '@parley/proto';
 import { RedisSessionDirectory } from '@parley/sessions';
 import { connectorConfigSchema } from './config';
 import { Gateway, type Upstream } from './gateway';
@@ -38,6 +38,10 @@ runMain('parley-connector', async () => {
     send: (req) => callUnary<SendResponse__Output>('Router.Send', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.send(req, md, opts, cb)),
     sync: (req) => callUnary<MessagesResponse__Output>('Storage.Sync', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.sync(req, md, opts, cb)),
     history: (req) => callUnary<MessagesResponse__Output>('Storage.History', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.history(req, md, opts, cb)),
+    receipt: (req) => callUnary('Router.Receipt', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.receipt(req, md, opts, cb)),
+    signal: (req) => callUnary('Router.Signal', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.signal(req, md, opts, cb)),
+    conversations: (req) =>
+      callUnary<ListConversationsResponse__Output>('Storage.ListConversations', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.listConversations(req, md, opts, cb)),
   };
   const directory = new RedisSessionDirectory({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
 
@@ -45,6 +49,12 @@ runMain('parley-connector', async () => {
   const framesIn = new Counter({ name: 'parley_connector_frames_in_total', help: 'Client frames received, by type.', labelNames: ['type'] as const, registers: [registry] });
   const frameErrors = new Counter({ name: 'parley_connector_frame_errors_total', help: 'Error frames sent, by code.', labelNames: ['code'] as const, registers: [registry] });
   const delivered = new Counter({ name: 'parley_connector_delivered_total', help: 'msg frames written to sockets.', registers: [registry] });
+  const qos = new Counter({
+    name: 'parley_connector_qos_events_total',
+    help: 'QoS events: msg frames retransmitted, unacked msgs abandoned to sync, QoS 0 frames dropped on slow sockets.',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
   const upgradesRejected = new Counter({ name: 'parley_connector_upgrades_rejected_total', help: 'WebSocket upgrades refused, by HTTP status.', labelNames: ['status'] as const, registers: [registry] });
 
   const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION });
@@ -62,6 +72,10 @@ runMain('parley-connector', async () => {
       maxBufferedBytes: config.MAX_BUFFERED_BYTES,
       heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
       sessionTtlMs: config.SESSION_TTL_MS,
+      retransmitBaseMs: config.RETRANSMIT_BASE_MS,
+      retransmitAttempts: config.RETRANSMIT_ATTEMPTS,
+      maxUnackedPerSocket: config.MAX_UNACKED_PER_SOCKET,
+      receiptFlushMs: config.RECEIPT_FLUSH_MS,
     },
     (token) => verifyHs256(token, { secrets: config.JWT_SECRETS, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
     directory,
@@ -73,6 +87,9 @@ runMain('parley-connector', async () => {
       frameError: (code) => frameErrors.inc({ code }),
       delivered: (n) => delivered.inc(n),
       rejectedUpgrade: (status) => upgradesRejected.inc({ status: String(status) }),
+      retransmitted: (n) => qos.inc({ event: 'retransmitted' }, n),
+      abandoned: (n) => qos.inc({ event: 'abandoned' }, n),
+      qos0Dropped: (n) => qos.inc({ event: 'qos0_dropped' }, n),
     },
   );
   const handlers: ConnectorHandlers = { Deliver: unaryHandler('Connector.Deliver', log, async (req) => gateway.deliver(req)) };

@@ -1,9 +1,10 @@
-// Owns fan-out: stored messages (parley.deliveries) -> the members' live sessions
-// -> one batched Connector.Deliver per connector instance. The batch (and so its
-// offsets) completes only once every connector answered or was found gone.
+// Owns fan-out: stored messages and receipts (parley.deliveries) and signals
+// (parley.signals) -> the members' live sessions -> one batched Connector.Deliver per
+// connector instance. The batch (and so its offsets) completes only once every
+// connector answered or was found gone.
 import type { ConsumedBatch } from '@parley/bus';
 import { SpanKind, extractTraceContext, isValidId, withSpan, type Logger, type ParleyError } from '@parley/core';
-import type { DeliverRequest, DeliverResponse__Output, DeliveryRecord, DeviceTarget, StoredMessage } from '@parley/proto';
+import type { DeliverRequest, DeliverResponse__Output, DeliveryRecord, DeviceTarget, Receipt, Signal, StoredMessage } from '@parley/proto';
 import type { SessionDirectory } from '@parley/sessions';
 
 export interface ConnectorDeliverer {
@@ -21,21 +22,61 @@ export interface FanoutOptions {
   retryDelayMs?: number;
 }
 
+type ValidMessage = StoredMessage & { conversationId: string; seq: number };
+type ValidReceipt = Receipt & { conversationId: string; userId: string; deviceId: string; kind: 'delivered' | 'read'; seq: number };
+type ValidSignal = Signal & { conversationId: string; senderId: string; senderDeviceId: string; kind: string };
+
+/** One thing to fan out: exactly one of message, receipt and signal. */
 interface ParsedDelivery {
-  message: StoredMessage & { conversationId: string; seq: number };
+  message?: ValidMessage;
+  receipt?: ValidReceipt;
+  signal?: ValidSignal;
   memberIds: string[];
   headers: Record<string, string>;
 }
 
+function isReceipt(r: Receipt | null | undefined): r is ValidReceipt {
+  return !!r && isValidId(r.conversationId) && isValidId(r.userId) && isValidId(r.deviceId) && (r.kind === 'delivered' || r.kind === 'read') && typeof r.seq === 'number' && r.seq >= 1;
+}
+
+/** A parley.deliveries record: a stored message or a stored receipt, with the members it goes to. */
 export function parseDelivery(raw: Buffer): Omit<ParsedDelivery, 'headers'> | undefined {
   try {
     const value = JSON.parse(raw.toString('utf8')) as DeliveryRecord;
+    if (!Array.isArray(value.memberIds)) return undefined;
+    const memberIds = [...new Set((value.memberIds as unknown[]).filter(isValidId))];
     const m = value.message;
-    if (!m || !isValidId(m.conversationId) || typeof m.seq !== 'number' || m.seq < 1 || !Array.isArray(value.memberIds)) return undefined;
-    return { message: m as ParsedDelivery['message'], memberIds: value.memberIds.filter(isValidId) };
+    if (m) {
+      if (!isValidId(m.conversationId) || typeof m.seq !== 'number' || m.seq < 1) return undefined;
+      return { message: m as ValidMessage, memberIds };
+    }
+    if (isReceipt(value.receipt)) return { receipt: value.receipt, memberIds };
+    return undefined;
   } catch {
     return undefined;
   }
+}
+
+/** A parley.signals record. */
+export function parseSignal(raw: Buffer): Omit<ParsedDelivery, 'headers'> | undefined {
+  try {
+    const s = JSON.parse(raw.toString('utf8')) as Signal;
+    if (!isValidId(s.conversationId) || !isValidId(s.senderId) || !isValidId(s.senderDeviceId) || typeof s.kind !== 'string' || !Array.isArray(s.memberIds)) return undefined;
+    return { signal: s as ValidSignal, memberIds: [...new Set((s.memberIds as unknown[]).filter(isValidId))] };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Who gets a delivery: every device of every member for a message; for a signal, all but
+ * the sending device; for a read receipt, all but the device that read (the reader's other
+ * devices clear their badges); for a delivered receipt, the other members only.
+ */
+function wants(d: Omit<ParsedDelivery, 'headers'>, userId: string, deviceId: string): boolean {
+  if (d.signal) return !(userId === d.signal.senderId && deviceId === d.signal.senderDeviceId);
+  if (d.receipt) return d.receipt.kind === 'read' ? !(userId === d.receipt.userId && deviceId === d.receipt.deviceId) : userId !== d.receipt.userId;
+  return true;
 }
 
 export class Fanout {
@@ -47,10 +88,20 @@ export class Fanout {
     private readonly metrics: FanoutMetrics = { delivered: () => {}, offline: () => {}, connectorFailed: () => {} },
   ) {}
 
-  async handleBatch(batch: ConsumedBatch): Promise<void> {
+  /** A batch of parley.deliveries (messages and receipts). */
+  handleBatch(batch: ConsumedBatch): Promise<void> {
+    return this.handle(batch, parseDelivery);
+  }
+
+  /** A batch of parley.signals (QoS 0). */
+  handleSignals(batch: ConsumedBatch): Promise<void> {
+    return this.handle(batch, parseSignal);
+  }
+
+  private async handle(batch: ConsumedBatch, parse: (raw: Buffer) => Omit<ParsedDelivery, 'headers'> | undefined): Promise<void> {
     const deliveries: ParsedDelivery[] = [];
     for (const record of batch.records) {
-      const parsed = parseDelivery(record.value);
+      const parsed = parse(record.value);
       if (!parsed) {
         this.log.warn({ partition: record.partition, offset: record.offset }, 'dropping malformed delivery record');
         continue;
@@ -66,7 +117,7 @@ export class Fanout {
     const everyone = [...new Set(deliveries.flatMap((d) => d.memberIds))];
     const live = await this.sessions.lookup(everyone);
     // address -> the request for that connector, deliveries kept in record (seq) order.
-    const perConnector = new Map<string, DeliverRequest & { deliveries: { message: StoredMessage; targets: DeviceTarget[] }[] }>();
+    const perConnector = new Map<string, DeliverRequest & { deliveries: { message?: StoredMessage; receipt?: Receipt; signal?: Signal; targets: DeviceTarget[] }[] }>();
     let offline = 0;
     for (const delivery of deliveries) {
       const targetsByAddress = new Map<string, DeviceTarget[]>();
@@ -77,6 +128,7 @@ export class Fanout {
           continue;
         }
         for (const session of sessions) {
+          if (!wants(delivery, userId, session.deviceId)) continue;
           const targets = targetsByAddress.get(session.address) ?? [];
           targets.push({ userId, deviceId: session.deviceId });
           targetsByAddress.set(session.address, targets);
@@ -84,7 +136,10 @@ export class Fanout {
       }
       for (const [address, targets] of targetsByAddress) {
         const request = perConnector.get(address) ?? { deliveries: [] };
-        request.deliveries.push({ message: delivery.message, targets });
+        const { signal } = delivery;
+        // Member lists stay in Kafka and push: connectors only need the payload.
+        const payload = delivery.message ? { message: delivery.message } : delivery.receipt ? { receipt: delivery.receipt } : { signal: { ...signal, memberIds: [] } };
+        request.deliveries.push({ ...payload, targets });
         perConnector.set(address, request);
       }
     }

@@ -48,7 +48,18 @@ runMain('parley-push', async () => {
     onHandlerError: (err, batch) => log.warn({ err, partition: batch.partition }, 'fan-out failed; retrying the batch'),
   });
 
-  lifecycle.onShutdown('stop consuming (finishes and commits the batch in hand)', () => subscription.stop());
+  // QoS 0 signals: their own consumer group, so a burst of typing never delays messages.
+  const signals = await bus.subscribe({
+    groupId: `${config.KAFKA_TOPIC_PREFIX}push-signals`,
+    topic: topicNames(config.KAFKA_TOPIC_PREFIX).signals,
+    concurrency: config.CONSUMER_CONCURRENCY,
+    handler: (batch) => fanout.handleSignals(batch),
+    onHandlerError: (err, batch) => log.warn({ err, partition: batch.partition }, 'signal fan-out failed; retrying the batch'),
+  });
+
+  lifecycle.onShutdown('stop consuming (finishes and commits the batch in hand)', async () => {
+    await Promise.all([subscription.stop(), signals.stop()]);
+  });
   lifecycle.onShutdown('stop gRPC health', () => grpcServer.stop(1_000));
   lifecycle.onShutdown('close Kafka', () => bus.close());
   lifecycle.onShutdown('close connector clients', async () => {

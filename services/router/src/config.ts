@@ -14,6 +14,11 @@ export const routerConfigSchema = z.object({
   /** Sustained messages per second one sender may send through one router instance. */
   SENDER_RATE_PER_SEC: env.int(50, 1, 1_000_000),
   SENDER_BURST: env.int(200, 1, 1_000_000),
+  /** QoS 0 signals (typing, ...) per second and burst, per sender. */
+  SIGNAL_RATE_PER_SEC: env.int(10, 1, 1_000_000),
+  SIGNAL_BURST: env.int(20, 1, 1_000_000),
+  /** How long a positive membership answer is reused for receipts and signals. */
+  MEMBERSHIP_CACHE_MS: env.int(5_000, 0, 600_000),
 });
 
 export type RouterConfig = z.infer<typeof routerConfigSchema>;

@@ -1,8 +1,9 @@
 // Composition root of the router service.
 import { KafkaBus, topicNames } from '@parley/bus';
 import { GrpcServer, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler } from '@parley/core';
-import { parleyGrpc, type CheckSendResponse__Output, type RouterHandlers } from '@parley/proto';
+import { parleyGrpc, type CheckSendResponse__Output, type ListMembersResponse__Output, type RouterHandlers } from '@parley/proto';
 import { routerConfigSchema } from './config';
+import { CachedMembership, routeReceipt, routeSignal } from './positions';
 import { TokenBuckets } from './rate-limit';
 import { routeSend, type SendAuthorizer } from './router';
 
@@ -31,7 +32,31 @@ runMain('parley-router', async () => {
     limiter: new TokenBuckets(config.SENDER_RATE_PER_SEC, config.SENDER_BURST),
     maxBodyBytes: config.MAX_BODY_BYTES,
   };
-  const handlers: RouterHandlers = { Send: unaryHandler('Router.Send', log, (req) => routeSend(deps, req)) };
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  const membership = new CachedMembership(
+    {
+      isMember: async (conversationId, userId) => (await authorizer.check(conversationId, userId, '')).member,
+      members: async (conversationId) =>
+        (
+          await callUnary<ListMembersResponse__Output>('Storage.ListMembers', config.STORAGE_DEADLINE_MS, (md, opts, cb) =>
+            storage.listMembers({ conversationId }, md, opts, cb),
+          )
+        ).userIds,
+    },
+    config.MEMBERSHIP_CACHE_MS,
+  );
+  const positionDeps = {
+    bus,
+    receiptsTopic: topics.receipts,
+    signalsTopic: topics.signals,
+    membership,
+    signalLimiter: new TokenBuckets(config.SIGNAL_RATE_PER_SEC, config.SIGNAL_BURST),
+  };
+  const handlers: RouterHandlers = {
+    Send: unaryHandler('Router.Send', log, (req) => routeSend(deps, req)),
+    Receipt: unaryHandler('Router.Receipt', log, (req) => routeReceipt(positionDeps, req)),
+    Signal: unaryHandler('Router.Signal', log, (req) => routeSignal(positionDeps, req)),
+  };
 
   const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION });
   grpcServer.addService('parley.v1.Router', grpcApi.Router.service, handlers);

@@ -127,5 +127,20 @@ export function storageHandlers(store: MessageStore, log: Logger, limits: Storag
       return { userIds: await store.listMembers(req.conversationId) };
     }),
     GetConversation: unaryHandler('Storage.GetConversation', log, async (req) => toConversation(await conversationOrThrow(req.conversationId))),
+    ListConversations: unaryHandler('Storage.ListConversations', log, async (req) => {
+      const userId = requireId(req.userId, 'user_id');
+      if (req.afterConversationId !== '') requireId(req.afterConversationId, 'after_conversation_id');
+      const limit = pageSize(req.limit, 100, limits.maxPageSize);
+      const rows = await store.listConversationsOf(userId, req.afterConversationId, limit + 1);
+      return {
+        conversations: rows.slice(0, limit).map((r) => ({
+          ...toConversation(r.conversation),
+          deliveredSeq: Math.min(r.deliveredSeq, r.conversation.lastSeq),
+          readSeq: Math.min(r.readSeq, r.conversation.lastSeq),
+          unread: Math.max(0, r.conversation.lastSeq - r.readSeq),
+        })),
+        hasMore: rows.length > limit,
+      };
+    }),
   };
 }

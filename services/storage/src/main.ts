@@ -4,6 +4,7 @@ import { Counter, GrpcServer, Lifecycle, createLogger, instanceIdFrom, loadConfi
 import { parleyGrpc } from '@parley/proto';
 import { storageHandlers } from './api';
 import { storageConfigSchema } from './config';
+import { ReceiptRecorder } from './receipts';
 import { Sequencer } from './sequencer';
 import { MongoMessageStore } from './store';
 
@@ -46,7 +47,19 @@ runMain('parley-storage', async () => {
     onHandlerError: (err, batch) => log.warn({ err, partition: batch.partition }, 'storing a batch failed; retrying it'),
   });
 
-  lifecycle.onShutdown('stop consuming (finishes and commits the batch in hand)', () => subscription.stop());
+  const receiptsMoved = new Counter({ name: 'parley_storage_receipts_total', help: 'Device positions that moved forward and were fanned out.', registers: [registry] });
+  const recorder = new ReceiptRecorder(store, bus, topics.deliveries, log, (n) => receiptsMoved.inc(n));
+  const receipts = await bus.subscribe({
+    groupId: `${config.KAFKA_TOPIC_PREFIX}storage-receipts`,
+    topic: topics.receipts,
+    concurrency: config.CONSUMER_CONCURRENCY,
+    handler: (batch) => recorder.handleBatch(batch),
+    onHandlerError: (err, batch) => log.warn({ err, partition: batch.partition }, 'storing receipts failed; retrying the batch'),
+  });
+
+  lifecycle.onShutdown('stop consuming (finishes and commits the batches in hand)', async () => {
+    await Promise.all([subscription.stop(), receipts.stop()]);
+  });
   lifecycle.onShutdown('stop gRPC', () => grpcServer.stop(5_000));
   lifecycle.onShutdown('close Kafka', () => bus.close());
   lifecycle.onShutdown('close MongoDB', () => store.close());

@@ -17,7 +17,7 @@ export interface SequencerMetrics {
 const NO_METRICS: SequencerMetrics = { stored: () => {}, duplicates: () => {}, rejected: () => {} };
 
 /** A small TTL cache, so a busy group does not reread its member list per message. */
-class TtlCache<V> {
+export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
   constructor(
     private readonly ttlMs: number,
@@ -113,6 +113,8 @@ export class Sequencer {
     const existing = await this.store.findMessage(accepted.serverMsgId);
     if (existing) {
       this.metrics.duplicates(1);
+      // A replay after a crash between insert and bump: make the lastSeq hint true again.
+      await this.store.bumpLastSeq(existing.conversationId, existing.seq);
       return existing;
     }
     const conversationId = accepted.conversationId;

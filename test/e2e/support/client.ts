@@ -40,8 +40,9 @@ export class TestClient {
     });
   }
 
-  static async connect(url: string, token: string, userId: string, deviceId: string): Promise<TestClient> {
-    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+  /** `query` is appended to the URL, e.g. "ack=1" for device acks (QoS 1). */
+  static async connect(url: string, token: string, userId: string, deviceId: string, query = ''): Promise<TestClient> {
+    const socket = new WebSocket(query ? `${url}?${query}` : url, { headers: { authorization: `Bearer ${token}` } });
     const client = new TestClient(socket, userId, deviceId);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -103,6 +104,15 @@ export class TestClient {
 
   messages(conversationId?: string): MsgFrame[] {
     return this.frames.filter((f): f is MsgFrame => f.type === 'msg' && (conversationId === undefined || f['conversationId'] === conversationId));
+  }
+
+  ofType(type: string): Frame[] {
+    return this.frames.filter((f) => f.type === type);
+  }
+
+  /** Sends a frame that has no answer (recv, read, signal). */
+  post(frame: Record<string, unknown>): void {
+    this.socket.send(JSON.stringify(frame));
   }
 
   errors(): Frame[] {

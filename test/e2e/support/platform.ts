@@ -154,7 +154,7 @@ export class Platform {
   async spawnService(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
     mkdirSync(LOG_DIR, { recursive: true });
     const index = this.processes.filter((p) => p.name === name).length;
-    const httpPort = await freePort();
+    const httpPort = env['HTTP_PORT'] ? Number(env['HTTP_PORT']) : await freePort();
     const fullEnv = { ...this.baseEnv(), HTTP_PORT: String(httpPort), INSTANCE_ID: `${name}-${index}`, ...env };
     const logFile = path.join(LOG_DIR, `${this.namespace}-${name}-${index}.log`);
     const out = createWriteStream(logFile, { flags: 'a' });
@@ -195,6 +195,17 @@ export class Platform {
     const code = await proc.exited;
     clearTimeout(timer);
     return code;
+  }
+
+  /** Kills (or stops) a process and starts it again with the same ports and settings. */
+  async restartProcess(proc: ServiceProcess, signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL'): Promise<ServiceProcess> {
+    await this.stopProcess(proc, signal);
+    return this.spawnService(proc.name, proc.env);
+  }
+
+  /** The processes of one service that are still running. */
+  running(name: ServiceName): ServiceProcess[] {
+    return this.processes.filter((p) => p.name === name && p.child.exitCode === null && p.child.signalCode === null);
   }
 
   async stop(): Promise<void> {

@@ -3,6 +3,8 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AcceptedMessage as _parley_v1_AcceptedMessage, AcceptedMessage__Output as _parley_v1_AcceptedMessage__Output } from './parley/v1/AcceptedMessage';
 import type { DeliveryRecord as _parley_v1_DeliveryRecord, DeliveryRecord__Output as _parley_v1_DeliveryRecord__Output } from './parley/v1/DeliveryRecord';
+import type { Receipt as _parley_v1_Receipt, Receipt__Output as _parley_v1_Receipt__Output } from './parley/v1/Receipt';
+import type { Signal as _parley_v1_Signal, Signal__Output as _parley_v1_Signal__Output } from './parley/v1/Signal';
 import type { StoredMessage as _parley_v1_StoredMessage, StoredMessage__Output as _parley_v1_StoredMessage__Output } from './parley/v1/StoredMessage';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -14,6 +16,8 @@ export interface ProtoGrpcType {
     v1: {
       AcceptedMessage: MessageTypeDefinition<_parley_v1_AcceptedMessage, _parley_v1_AcceptedMessage__Output>
       DeliveryRecord: MessageTypeDefinition<_parley_v1_DeliveryRecord, _parley_v1_DeliveryRecord__Output>
+      Receipt: MessageTypeDefinition<_parley_v1_Receipt, _parley_v1_Receipt__Output>
+      Signal: MessageTypeDefinition<_parley_v1_Signal, _parley_v1_Signal__Output>
       StoredMessage: MessageTypeDefinition<_parley_v1_StoredMessage, _parley_v1_StoredMessage__Output>
     }
   }

@@ -8,6 +8,8 @@ import type { DeliverResponse as _parley_v1_DeliverResponse, DeliverResponse__Ou
 import type { Delivery as _parley_v1_Delivery, Delivery__Output as _parley_v1_Delivery__Output } from './parley/v1/Delivery';
 import type { DeliveryRecord as _parley_v1_DeliveryRecord, DeliveryRecord__Output as _parley_v1_DeliveryRecord__Output } from './parley/v1/DeliveryRecord';
 import type { DeviceTarget as _parley_v1_DeviceTarget, DeviceTarget__Output as _parley_v1_DeviceTarget__Output } from './parley/v1/DeviceTarget';
+import type { Receipt as _parley_v1_Receipt, Receipt__Output as _parley_v1_Receipt__Output } from './parley/v1/Receipt';
+import type { Signal as _parley_v1_Signal, Signal__Output as _parley_v1_Signal__Output } from './parley/v1/Signal';
 import type { StoredMessage as _parley_v1_StoredMessage, StoredMessage__Output as _parley_v1_StoredMessage__Output } from './parley/v1/StoredMessage';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -24,6 +26,8 @@ export interface ProtoGrpcType {
       Delivery: MessageTypeDefinition<_parley_v1_Delivery, _parley_v1_Delivery__Output>
       DeliveryRecord: MessageTypeDefinition<_parley_v1_DeliveryRecord, _parley_v1_DeliveryRecord__Output>
       DeviceTarget: MessageTypeDefinition<_parley_v1_DeviceTarget, _parley_v1_DeviceTarget__Output>
+      Receipt: MessageTypeDefinition<_parley_v1_Receipt, _parley_v1_Receipt__Output>
+      Signal: MessageTypeDefinition<_parley_v1_Signal, _parley_v1_Signal__Output>
       StoredMessage: MessageTypeDefinition<_parley_v1_StoredMessage, _parley_v1_StoredMessage__Output>
     }
   }

@@ -1,9 +1,13 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { ReceiptRequest as _parley_v1_ReceiptRequest, ReceiptRequest__Output as _parley_v1_ReceiptRequest__Output } from './parley/v1/ReceiptRequest';
+import type { ReceiptResponse as _parley_v1_ReceiptResponse, ReceiptResponse__Output as _parley_v1_ReceiptResponse__Output } from './parley/v1/ReceiptResponse';
 import type { RouterClient as _parley_v1_RouterClient, RouterDefinition as _parley_v1_RouterDefinition } from './parley/v1/Router';
 import type { SendRequest as _parley_v1_SendRequest, SendRequest__Output as _parley_v1_SendRequest__Output } from './parley/v1/SendRequest';
 import type { SendResponse as _parley_v1_SendResponse, SendResponse__Output as _parley_v1_SendResponse__Output } from './parley/v1/SendResponse';
+import type { SignalRequest as _parley_v1_SignalRequest, SignalRequest__Output as _parley_v1_SignalRequest__Output } from './parley/v1/SignalRequest';
+import type { SignalResponse as _parley_v1_SignalResponse, SignalResponse__Output as _parley_v1_SignalResponse__Output } from './parley/v1/SignalResponse';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -12,9 +16,13 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   parley: {
     v1: {
+      ReceiptRequest: MessageTypeDefinition<_parley_v1_ReceiptRequest, _parley_v1_ReceiptRequest__Output>
+      ReceiptResponse: MessageTypeDefinition<_parley_v1_ReceiptResponse, _parley_v1_ReceiptResponse__Output>
       Router: SubtypeConstructor<typeof grpc.Client, _parley_v1_RouterClient> & { service: _parley_v1_RouterDefinition }
       SendRequest: MessageTypeDefinition<_parley_v1_SendRequest, _parley_v1_SendRequest__Output>
       SendResponse: MessageTypeDefinition<_parley_v1_SendResponse, _parley_v1_SendResponse__Output>
+      SignalRequest: MessageTypeDefinition<_parley_v1_SignalRequest, _parley_v1_SignalRequest__Output>
+      SignalResponse: MessageTypeDefinition<_parley_v1_SignalResponse, _parley_v1_SignalResponse__Output>
     }
   }
 }

@@ -61,6 +61,42 @@ export function runStoreContract(name: string, makeFixture: () => Promise<StoreC
       expect((await fixture.store.getConversation(id))?.memberCount).toBe(members.length);
     });
 
+    it('moves device positions forward only, clamps them to the last seq, and lists a user\'s conversations', async () => {
+      const user = `u_${randomUUID()}`;
+      const [first, second] = [`g_${randomUUID()}`, `g_${randomUUID()}`].sort() as [string, string];
+      for (const id of [first, second]) await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: [user, 'alice'], createdAt: 1 });
+      for (let seq = 1; seq <= 4; seq++) {
+        expect(await fixture.store.insertMessage(message(first, seq))).toBe('inserted');
+      }
+      const position = (deviceId: string, kind: 'delivered' | 'read', seq: number) => fixture.store.recordPosition({ conversationId: first, userId: user, deviceId, kind, seq });
+      expect(await position('phone', 'delivered', 3)).toBe(3);
+      expect(await position('phone', 'delivered', 2)).toBeUndefined(); // never back
+      expect(await position('phone', 'delivered', 3)).toBeUndefined(); // already there
+      expect(await position('tablet', 'read', 99)).toBe(4); // clamped; a read is also delivered
+      expect(await position('phone', 'read', 2)).toBe(2); // per device
+      expect(await fixture.store.recordPosition({ conversationId: first, userId: 'stranger', deviceId: 'x', kind: 'read', seq: 1 })).toBeUndefined();
+      expect(await fixture.store.recordPosition({ conversationId: `g_${randomUUID()}`, userId: user, deviceId: 'x', kind: 'read', seq: 1 })).toBeUndefined();
+      expect(await fixture.store.recordPosition({ conversationId: second, userId: user, deviceId: 'x', kind: 'read', seq: 1 })).toBeUndefined(); // empty
+
+      const all = await fixture.store.listConversationsOf(user, '', 10);
+      expect(all.map((s) => s.conversation.conversationId)).toEqual([first, second]);
+      // The member's position is the highest of its devices.
+      expect(all[0]).toMatchObject({ deliveredSeq: 4, readSeq: 4, conversation: { lastSeq: 4, memberCount: 2 } });
+      expect(all[1]).toMatchObject({ deliveredSeq: 0, readSeq: 0, conversation: { lastSeq: 0 } });
+      expect((await fixture.store.listConversationsOf(user, first, 10)).map((s) => s.conversation.conversationId)).toEqual([second]);
+      expect(await fixture.store.listConversationsOf(user, '', 1)).toHaveLength(1);
+      expect(await fixture.store.listConversationsOf(`nobody_${randomUUID()}`, '', 10)).toEqual([]);
+    });
+
+    it('repairs the last-seq hint forward only', async () => {
+      const id = `g_${randomUUID()}`;
+      await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['a'], createdAt: 1 });
+      await fixture.store.bumpLastSeq(id, 7);
+      expect(await fixture.store.lastSeqHint(id)).toBe(7);
+      await fixture.store.bumpLastSeq(id, 3);
+      expect(await fixture.store.lastSeqHint(id)).toBe(7);
+    });
+
     it('refuses a second message with the same seq, serverMsgId or clientMsgId', async () => {
       const id = `g_${randomUUID()}`;
       await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['alice'], createdAt: 1 });

@@ -1,3 +1,3 @@
-export type { ConversationDoc, ConversationKindName, InsertResult, MessageStore, RangeQuery, StoredMessageDoc } from './port';
+export type { ConversationDoc, ConversationKindName, InsertResult, MembershipState, MessageStore, PositionKind, RangeQuery, StoredMessageDoc } from './port';
 export { MemoryMessageStore } from './memory';
 export { MongoMessageStore } from './mongo';

@@ -1,11 +1,49 @@
 // In-memory message store, for unit tests only (same contract as MongoDB).
-import type { ConversationDoc, ConversationKindName, InsertResult, MessageStore, RangeQuery, StoredMessageDoc } from './port';
+import type { ConversationDoc, ConversationKindName, InsertResult, MembershipState, MessageStore, PositionKind, RangeQuery, StoredMessageDoc } from './port';
 
 export class MemoryMessageStore implements MessageStore {
   private readonly conversations = new Map<string, { kind: ConversationKindName; createdAt: number; lastSeq: number; members: Set<string> }>();
   private readonly messages = new Map<string, StoredMessageDoc>();
   private readonly bySeq = new Map<string, Map<number, StoredMessageDoc>>();
   private readonly byClientId = new Set<string>();
+  /** `${conversationId}\n${userId}\n${deviceId}` -> positions; and the member-level maxima. */
+  private readonly devicePositions = new Map<string, { delivered: number; read: number }>();
+  private readonly memberPositions = new Map<string, { delivered: number; read: number }>();
+
+  async recordPosition(p: { conversationId: string; userId: string; deviceId: string; kind: PositionKind; seq: number }): Promise<number | undefined> {
+    const c = this.conversations.get(p.conversationId);
+    if (!c || !c.members.has(p.userId)) return undefined;
+    const seq = Math.min(p.seq, c.lastSeq);
+    if (seq < 1) return undefined;
+    const deviceKey = `${p.conversationId}\n${p.userId}\n${p.deviceId}`;
+    const device = this.devicePositions.get(deviceKey) ?? { delivered: 0, read: 0 };
+    if (device[p.kind] >= seq) return undefined;
+    device[p.kind] = seq;
+    if (p.kind === 'read') device.delivered = Math.max(device.delivered, seq);
+    this.devicePositions.set(deviceKey, device);
+    const memberKey = `${p.conversationId}\n${p.userId}`;
+    const member = this.memberPositions.get(memberKey) ?? { delivered: 0, read: 0 };
+    member.delivered = Math.max(member.delivered, device.delivered);
+    member.read = Math.max(member.read, device.read);
+    this.memberPositions.set(memberKey, member);
+    return seq;
+  }
+
+  async listConversationsOf(userId: string, after: string, limit: number): Promise<MembershipState[]> {
+    const ids = [...this.conversations.keys()].filter((id) => id > after && this.conversations.get(id)!.members.has(userId)).sort();
+    const out: MembershipState[] = [];
+    for (const id of ids.slice(0, limit)) {
+      const conversation = (await this.getConversation(id))!;
+      const positions = this.memberPositions.get(`${id}\n${userId}`) ?? { delivered: 0, read: 0 };
+      out.push({ conversation, deliveredSeq: positions.delivered, readSeq: positions.read });
+    }
+    return out;
+  }
+
+  async bumpLastSeq(conversationId: string, seq: number): Promise<void> {
+    const c = this.conversations.get(conversationId);
+    if (c) c.lastSeq = Math.max(c.lastSeq, seq);
+  }
 
   async createConversation(c: { conversationId: string; kind: ConversationKindName; memberIds: readonly string[]; createdAt: number }): Promise<'created' | 'exists'> {
     if (this.conversations.has(c.conversationId)) return 'exists';

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { ParleyError } from '@parley/core';
 import { MongoClient, MongoServerError, type Collection, type Db } from 'mongodb';
-import type { ConversationDoc, ConversationKindName, InsertResult, MessageStore, RangeQuery, StoredMessageDoc } from './port';
+import type { ConversationDoc, ConversationKindName, InsertResult, MembershipState, MessageStore, PositionKind, RangeQuery, StoredMessageDoc } from './port';
 
 interface ConversationRecord {
   _id: string;
@@ -23,6 +23,20 @@ interface MemberRecord {
   slot: number;
   /** Which AddMembers call wrote this member (so a call that ends 'full' can take back its own writes). */
   addId: string;
+  /** The highest positions of the member's devices. */
+  deliveredSeq?: number;
+  readSeq?: number;
+}
+
+/** One device's positions in one conversation. */
+interface PositionRecord {
+  _id: string;
+  conversationId: string;
+  userId: string;
+  deviceId: string;
+  deliveredSeq: number;
+  readSeq: number;
+  updatedAt: number;
 }
 
 interface MessageRecord {
@@ -65,17 +79,14 @@ function isDuplicateKeyBulk(err: unknown): boolean {
 }
 
 /**
- * `count` free slots below `max`, picked at random among the lowest free ones, so that
- * racing adds rarely pick the same slot.
+ * The `count` lowest free slots below `max`. Always the lowest, so every member's slot stays
+ * below the member count and any limit at or above it holds; racing adds that pick the same
+ * slots collide on the unique index and retry.
  */
 function freeSlots(used: ReadonlySet<number>, count: number, max: number): number[] {
-  const pool: number[] = [];
-  for (let slot = 0; slot < max && pool.length < count * 4 + 16; slot++) if (!used.has(slot)) pool.push(slot);
-  for (let i = pool.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-  }
-  return pool.slice(0, count);
+  const slots: number[] = [];
+  for (let slot = 0; slot < max && slots.length < count; slot++) if (!used.has(slot)) slots.push(slot);
+  return slots;
 }
 
 function memberKey(conversationId: string, userId: string): string {
@@ -86,6 +97,7 @@ export class MongoMessageStore implements MessageStore {
   private readonly conversations: Collection<ConversationRecord>;
   private readonly members: Collection<MemberRecord>;
   private readonly messages: Collection<MessageRecord>;
+  private readonly positions: Collection<PositionRecord>;
   private connected = false;
 
   private constructor(
@@ -95,6 +107,7 @@ export class MongoMessageStore implements MessageStore {
     this.conversations = db.collection<ConversationRecord>('conversations');
     this.members = db.collection<MemberRecord>('members');
     this.messages = db.collection<MessageRecord>('messages');
+    this.positions = db.collection<PositionRecord>('positions');
     client.on('serverHeartbeatFailed', () => {
       this.connected = false;
     });
@@ -123,7 +136,7 @@ export class MongoMessageStore implements MessageStore {
     await this.messages.createIndex({ conversationId: 1, senderId: 1, clientMsgId: 1 }, { unique: true, name: 'conversation_sender_client_msg_unique' });
     await this.members.createIndex({ conversationId: 1, userId: 1 }, { unique: true, name: 'conversation_user_unique' });
     await this.members.createIndex({ conversationId: 1, slot: 1 }, { unique: true, name: 'conversation_slot_unique' });
-    await this.members.createIndex({ userId: 1 }, { name: 'user' });
+    await this.members.createIndex({ userId: 1, conversationId: 1 }, { name: 'user_conversation' });
   }
 
   async createConversation(c: { conversationId: string; kind: ConversationKindName; memberIds: readonly string[]; createdAt: number }): Promise<'created' | 'exists'> {
@@ -159,7 +172,8 @@ export class MongoMessageStore implements MessageStore {
   async addMembers(conversationId: string, userIds: readonly string[], maxMembers = Number.MAX_SAFE_INTEGER): Promise<'added' | 'full'> {
     const wanted = [...new Set(userIds)];
     const addId = randomUUID();
-    for (let attempt = 0; attempt < 20; attempt++) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
       const rows = await this.members.find({ conversationId }, { projection: { userId: 1, slot: 1 } }).toArray();
       const present = new Set(rows.map((r) => r.userId));
       const fresh = wanted.filter((u) => !present.has(u));
@@ -187,6 +201,63 @@ export class MongoMessageStore implements MessageStore {
     const present = await this.members.countDocuments({ _id: { $in: wanted.map((u) => memberKey(conversationId, u)) } });
     if (present < wanted.length) throw new ParleyError('UNAVAILABLE', 'membership is changing too fast; retry');
     return 'added';
+  }
+
+  // Positions are written by the receipts consumer, which owns a conversation's partition:
+  // writes for one conversation are serial, so read-then-write is safe here (and works on
+  // FerretDB, whose conditional updates are not atomic under concurrency).
+  async recordPosition(p: { conversationId: string; userId: string; deviceId: string; kind: PositionKind; seq: number }): Promise<number | undefined> {
+    const key = memberKey(p.conversationId, p.userId);
+    const [conversation, member] = await Promise.all([
+      this.conversations.findOne({ _id: p.conversationId }, { projection: { lastSeq: 1 } }),
+      this.members.findOne({ _id: key }, { projection: { deliveredSeq: 1, readSeq: 1 } }),
+    ]);
+    if (!conversation || !member) return undefined;
+    const seq = Math.min(p.seq, conversation.lastSeq);
+    if (seq < 1) return undefined;
+    const deviceKey = JSON.stringify([p.conversationId, p.userId, p.deviceId]);
+    const device = await this.positions.findOne({ _id: deviceKey });
+    const current = p.kind === 'read' ? (device?.readSeq ?? 0) : (device?.deliveredSeq ?? 0);
+    if (current >= seq) return undefined;
+    const deliveredSeq = Math.max(device?.deliveredSeq ?? 0, seq);
+    const readSeq = p.kind === 'read' ? seq : (device?.readSeq ?? 0);
+    await this.positions.updateOne(
+      { _id: deviceKey },
+      { $set: { conversationId: p.conversationId, userId: p.userId, deviceId: p.deviceId, deliveredSeq, readSeq, updatedAt: Date.now() } },
+      { upsert: true },
+    );
+    await this.members.updateOne(
+      { _id: key },
+      { $set: { deliveredSeq: Math.max(member.deliveredSeq ?? 0, deliveredSeq), readSeq: Math.max(member.readSeq ?? 0, readSeq) } },
+    );
+    return seq;
+  }
+
+  async listConversationsOf(userId: string, after: string, limit: number): Promise<MembershipState[]> {
+    const rows = await this.members
+      .find({ userId, conversationId: { $gt: after } }, { projection: { conversationId: 1, deliveredSeq: 1, readSeq: 1 } })
+      .sort({ conversationId: 1 })
+      .limit(limit)
+      .toArray();
+    if (rows.length === 0) return [];
+    const conversations = new Map(
+      (await this.conversations.find({ _id: { $in: rows.map((r) => r.conversationId) } }).toArray()).map((c) => [c._id, c]),
+    );
+    const out: MembershipState[] = [];
+    for (const r of rows) {
+      const c = conversations.get(r.conversationId);
+      if (!c) continue;
+      out.push({
+        conversation: { conversationId: c._id, kind: c.kind, createdAt: c.createdAt, lastSeq: c.lastSeq, memberCount: c.memberCount },
+        deliveredSeq: r.deliveredSeq ?? 0,
+        readSeq: r.readSeq ?? 0,
+      });
+    }
+    return out;
+  }
+
+  async bumpLastSeq(conversationId: string, seq: number): Promise<void> {
+    await this.conversations.updateOne({ _id: conversationId, lastSeq: { $lt: seq } }, { $set: { lastSeq: seq } });
   }
 
   async removeMembers(conversationId: string, userIds: readonly string[]): Promise<void> {

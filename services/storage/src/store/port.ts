@@ -26,6 +26,15 @@ export interface ConversationDoc {
   memberCount: number;
 }
 
+export type PositionKind = 'delivered' | 'read';
+
+/** A member's view of one conversation: the positions are the highest of the user's devices. */
+export interface MembershipState {
+  conversation: ConversationDoc;
+  deliveredSeq: number;
+  readSeq: number;
+}
+
 export interface RangeQuery {
   /** Inclusive bounds; undefined means unbounded. */
   fromSeq?: number | undefined;
@@ -48,6 +57,18 @@ export interface MessageStore {
   removeMembers(conversationId: string, userIds: readonly string[]): Promise<void>;
   listMembers(conversationId: string): Promise<string[]>;
   isMember(conversationId: string, userId: string): Promise<boolean>;
+
+  /**
+   * Moves a device's delivered or read position forward (never back), clamped to the
+   * conversation's last seq; a read also counts as delivered. The member's position is the
+   * highest of its devices. Answers the stored position when it moved, undefined when not
+   * (already there, not a member, unknown conversation).
+   */
+  recordPosition(p: { conversationId: string; userId: string; deviceId: string; kind: PositionKind; seq: number }): Promise<number | undefined>;
+  /** The conversations userId is a member of, by conversation id, after `after`. */
+  listConversationsOf(userId: string, after: string, limit: number): Promise<MembershipState[]>;
+  /** Repairs conversation.lastSeq (a hint) after a crash between a message's insert and its bump. */
+  bumpLastSeq(conversationId: string, seq: number): Promise<void>;
 
   findMessage(serverMsgId: string): Promise<StoredMessageDoc | undefined>;
   /** The highest seq stored for the conversation, read from the messages themselves. */

@@ -2,10 +2,33 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ReceiptRequest as _parley_v1_ReceiptRequest, ReceiptRequest__Output as _parley_v1_ReceiptRequest__Output } from '../../parley/v1/ReceiptRequest';
+import type { ReceiptResponse as _parley_v1_ReceiptResponse, ReceiptResponse__Output as _parley_v1_ReceiptResponse__Output } from '../../parley/v1/ReceiptResponse';
 import type { SendRequest as _parley_v1_SendRequest, SendRequest__Output as _parley_v1_SendRequest__Output } from '../../parley/v1/SendRequest';
 import type { SendResponse as _parley_v1_SendResponse, SendResponse__Output as _parley_v1_SendResponse__Output } from '../../parley/v1/SendResponse';
+import type { SignalRequest as _parley_v1_SignalRequest, SignalRequest__Output as _parley_v1_SignalRequest__Output } from '../../parley/v1/SignalRequest';
+import type { SignalResponse as _parley_v1_SignalResponse, SignalResponse__Output as _parley_v1_SignalResponse__Output } from '../../parley/v1/SignalResponse';
 
 export interface RouterClient extends grpc.Client {
+  /**
+   * A device's delivered/read position (cumulative). Produced to parley.receipts once the
+   * user is known to be a member; storage stores it and fans it out.
+   * Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNAVAILABLE.
+   */
+  Receipt(argument: _parley_v1_ReceiptRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  Receipt(argument: _parley_v1_ReceiptRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  Receipt(argument: _parley_v1_ReceiptRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  Receipt(argument: _parley_v1_ReceiptRequest, callback: grpc.requestCallback<_parley_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * A device's delivered/read position (cumulative). Produced to parley.receipts once the
+   * user is known to be a member; storage stores it and fans it out.
+   * Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNAVAILABLE.
+   */
+  receipt(argument: _parley_v1_ReceiptRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  receipt(argument: _parley_v1_ReceiptRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  receipt(argument: _parley_v1_ReceiptRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  receipt(argument: _parley_v1_ReceiptRequest, callback: grpc.requestCallback<_parley_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  
   /**
    * Errors: INVALID_ARGUMENT (bad ids or body), NOT_FOUND (no such conversation),
    * PERMISSION_DENIED (sender is not a member), RESOURCE_EXHAUSTED (rate limit),
@@ -25,9 +48,33 @@ export interface RouterClient extends grpc.Client {
   send(argument: _parley_v1_SendRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_SendResponse__Output>): grpc.ClientUnaryCall;
   send(argument: _parley_v1_SendRequest, callback: grpc.requestCallback<_parley_v1_SendResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * A QoS 0 signal (typing, ...) to the other members. Errors as for Receipt, plus
+   * RESOURCE_EXHAUSTED (rate limit).
+   */
+  Signal(argument: _parley_v1_SignalRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_SignalResponse__Output>): grpc.ClientUnaryCall;
+  Signal(argument: _parley_v1_SignalRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_SignalResponse__Output>): grpc.ClientUnaryCall;
+  Signal(argument: _parley_v1_SignalRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_SignalResponse__Output>): grpc.ClientUnaryCall;
+  Signal(argument: _parley_v1_SignalRequest, callback: grpc.requestCallback<_parley_v1_SignalResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * A QoS 0 signal (typing, ...) to the other members. Errors as for Receipt, plus
+   * RESOURCE_EXHAUSTED (rate limit).
+   */
+  signal(argument: _parley_v1_SignalRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_SignalResponse__Output>): grpc.ClientUnaryCall;
+  signal(argument: _parley_v1_SignalRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_SignalResponse__Output>): grpc.ClientUnaryCall;
+  signal(argument: _parley_v1_SignalRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_SignalResponse__Output>): grpc.ClientUnaryCall;
+  signal(argument: _parley_v1_SignalRequest, callback: grpc.requestCallback<_parley_v1_SignalResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface RouterHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * A device's delivered/read position (cumulative). Produced to parley.receipts once the
+   * user is known to be a member; storage stores it and fans it out.
+   * Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNAVAILABLE.
+   */
+  Receipt: grpc.handleUnaryCall<_parley_v1_ReceiptRequest__Output, _parley_v1_ReceiptResponse>;
+  
   /**
    * Errors: INVALID_ARGUMENT (bad ids or body), NOT_FOUND (no such conversation),
    * PERMISSION_DENIED (sender is not a member), RESOURCE_EXHAUSTED (rate limit),
@@ -35,8 +82,16 @@ export interface RouterHandlers extends grpc.UntypedServiceImplementation {
    */
   Send: grpc.handleUnaryCall<_parley_v1_SendRequest__Output, _parley_v1_SendResponse>;
   
+  /**
+   * A QoS 0 signal (typing, ...) to the other members. Errors as for Receipt, plus
+   * RESOURCE_EXHAUSTED (rate limit).
+   */
+  Signal: grpc.handleUnaryCall<_parley_v1_SignalRequest__Output, _parley_v1_SignalResponse>;
+  
 }
 
 export interface RouterDefinition extends grpc.ServiceDefinition {
+  Receipt: MethodDefinition<_parley_v1_ReceiptRequest, _parley_v1_ReceiptResponse, _parley_v1_ReceiptRequest__Output, _parley_v1_ReceiptResponse__Output>
   Send: MethodDefinition<_parley_v1_SendRequest, _parley_v1_SendResponse, _parley_v1_SendRequest__Output, _parley_v1_SendResponse__Output>
+  Signal: MethodDefinition<_parley_v1_SignalRequest, _parley_v1_SignalResponse, _parley_v1_SignalRequest__Output, _parley_v1_SignalResponse__Output>
 }

@@ -9,6 +9,8 @@ import type { CreateDirectRequest as _parley_v1_CreateDirectRequest, CreateDirec
 import type { CreateGroupRequest as _parley_v1_CreateGroupRequest, CreateGroupRequest__Output as _parley_v1_CreateGroupRequest__Output } from '../../parley/v1/CreateGroupRequest';
 import type { GetConversationRequest as _parley_v1_GetConversationRequest, GetConversationRequest__Output as _parley_v1_GetConversationRequest__Output } from '../../parley/v1/GetConversationRequest';
 import type { HistoryRequest as _parley_v1_HistoryRequest, HistoryRequest__Output as _parley_v1_HistoryRequest__Output } from '../../parley/v1/HistoryRequest';
+import type { ListConversationsRequest as _parley_v1_ListConversationsRequest, ListConversationsRequest__Output as _parley_v1_ListConversationsRequest__Output } from '../../parley/v1/ListConversationsRequest';
+import type { ListConversationsResponse as _parley_v1_ListConversationsResponse, ListConversationsResponse__Output as _parley_v1_ListConversationsResponse__Output } from '../../parley/v1/ListConversationsResponse';
 import type { ListMembersRequest as _parley_v1_ListMembersRequest, ListMembersRequest__Output as _parley_v1_ListMembersRequest__Output } from '../../parley/v1/ListMembersRequest';
 import type { ListMembersResponse as _parley_v1_ListMembersResponse, ListMembersResponse__Output as _parley_v1_ListMembersResponse__Output } from '../../parley/v1/ListMembersResponse';
 import type { MembersRequest as _parley_v1_MembersRequest, MembersRequest__Output as _parley_v1_MembersRequest__Output } from '../../parley/v1/MembersRequest';
@@ -90,6 +92,23 @@ export interface StorageClient extends grpc.Client {
   history(argument: _parley_v1_HistoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_MessagesResponse__Output>): grpc.ClientUnaryCall;
   history(argument: _parley_v1_HistoryRequest, callback: grpc.requestCallback<_parley_v1_MessagesResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * The conversations a user is a member of, with that user's positions (the client's
+   * sync cursor across conversations), ordered by conversation id, in pages.
+   */
+  ListConversations(argument: _parley_v1_ListConversationsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ListConversationsResponse__Output>): grpc.ClientUnaryCall;
+  ListConversations(argument: _parley_v1_ListConversationsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_ListConversationsResponse__Output>): grpc.ClientUnaryCall;
+  ListConversations(argument: _parley_v1_ListConversationsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ListConversationsResponse__Output>): grpc.ClientUnaryCall;
+  ListConversations(argument: _parley_v1_ListConversationsRequest, callback: grpc.requestCallback<_parley_v1_ListConversationsResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The conversations a user is a member of, with that user's positions (the client's
+   * sync cursor across conversations), ordered by conversation id, in pages.
+   */
+  listConversations(argument: _parley_v1_ListConversationsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ListConversationsResponse__Output>): grpc.ClientUnaryCall;
+  listConversations(argument: _parley_v1_ListConversationsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_ListConversationsResponse__Output>): grpc.ClientUnaryCall;
+  listConversations(argument: _parley_v1_ListConversationsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ListConversationsResponse__Output>): grpc.ClientUnaryCall;
+  listConversations(argument: _parley_v1_ListConversationsRequest, callback: grpc.requestCallback<_parley_v1_ListConversationsResponse__Output>): grpc.ClientUnaryCall;
+  
   ListMembers(argument: _parley_v1_ListMembersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
   ListMembers(argument: _parley_v1_ListMembersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
   ListMembers(argument: _parley_v1_ListMembersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
@@ -148,6 +167,12 @@ export interface StorageHandlers extends grpc.UntypedServiceImplementation {
    */
   History: grpc.handleUnaryCall<_parley_v1_HistoryRequest__Output, _parley_v1_MessagesResponse>;
   
+  /**
+   * The conversations a user is a member of, with that user's positions (the client's
+   * sync cursor across conversations), ordered by conversation id, in pages.
+   */
+  ListConversations: grpc.handleUnaryCall<_parley_v1_ListConversationsRequest__Output, _parley_v1_ListConversationsResponse>;
+  
   ListMembers: grpc.handleUnaryCall<_parley_v1_ListMembersRequest__Output, _parley_v1_ListMembersResponse>;
   
   RemoveMembers: grpc.handleUnaryCall<_parley_v1_MembersRequest__Output, _parley_v1_Conversation>;
@@ -166,6 +191,7 @@ export interface StorageDefinition extends grpc.ServiceDefinition {
   CreateGroup: MethodDefinition<_parley_v1_CreateGroupRequest, _parley_v1_Conversation, _parley_v1_CreateGroupRequest__Output, _parley_v1_Conversation__Output>
   GetConversation: MethodDefinition<_parley_v1_GetConversationRequest, _parley_v1_Conversation, _parley_v1_GetConversationRequest__Output, _parley_v1_Conversation__Output>
   History: MethodDefinition<_parley_v1_HistoryRequest, _parley_v1_MessagesResponse, _parley_v1_HistoryRequest__Output, _parley_v1_MessagesResponse__Output>
+  ListConversations: MethodDefinition<_parley_v1_ListConversationsRequest, _parley_v1_ListConversationsResponse, _parley_v1_ListConversationsRequest__Output, _parley_v1_ListConversationsResponse__Output>
   ListMembers: MethodDefinition<_parley_v1_ListMembersRequest, _parley_v1_ListMembersResponse, _parley_v1_ListMembersRequest__Output, _parley_v1_ListMembersResponse__Output>
   RemoveMembers: MethodDefinition<_parley_v1_MembersRequest, _parley_v1_Conversation, _parley_v1_MembersRequest__Output, _parley_v1_Conversation__Output>
   Sync: MethodDefinition<_parley_v1_SyncRequest, _parley_v1_MessagesResponse, _parley_v1_SyncRequest__Output, _parley_v1_MessagesResponse__Output>
