@@ -50,6 +50,15 @@ export function runSessionContract(name: string, makeFixture: () => Promise<Sess
       expect((await fixture.directory.lookup([user])).has(user)).toBe(false);
     });
 
+    it('restores a refreshed session whose entry was lost (a directory that restarted empty)', async () => {
+      const user = randomUUID();
+      const live = session(user, 'phone');
+      await fixture.directory.register(live, 10_000);
+      await fixture.directory.unregister(live); // stands in for the data being gone
+      await fixture.directory.refresh([live], 10_000);
+      expect((await fixture.directory.lookup([user])).get(user)).toEqual([live]);
+    });
+
     it('expires sessions that are not refreshed and keeps those that are', async () => {
       const user = randomUUID();
       const kept = session(user, 'kept');

@@ -21,6 +21,7 @@ export class MemorySessionDirectory implements SessionDirectory {
     for (const session of sessions) {
       const entry = this.users.get(session.userId)?.get(session.deviceId);
       if (entry && entry.session.sessionId === session.sessionId) entry.expiresAt = this.now() + ttlMs;
+      else if (!entry) await this.register(session, ttlMs); // restore a lost entry, as Redis does
     }
   }
 

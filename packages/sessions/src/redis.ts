@@ -13,14 +13,19 @@ interface StoredSession {
   expiresAt: number;
 }
 
-// KEYS[1] user hash; ARGV: deviceId, sessionId, value, ttlMs. Refreshes only our own session.
+// KEYS[1] user hash; ARGV: deviceId, sessionId, value, ttlMs. Refreshes our own session,
+// and restores it when the field is gone (Redis restarted empty, or failed over without
+// the data): a live socket must become reachable again within one refresh. A field that
+// holds another session (the device moved to a newer socket) is left alone.
 const REFRESH_IF_OURS = `
 local current = redis.call('HGET', KEYS[1], ARGV[1])
-if not current then return 0 end
-local decoded = cjson.decode(current)
-if decoded['sessionId'] ~= ARGV[2] then return 0 end
+if current then
+  local decoded = cjson.decode(current)
+  if decoded['sessionId'] ~= ARGV[2] then return 0 end
+end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4], 'GT')
+local ttl = tonumber(ARGV[4])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1`;
 
 // KEYS[1] user hash; ARGV: deviceId, sessionId. Deletes only our own session.
