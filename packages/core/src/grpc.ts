@@ -141,8 +141,24 @@ export const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
 
 type ClientConstructor<C> = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => C;
 
+/**
+ * A channel to one service, balanced round-robin over every address it resolves to:
+ * `host:port` (one address, or a headless Kubernetes Service via `dns:///name:port`), or
+ * a comma-separated list `10.0.0.1:7001,10.0.0.2:7001` (static instances). A dead instance
+ * leaves the rotation on its first failed connection, so retries reach the others.
+ */
+export function grpcTarget(address: string): string {
+  const trimmed = address.trim();
+  if (!trimmed.includes(',') || /^(dns|ipv4|ipv6|unix|unix-abstract|vsock):/i.test(trimmed)) return trimmed;
+  const parts = trimmed.split(',').map((p) => p.trim()).filter(Boolean);
+  return `${parts.some((p) => p.startsWith('[')) ? 'ipv6' : 'ipv4'}:${parts.join(',')}`;
+}
+
 export function createClient<C extends grpc.Client>(Ctor: ClientConstructor<C>, address: string): C {
-  return new Ctor(address, grpc.credentials.createInsecure(), DEFAULT_CHANNEL_OPTIONS);
+  return new Ctor(grpcTarget(address), grpc.credentials.createInsecure(), {
+    ...DEFAULT_CHANNEL_OPTIONS,
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+  });
 }
 
 /**
