@@ -75,6 +75,8 @@ function tail(file: string): string {
 export interface PlatformOptions {
   partitions?: number;
   connectors?: number;
+  /** Instances of storage, router and push (default 1 each); their addresses go out as lists. */
+  instances?: number;
   env?: Record<string, string>;
 }
 
@@ -86,9 +88,14 @@ export class Platform {
   storageAddr = '';
   routerAddr = '';
   private storageClient: StorageClient | undefined;
-  private readonly infra = infraEnv();
+  private readonly infra: ReturnType<typeof infraEnv>;
 
-  constructor(private readonly options: PlatformOptions = {}) {}
+  constructor(
+    private readonly options: PlatformOptions = {},
+    infra: ReturnType<typeof infraEnv> = infraEnv(),
+  ) {
+    this.infra = infra;
+  }
 
   get topicPrefix(): string {
     return `${this.namespace}.`;
@@ -128,14 +135,33 @@ export class Platform {
       { topic: t.receipts, partitions },
       { topic: t.signals, partitions, configs: { 'retention.ms': '600000' } },
     ]);
-    const storageGrpc = await freePort();
-    const routerGrpc = await freePort();
-    this.storageAddr = `127.0.0.1:${storageGrpc}`;
-    this.routerAddr = `127.0.0.1:${routerGrpc}`;
-    await Promise.all([this.spawnService('storage', { GRPC_PORT: String(storageGrpc) }), this.spawnService('push', { GRPC_PORT: String(await freePort()) })]);
-    await this.spawnService('router', { GRPC_PORT: String(routerGrpc), STORAGE_ADDR: this.storageAddr });
+    const instances = this.options.instances ?? 1;
+    const storagePorts: number[] = [];
+    const routerPorts: number[] = [];
+    for (let i = 0; i < instances; i++) {
+      storagePorts.push(await freePort());
+      routerPorts.push(await freePort());
+    }
+    this.storageAddr = storagePorts.map((p) => `127.0.0.1:${p}`).join(',');
+    this.routerAddr = routerPorts.map((p) => `127.0.0.1:${p}`).join(',');
+    const pushPorts = await Promise.all(Array.from({ length: instances }, () => freePort()));
+    await Promise.all([
+      ...storagePorts.map((p) => this.spawnService('storage', { GRPC_PORT: String(p) })),
+      ...pushPorts.map((p) => this.spawnService('push', { GRPC_PORT: String(p) })),
+    ]);
+    await Promise.all(routerPorts.map((p) => this.spawnService('router', { GRPC_PORT: String(p), STORAGE_ADDR: this.storageAddr })));
     for (let i = 0; i < (this.options.connectors ?? 1); i++) await this.addConnector();
     return this;
+  }
+
+  /** One more storage instance (joins the consumer groups; not in the gRPC address lists). */
+  async addStorage(): Promise<ServiceProcess> {
+    return this.spawnService('storage', { GRPC_PORT: String(await freePort()) });
+  }
+
+  /** The WebSocket URL of connector i. */
+  wsUrlOf(i: number): string {
+    return `ws://127.0.0.1:${this.wsPorts[i]}/`;
   }
 
   async addConnector(): Promise<ServiceProcess> {
