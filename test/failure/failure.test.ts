@@ -63,11 +63,12 @@ afterAll(async () => {
   writeFileSync(path.join(REPO_ROOT, '.local', 'logs', 'failure-table.md'), `${table}\n`);
 });
 
-/** SIGKILL one instance of a service, then start it again `downMs` later. */
+/** SIGKILL one instance of a service (by its instance id, e.g. storage-1), then start it again `downMs` later. */
 function killAndRestart(name: ServiceName, instance: number, downMs: number): () => Promise<void> {
   return async () => {
-    const proc = platform.running(name)[instance];
-    if (!proc) throw new Error(`no running ${name} #${instance}`);
+    const id = `${name}-${instance}`;
+    const proc = platform.running(name).find((p) => p.env['INSTANCE_ID'] === id);
+    if (!proc) throw new Error(`no running ${id}`);
     await platform.stopProcess(proc, 'SIGKILL');
     await sleep(downMs);
     await platform.spawnService(proc.name, proc.env);

@@ -161,6 +161,8 @@ export class KafkaBus implements MessageBus {
       heartbeatInterval: 1_000,
       rebalanceTimeout: 15_000,
       maxWaitTimeInMs: 100,
+      // Bounded batches (a few hundred records): a batch is one unit of work and commit.
+      maxBytesPerPartition: 256 * 1024,
       retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 1_000_000 },
     });
     this.consumers.add(consumer);
@@ -187,22 +189,35 @@ export class KafkaBus implements MessageBus {
           records,
           isActive: () => !stopping && isRunning() && !isStale(),
         };
-        for (let attempt = 0; ; attempt++) {
-          if (!consumed.isActive()) return; // the partition moved: its new owner redoes the batch
-          try {
-            await options.handler(consumed);
-            break;
-          } catch (err) {
-            options.onHandlerError?.(err, consumed);
-            await heartbeat().catch(() => undefined);
-            await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** Math.min(attempt, 6))));
+        // Keep the membership alive while a slow batch (a slow database, a retry loop) runs:
+        // kafkajs only heartbeats when asked, and a member silent for sessionTimeout is
+        // evicted, which turns one slow batch into a rebalance storm.
+        const beat = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
+        try {
+          for (let attempt = 0; ; attempt++) {
+            if (!consumed.isActive()) return; // the partition moved: its new owner redoes the batch
+            try {
+              await options.handler(consumed);
+              break;
+            } catch (err) {
+              options.onHandlerError?.(err, consumed);
+              await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** Math.min(attempt, 6))));
+            }
           }
+        } finally {
+          clearInterval(beat);
         }
         const last = batch.messages[batch.messages.length - 1]!;
         resolveOffset(last.offset);
-        // The work is durable: commit the next offset to read.
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-        await heartbeat();
+        // The work is durable: commit the next offset to read. If the group moved on
+        // meanwhile (rebalance), the commit is refused and the partition's new owner redoes
+        // the batch; handlers are idempotent, so that costs time, not correctness.
+        try {
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+          await heartbeat();
+        } catch (err) {
+          this.options.log.warn({ err, topic: batch.topic, partition: batch.partition }, 'offset commit refused (group rebalanced); the batch will be redone by its new owner');
+        }
       },
     });
     return {

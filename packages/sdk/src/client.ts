@@ -501,7 +501,7 @@ export class ParleyClient {
       link.probed = true;
       const reqId = this.nextId('p');
       this.requests.set(reqId, { kind: 'probe' });
-      this.write({ type: 'convs', reqId, limit: 1 });
+      this.write({ type: 'ping', reqId });
     }
     link.idleTimer = this.timers.set(elapsed < probeAt ? probeAt - elapsed : idle - elapsed, () => this.armIdle(link));
   }
@@ -557,6 +557,10 @@ export class ParleyClient {
         return this.onError(frame);
       case 'convlist':
         return this.onConvList(frame);
+      case 'pong':
+        // An answer to the idle probe: its arrival (touch) was the point.
+        this.requests.delete(frame.reqId);
+        return;
       case 'receipt':
         return this.emit('receipt', frame.receipt);
       case 'sig':
@@ -968,7 +972,7 @@ function resolveSettings(options: ParleyClientOptions): Settings {
     WebSocket: WebSocketImpl,
     backoff: { initialMs, maxMs: Math.max(initialMs, positive('backoff.maxMs', options.backoff?.maxMs, 30_000)) },
     resendAfterMs: positive('resendAfterMs', options.resendAfterMs, 10_000),
-    recvCoalesceMs: positive('recvCoalesceMs', options.recvCoalesceMs, 200),
+    recvCoalesceMs: positive('recvCoalesceMs', options.recvCoalesceMs, 500),
     idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs, 75_000),
     catchUpIntervalMs: positive('catchUpIntervalMs', options.catchUpIntervalMs, 300_000),
     random: options.random ?? Math.random,

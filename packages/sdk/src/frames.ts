@@ -53,7 +53,13 @@ export interface ConvListFrame {
   hasMore: boolean;
 }
 
-export type ServerFrame = WelcomeFrame | AckFrame | MsgFrame | MsgsFrame | ErrorFrame | ReceiptFrame | SigFrame | ConvListFrame;
+export interface PongFrame {
+  type: 'pong';
+  reqId: string;
+  serverTime: number;
+}
+
+export type ServerFrame = WelcomeFrame | AckFrame | MsgFrame | MsgsFrame | ErrorFrame | ReceiptFrame | SigFrame | ConvListFrame | PongFrame;
 
 export type ClientFrame =
   | { type: 'send'; clientMsgId: string; conversationId: string; body: string }
@@ -61,7 +67,8 @@ export type ClientFrame =
   | { type: 'convs'; reqId: string; limit: number; afterConversationId?: string }
   | { type: 'recv'; conversationId: string; seq: number }
   | { type: 'read'; conversationId: string; seq: number }
-  | { type: 'signal'; conversationId: string; kind: string; data: string };
+  | { type: 'signal'; conversationId: string; kind: string; data: string }
+  | { type: 'ping'; reqId: string };
 
 export class FrameDecodeError extends Error {
   override readonly name = 'FrameDecodeError';
@@ -185,6 +192,8 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
           sentAt: int(f, 'sentAt'),
         },
       };
+    case 'pong':
+      return { type: 'pong', reqId: str(f, 'reqId'), serverTime: int(f, 'serverTime') };
     case 'convlist':
       return {
         type: 'convlist',

@@ -35,7 +35,7 @@ export const connectorConfigSchema = z.object({
   /** Unacked msgs kept per socket; past it the oldest are left to sync. */
   MAX_UNACKED_PER_SOCKET: env.int(1_000, 1, 1_000_000),
   /** Coalescing window of recv/read positions before they go to the router. */
-  RECEIPT_FLUSH_MS: env.int(250, 10, 60_000),
+  RECEIPT_FLUSH_MS: env.int(1_000, 10, 60_000),
   STORAGE_DEADLINE_MS: env.int(5_000, 50, 60_000),
 });
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ID_PATTERN, ParleyError } from '@parley/core';
 import type { StoredMessage } from '@parley/proto';
-import { FrameError, ackFrame, convListFrame, errorFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
+import { FrameError, ackFrame, convListFrame, errorFrame, pongFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
 
 /** The FrameError parseClientFrame throws for data; fails the test if it returns or throws anything else. */
 function frameError(data: string): FrameError {
@@ -240,7 +240,8 @@ describe('parseClientFrame: fuzz', () => {
       return;
     }
     // Whatever passes is a well-formed frame.
-    expect(['send', 'sync', 'history', 'recv', 'read', 'signal', 'convs']).toContain(frame.type);
+    expect(['send', 'sync', 'history', 'recv', 'read', 'signal', 'convs', 'ping']).toContain(frame.type);
+    if (frame.type === 'ping') return;
     if (frame.type === 'convs') {
       expect(frame.afterConversationId === '' || ID_PATTERN.test(frame.afterConversationId)).toBe(true);
       return;
@@ -402,6 +403,8 @@ describe('position, signal and conversation-list frames', () => {
     expect(parseClientFrame(json({ type: 'read', conversationId: 'g_1', seq: 3 }))).toEqual({ type: 'read', conversationId: 'g_1', seq: 3 });
     expect(parseClientFrame(json({ type: 'signal', conversationId: 'g_1', kind: 'typing' }))).toEqual({ type: 'signal', conversationId: 'g_1', kind: 'typing', data: '' });
     expect(parseClientFrame(json({ type: 'convs', reqId: 'r1' }))).toEqual({ type: 'convs', reqId: 'r1', afterConversationId: '' });
+    expect(parseClientFrame(json({ type: 'ping', reqId: 'p1' }))).toEqual({ type: 'ping', reqId: 'p1' });
+    expect(JSON.parse(pongFrame('p1', 42))).toEqual({ type: 'pong', reqId: 'p1', serverTime: 42 });
   });
 
   it.each([

@@ -64,6 +64,7 @@ const signalSchema = z.object({
     .refine((v) => Buffer.byteLength(v, 'utf8') <= 1024, 'must be at most 1024 bytes')
     .default(''),
 });
+const pingSchema = z.object({ type: z.literal('ping'), reqId });
 const convsSchema = z.object({ type: z.literal('convs'), reqId, afterConversationId: z.union([id, z.literal('')]).default(''), limit });
 
 export const asProtoPositionFrame = {
@@ -80,9 +81,10 @@ export type ClientFrame =
   | z.infer<typeof recvSchema>
   | z.infer<typeof readSchema>
   | z.infer<typeof signalSchema>
-  | z.infer<typeof convsSchema>;
+  | z.infer<typeof convsSchema>
+  | z.infer<typeof pingSchema>;
 
-const schemas = { send: sendSchema, sync: syncSchema, history: historySchema, recv: recvSchema, read: readSchema, signal: signalSchema, convs: convsSchema } as const;
+const schemas = { send: sendSchema, sync: syncSchema, history: historySchema, recv: recvSchema, read: readSchema, signal: signalSchema, convs: convsSchema, ping: pingSchema } as const;
 
 /** Correlation ids that can be recovered from a frame that failed validation. */
 export interface FrameRefs {
@@ -208,4 +210,8 @@ export function convListFrame(f: { reqId?: string | undefined; conversations: Co
   }));
   const frame: ConvListFrame & { type: 'convlist' } = { type: 'convlist', ...(f.reqId ? { reqId: f.reqId } : {}), conversations, hasMore: f.hasMore };
   return JSON.stringify(frame);
+}
+
+export function pongFrame(reqId: string | undefined, serverTime: number): string {
+  return JSON.stringify({ type: 'pong', ...(reqId ? { reqId } : {}), serverTime });
 }

@@ -7,7 +7,7 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { ParleyError, SpanKind, asParleyError, isValidId, randomId, withSpan, type Logger, type TokenClaims } from '@parley/core';
 import type { DeliverRequest__Output, DeliverResponse, DeviceTarget, ListConversationsResponse__Output, MessagesResponse__Output, SendResponse__Output } from '@parley/proto';
 import type { SessionDirectory } from '@parley/sessions';
-import { FrameError, ackFrame, convListFrame, errorFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
+import { FrameError, ackFrame, convListFrame, errorFrame, pongFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
 import { LocalSessions, type LocalSession } from './local-sessions';
 
 /** Close codes Parley uses besides the standard ones (docs/PROTOCOL.md lists them all). */
@@ -235,6 +235,11 @@ export class Gateway {
       return;
     }
     this.metrics.frameIn(frame.type);
+    if (frame.type === 'ping') {
+      // Application-level heartbeat for clients that cannot see WebSocket pings (browsers).
+      this.write(session, pongFrame(frame.reqId, Date.now()));
+      return;
+    }
     if (frame.type === 'recv' || frame.type === 'read') {
       // Positions are coalesced and sent on by flushPositions; nothing to answer.
       this.notePosition(session as Session, frame.conversationId, frame.type === 'recv' ? 'delivered' : 'read', frame.seq);
@@ -265,7 +270,7 @@ export class Gateway {
       });
   }
 
-  private async handle(session: LocalSession, frame: Exclude<ClientFrame, { type: 'recv' | 'read' }>): Promise<string | undefined> {
+  private async handle(session: LocalSession, frame: Exclude<ClientFrame, { type: 'recv' | 'read' | 'ping' }>): Promise<string | undefined> {
     switch (frame.type) {
       case 'send': {
         // The sender is who the token says, never what a frame says.

@@ -260,12 +260,14 @@ describe('Sequencer: deliveries', () => {
 
   it('fails the batch, publishing nothing, when the partition is revoked mid-batch; the replay keeps the seqs', async () => {
     const h = new Harness();
-    const messages = [accepted('g_a', 'alice', 'a1'), accepted('g_a', 'alice', 'a2'), accepted('g_a', 'alice', 'a3')];
+    const messages = [accepted('g_a', 'alice', 'a1'), accepted('g_a', 'alice', 'a2'), accepted('g_a', 'alice', 'a3'), accepted('g_b', 'bob', 'b1')];
     let checks = 0;
     const revokedAfterFirst = () => ++checks <= 1;
     await expect(h.sequencer.handleBatch(batch(messages, revokedAfterFirst))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(h.publishes).toEqual([]);
-    expect(seqs(await h.stored('g_a'))).toEqual([1]);
+    // Work stops at the next check: g_a's run went in, g_b was not started.
+    expect(seqs(await h.stored('g_a'))).toEqual([1, 2, 3]);
+    expect(await h.stored('g_b')).toEqual([]);
     // The next owner gets the same records again.
     await h.newSequencer().handleBatch(batch(messages));
     expect(seqs(await h.stored('g_a'))).toEqual([1, 2, 3]);
@@ -274,6 +276,7 @@ describe('Sequencer: deliveries', () => {
       ['a1', 1],
       ['a2', 2],
       ['a3', 3],
+      ['b1', 1],
     ]);
   });
 

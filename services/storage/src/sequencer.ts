@@ -65,6 +65,18 @@ export function parseAccepted(raw: Buffer): AcceptedMessage__Output | undefined 
   return m as AcceptedMessage__Output;
 }
 
+function toStoredFields(a: AcceptedMessage__Output): Omit<StoredMessageDoc, 'seq'> {
+  return {
+    serverMsgId: a.serverMsgId,
+    conversationId: a.conversationId,
+    senderId: a.senderId,
+    senderDeviceId: a.senderDeviceId,
+    clientMsgId: a.clientMsgId,
+    body: a.body,
+    sentAt: a.sentAt,
+  };
+}
+
 export class Sequencer {
   /** Highest seq this process stored per conversation; only ever behind the truth, never ahead. */
   private readonly lastSeq = new TtlCache<number>(10 * 60_000, 100_000);
@@ -78,10 +90,15 @@ export class Sequencer {
     private readonly metrics: SequencerMetrics = NO_METRICS,
   ) {}
 
+  /**
+   * A batch is stored with few round trips: one lookup of the serverMsgIds already stored
+   * (replays, resends), then per conversation one ordered insert of the new messages with
+   * consecutive seqs and one bump of the lastSeq hint. Anything the bulk path cannot place
+   * (a seq taken by another writer, a duplicate) goes through the one-by-one path.
+   */
   async handleBatch(batch: ConsumedBatch): Promise<void> {
-    const out: { key: string; value: string; headers: Record<string, string> }[] = [];
+    const items: { accepted: AcceptedMessage__Output; headers: Record<string, string>; partition: number }[] = [];
     for (const record of batch.records) {
-      if (!batch.isActive()) throw new ParleyError('UNAVAILABLE', 'partition revoked mid-batch');
       const accepted = parseAccepted(record.value);
       if (!accepted) {
         // Nothing a producer can fix by retrying; keep it out of the way of everyone else's messages.
@@ -89,15 +106,65 @@ export class Sequencer {
         this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset }, 'dropping malformed record');
         continue;
       }
-      const parent = extractTraceContext(record.headers);
-      await withSpan('storage.store', { kind: SpanKind.CONSUMER, parent, attributes: { 'messaging.kafka.partition': record.partition, 'parley.conversation_id': accepted.conversationId } }, async () => {
-        const stored = await this.store1(accepted);
-        const memberIds = await this.memberIds(accepted.conversationId);
-        const delivery: DeliveryRecord = { message: stored, memberIds };
-        out.push({ key: stored.conversationId, value: JSON.stringify(delivery), headers: injectTraceContext({}) });
-      });
+      items.push({ accepted, headers: record.headers, partition: record.partition });
     }
-    if (out.length > 0) await this.bus.publish(this.deliveriesTopic, out);
+    if (items.length === 0) return;
+    const parent = extractTraceContext(items[0]!.headers);
+    const { stored, created } = await withSpan(
+      'storage.store',
+      { kind: SpanKind.CONSUMER, parent, attributes: { 'messaging.kafka.partition': batch.partition, 'parley.batch_size': items.length } },
+      () => this.storeAll(batch, items.map((i) => i.accepted)),
+    );
+    this.metrics.stored(created);
+    // Every record that did not create a message: a replay, a resend, or a repeat in the batch.
+    if (items.length > created) this.metrics.duplicates(items.length - created);
+    const out: { key: string; value: string; headers: Record<string, string> }[] = [];
+    for (const { accepted } of items) {
+      const message = stored.get(accepted.serverMsgId)!;
+      const delivery: DeliveryRecord = { message, memberIds: await this.memberIds(message.conversationId) };
+      out.push({ key: message.conversationId, value: JSON.stringify(delivery), headers: injectTraceContext({}) });
+    }
+    if (!batch.isActive()) throw new ParleyError('UNAVAILABLE', 'partition revoked mid-batch');
+    await this.bus.publish(this.deliveriesTopic, out);
+  }
+
+  private async storeAll(batch: ConsumedBatch, accepted: AcceptedMessage__Output[]): Promise<{ stored: Map<string, StoredMessageDoc>; created: number }> {
+    const stored = new Map<string, StoredMessageDoc>();
+    let created = 0;
+    for (const existing of await this.store.findMessages([...new Set(accepted.map((a) => a.serverMsgId))])) stored.set(existing.serverMsgId, existing);
+    const duplicates = stored.size;
+    const fresh = new Map<string, AcceptedMessage__Output[]>();
+    for (const a of accepted) {
+      if (stored.has(a.serverMsgId) || fresh.get(a.conversationId)?.some((x) => x.serverMsgId === a.serverMsgId)) continue;
+      const run = fresh.get(a.conversationId) ?? [];
+      run.push(a);
+      fresh.set(a.conversationId, run);
+    }
+    if (duplicates > 0) {
+      // A replay after a crash between insert and bump: make the lastSeq hints true again.
+      const highest = new Map<string, number>();
+      for (const m of stored.values()) highest.set(m.conversationId, Math.max(highest.get(m.conversationId) ?? 0, m.seq));
+      for (const [conversationId, seq] of highest) await this.store.bumpLastSeq(conversationId, seq);
+    }
+    for (const [conversationId, run] of fresh) {
+      if (!batch.isActive()) throw new ParleyError('UNAVAILABLE', 'partition revoked mid-batch');
+      const base = this.lastSeq.get(conversationId) ?? (await this.store.lastSeqHint(conversationId));
+      const docs = run.map((a, i): StoredMessageDoc => ({ ...toStoredFields(a), seq: base + 1 + i }));
+      const inserted = await this.store.insertRun(docs);
+      if (inserted > 0) {
+        const last = docs[inserted - 1]!.seq;
+        await this.store.bumpLastSeq(conversationId, last);
+        this.lastSeq.set(conversationId, last);
+        created += inserted;
+        for (const doc of docs.slice(0, inserted)) stored.set(doc.serverMsgId, doc);
+      }
+      for (const a of run.slice(inserted)) {
+        const one = await this.store1(a);
+        if (one.created) created++;
+        stored.set(a.serverMsgId, one.doc);
+      }
+    }
+    return { stored, created };
   }
 
   private async memberIds(conversationId: string): Promise<string[]> {
@@ -108,14 +175,13 @@ export class Sequencer {
     return fresh;
   }
 
-  /** Stores one message exactly once and returns it as stored (with its seq). */
-  private async store1(accepted: AcceptedMessage__Output): Promise<StoredMessageDoc> {
+  /** Stores one message exactly once and returns it as stored (with its seq): the careful path. */
+  private async store1(accepted: AcceptedMessage__Output): Promise<{ doc: StoredMessageDoc; created: boolean }> {
     const existing = await this.store.findMessage(accepted.serverMsgId);
     if (existing) {
-      this.metrics.duplicates(1);
       // A replay after a crash between insert and bump: make the lastSeq hint true again.
       await this.store.bumpLastSeq(existing.conversationId, existing.seq);
-      return existing;
+      return { doc: existing, created: false };
     }
     const conversationId = accepted.conversationId;
     let base = this.lastSeq.get(conversationId) ?? (await this.store.lastSeqHint(conversationId));
@@ -133,14 +199,12 @@ export class Sequencer {
       const result = await this.store.insertMessage(candidate);
       if (result === 'inserted') {
         this.lastSeq.set(conversationId, candidate.seq);
-        this.metrics.stored(1);
-        return candidate;
+        return { doc: candidate, created: true };
       }
       if (result === 'duplicate') {
         const stored = await this.store.findMessage(accepted.serverMsgId);
         if (!stored) throw new ParleyError('UNAVAILABLE', 'duplicate reported but message not readable yet');
-        this.metrics.duplicates(1);
-        return stored;
+        return { doc: stored, created: false };
       }
       // seq-taken: another writer (a previous owner of this partition, or a crash
       // before lastSeq was bumped) got there first. Read the truth and try after it.

@@ -85,6 +85,7 @@ export class Platform {
   readonly secret = randomBytes(32).toString('hex');
   readonly processes: ServiceProcess[] = [];
   readonly wsPorts: number[] = [];
+  private readonly nextIndex = new Map<ServiceName, number>();
   storageAddr = '';
   routerAddr = '';
   private storageClient: StorageClient | undefined;
@@ -179,7 +180,9 @@ export class Platform {
 
   async spawnService(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
     mkdirSync(LOG_DIR, { recursive: true });
-    const index = this.processes.filter((p) => p.name === name).length;
+    // Reserved before the first await: concurrent spawns must not share an index.
+    const index = this.nextIndex.get(name) ?? 0;
+    this.nextIndex.set(name, index + 1);
     const httpPort = env['HTTP_PORT'] ? Number(env['HTTP_PORT']) : await freePort();
     const fullEnv = { ...this.baseEnv(), HTTP_PORT: String(httpPort), INSTANCE_ID: `${name}-${index}`, ...env };
     const logFile = path.join(LOG_DIR, `${this.namespace}-${name}-${index}.log`);

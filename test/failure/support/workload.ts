@@ -205,17 +205,19 @@ export class Workload {
 
   /** Waits for every device to converge (from `recoveredAt`), then scores the scenario. */
   async verify(scenario: string, recoveredAt: number, timeoutMs: number): Promise<ScenarioRow> {
+    const mine = this.sends.filter((s) => s.scenario === scenario);
     let snap = await this.snapshot();
+    const storedCount = (s: SendRecord) => snap.byClientId.get(`${s.senderId}\n${s.clientMsgId}`) ?? 0;
+    // Converged: every acked message is stored, and every device holds exactly what is stored.
     let state = this.deviceState(snap.stored);
+    const done = () => state.converged && mine.every((s) => !s.acked || storedCount(s) > 0);
     const until = Date.now() + timeoutMs;
-    while (!state.converged && Date.now() < until) {
+    while (!done() && Date.now() < until) {
       await sleep(250);
       snap = await this.snapshot();
       state = this.deviceState(snap.stored);
     }
     const convergeSeconds = (Date.now() - recoveredAt) / 1000;
-    const mine = this.sends.filter((s) => s.scenario === scenario);
-    const storedCount = (s: SendRecord) => snap.byClientId.get(`${s.senderId}\n${s.clientMsgId}`) ?? 0;
     const everyDeviceHas = (s: SendRecord) =>
       this.devices
         .filter((d) => this.conversations.find((c) => c.id === s.conversationId)!.members.includes(d.userId))
@@ -231,7 +233,7 @@ export class Workload {
       duplicated: mine.filter((s) => storedCount(s) > 1).length + state.duplicated,
       reordered: state.reordered + snap.gaps,
       convergeSeconds: Math.round(convergeSeconds * 10) / 10,
-      converged: state.converged,
+      converged: done(),
     };
   }
 

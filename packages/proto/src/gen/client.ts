@@ -9,6 +9,8 @@ import type { ErrorFrame as _parley_v1_client_ErrorFrame, ErrorFrame__Output as 
 import type { HistoryFrame as _parley_v1_client_HistoryFrame, HistoryFrame__Output as _parley_v1_client_HistoryFrame__Output } from './parley/v1/client/HistoryFrame';
 import type { MsgFrame as _parley_v1_client_MsgFrame, MsgFrame__Output as _parley_v1_client_MsgFrame__Output } from './parley/v1/client/MsgFrame';
 import type { MsgsFrame as _parley_v1_client_MsgsFrame, MsgsFrame__Output as _parley_v1_client_MsgsFrame__Output } from './parley/v1/client/MsgsFrame';
+import type { PingFrame as _parley_v1_client_PingFrame, PingFrame__Output as _parley_v1_client_PingFrame__Output } from './parley/v1/client/PingFrame';
+import type { PongFrame as _parley_v1_client_PongFrame, PongFrame__Output as _parley_v1_client_PongFrame__Output } from './parley/v1/client/PongFrame';
 import type { ReadFrame as _parley_v1_client_ReadFrame, ReadFrame__Output as _parley_v1_client_ReadFrame__Output } from './parley/v1/client/ReadFrame';
 import type { ReceiptFrame as _parley_v1_client_ReceiptFrame, ReceiptFrame__Output as _parley_v1_client_ReceiptFrame__Output } from './parley/v1/client/ReceiptFrame';
 import type { RecvFrame as _parley_v1_client_RecvFrame, RecvFrame__Output as _parley_v1_client_RecvFrame__Output } from './parley/v1/client/RecvFrame';
@@ -34,6 +36,8 @@ export interface ProtoGrpcType {
         HistoryFrame: MessageTypeDefinition<_parley_v1_client_HistoryFrame, _parley_v1_client_HistoryFrame__Output>
         MsgFrame: MessageTypeDefinition<_parley_v1_client_MsgFrame, _parley_v1_client_MsgFrame__Output>
         MsgsFrame: MessageTypeDefinition<_parley_v1_client_MsgsFrame, _parley_v1_client_MsgsFrame__Output>
+        PingFrame: MessageTypeDefinition<_parley_v1_client_PingFrame, _parley_v1_client_PingFrame__Output>
+        PongFrame: MessageTypeDefinition<_parley_v1_client_PongFrame, _parley_v1_client_PongFrame__Output>
         ReadFrame: MessageTypeDefinition<_parley_v1_client_ReadFrame, _parley_v1_client_ReadFrame__Output>
         ReceiptFrame: MessageTypeDefinition<_parley_v1_client_ReceiptFrame, _parley_v1_client_ReceiptFrame__Output>
         RecvFrame: MessageTypeDefinition<_parley_v1_client_RecvFrame, _parley_v1_client_RecvFrame__Output>

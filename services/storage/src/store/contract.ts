@@ -88,6 +88,21 @@ export function runStoreContract(name: string, makeFixture: () => Promise<StoreC
       expect(await fixture.store.listConversationsOf(`nobody_${randomUUID()}`, '', 10)).toEqual([]);
     });
 
+    it('inserts a run up to the first message that breaks a unique rule, and finds messages in bulk', async () => {
+      const id = `g_${randomUUID()}`;
+      await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['alice'], createdAt: 1 });
+      const run = [1, 2, 3].map((seq) => message(id, seq));
+      expect(await fixture.store.insertRun(run)).toBe(3);
+      const clash = [message(id, 4), message(id, 2), message(id, 5)]; // seq 2 is taken
+      expect(await fixture.store.insertRun(clash)).toBe(1);
+      const resend = [message(id, 6), { ...run[0]!, seq: 7 }]; // the second is a duplicate
+      expect(await fixture.store.insertRun(resend)).toBe(1);
+      expect((await fixture.store.range(id, { order: 'asc', limit: 10 })).map((m) => m.seq)).toEqual([1, 2, 3, 4, 6]);
+      const found = await fixture.store.findMessages([run[2]!.serverMsgId, 'm_nope', run[0]!.serverMsgId]);
+      expect(found.map((m) => m.seq).sort()).toEqual([1, 3]);
+      expect(await fixture.store.findMessages([])).toEqual([]);
+    });
+
     it('repairs the last-seq hint forward only', async () => {
       const id = `g_${randomUUID()}`;
       await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['a'], createdAt: 1 });

@@ -84,6 +84,25 @@ export class MemoryMessageStore implements MessageStore {
     return m ? { ...m } : undefined;
   }
 
+  async findMessages(serverMsgIds: readonly string[]): Promise<StoredMessageDoc[]> {
+    return serverMsgIds.flatMap((id) => {
+      const m = this.messages.get(id);
+      return m ? [{ ...m }] : [];
+    });
+  }
+
+  async insertRun(messages: readonly StoredMessageDoc[]): Promise<number> {
+    let n = 0;
+    for (const m of messages) {
+      const c = this.conversations.get(m.conversationId);
+      const before = c?.lastSeq;
+      if ((await this.insertMessage(m)) !== 'inserted') break;
+      if (c && before !== undefined) c.lastSeq = before; // insertRun leaves the hint alone
+      n++;
+    }
+    return n;
+  }
+
   async maxSeq(conversationId: string): Promise<number> {
     return Math.max(0, ...(this.bySeq.get(conversationId)?.keys() ?? []));
   }

@@ -284,6 +284,30 @@ export class MongoMessageStore implements MessageStore {
     return r ? toDoc(r) : undefined;
   }
 
+  async findMessages(serverMsgIds: readonly string[]): Promise<StoredMessageDoc[]> {
+    if (serverMsgIds.length === 0) return [];
+    return (await this.messages.find({ _id: { $in: [...serverMsgIds] } }).toArray()).map(toDoc);
+  }
+
+  async insertRun(messages: readonly StoredMessageDoc[]): Promise<number> {
+    if (messages.length === 0) return 0;
+    const storedAt = Date.now();
+    try {
+      await this.messages.insertMany(
+        messages.map((m) => ({ _id: m.serverMsgId, conversationId: m.conversationId, seq: m.seq, senderId: m.senderId, senderDeviceId: m.senderDeviceId, clientMsgId: m.clientMsgId, body: m.body, sentAt: m.sentAt, storedAt })),
+        { ordered: true },
+      );
+      return messages.length;
+    } catch (err) {
+      if (!isDuplicateKeyBulk(err)) throw err;
+      // Ordered: a prefix went in. Ask the data which (servers report it differently).
+      const present = new Map((await this.messages.find({ _id: { $in: messages.map((m) => m.serverMsgId) } }, { projection: { seq: 1 } }).toArray()).map((r) => [r._id, r.seq]));
+      let n = 0;
+      while (n < messages.length && present.get(messages[n]!.serverMsgId) === messages[n]!.seq) n++;
+      return n;
+    }
+  }
+
   async maxSeq(conversationId: string): Promise<number> {
     const r = await this.messages.find({ conversationId }, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).toArray();
     return r[0]?.seq ?? 0;

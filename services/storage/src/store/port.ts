@@ -71,6 +71,13 @@ export interface MessageStore {
   bumpLastSeq(conversationId: string, seq: number): Promise<void>;
 
   findMessage(serverMsgId: string): Promise<StoredMessageDoc | undefined>;
+  /** The stored messages among these serverMsgIds (any order). */
+  findMessages(serverMsgIds: readonly string[]): Promise<StoredMessageDoc[]>;
+  /**
+   * Inserts a run of messages in order and stops at the first one that breaks a unique
+   * rule; answers how many were inserted (a prefix of the run). Does not bump lastSeq.
+   */
+  insertRun(messages: readonly StoredMessageDoc[]): Promise<number>;
   /** The highest seq stored for the conversation, read from the messages themselves. */
   maxSeq(conversationId: string): Promise<number>;
   /** A hint of the highest seq (conversation.lastSeq): may lag behind maxSeq after a crash, never ahead. */
