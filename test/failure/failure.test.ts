@@ -9,6 +9,9 @@
 // FAILURE_SECONDS (load per scenario, default 12).
 import { writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { topicNames } from '@parley/bus';
 import { Platform, REPO_ROOT, type ServiceName } from '../e2e/support/platform';
 import { FailureInfra, type InfraComponent } from './support/infra';
 import { Workload, formatTable, type ScenarioRow } from './support/workload';
@@ -89,8 +92,47 @@ async function scenario(name: string, faults: { atMs: number; run: () => Promise
   await workload.settle(120_000);
   const row = await workload.verify(name, recoveredAt, 120_000);
   rows.push(row);
-  process.stdout.write(`${formatTable([row])}\n`);
+  if (row.lostAcked > 0 || !row.converged) await diagnose(name);
+  process.stdout.write(`${formatTable([row])}\n${Object.keys(row.refused).length > 0 ? `refused: ${JSON.stringify(row.refused)}\n` : ''}`);
   return row;
+}
+
+/** Consumer-group lag per partition and the lost messages, so a failed run says where work stopped. */
+async function diagnose(name: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'failure-diagnose', brokers: [infra.env.KAFKA_BROKERS], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const t = topicNames(platform.topicPrefix);
+    for (const [group, topic] of [
+      [`${platform.topicPrefix}storage`, t.messages],
+      [`${platform.topicPrefix}push`, t.deliveries],
+    ] as const) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const lag = ends.map((e) => `${e.partition}:${Number(e.high) - Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? 0)}`);
+      process.stdout.write(`  ${group} lag by partition ${lag.join(' ')}\n`);
+    }
+    const lost = workload.lostAcked(name, await workload.storedKeys());
+    process.stdout.write(`  lost acked: ${JSON.stringify(lost.slice(0, 10))}\n`);
+    const anomalies = await workload.anomalies();
+    for (const a of anomalies.slice(0, 20)) process.stdout.write(`  ${a}\n`);
+    // The raw rows, unsorted and unpaged, for conversations whose stored seqs look wrong.
+    const mongo = await MongoClient.connect(infra.env.MONGO_URL);
+    try {
+      for (const id of new Set(anomalies.filter((a) => a.startsWith('stored ')).map((a) => a.split(' ')[1]!.replace(/:$/, '')))) {
+        const rows = await mongo.db(platform.namespace).collection('messages').find({ conversationId: id }, { projection: { seq: 1, storedAt: 1 } }).toArray();
+        const seqs = rows.map((r) => Number(r['seq'])).sort((a, b) => a - b);
+        const conv = await mongo.db(platform.namespace).collection('conversations').findOne({ _id: id as never });
+        process.stdout.write(`  raw ${id}: ${rows.length} rows, seqs ${seqs.slice(0, 5).join(',')}..${seqs.slice(-3).join(',')}, missing ${seqs.length > 0 ? Array.from({ length: seqs[seqs.length - 1]! }, (_, i) => i + 1).filter((s) => !seqs.includes(s)).length : 0}, lastSeq ${String(conv?.['lastSeq'])}\n`);
+        const around = rows.filter((r) => [35, 36, 37, 103, 104, 105].includes(Number(r['seq']))).map((r) => `${String(r['seq'])}@${String(r['storedAt'])}`);
+        process.stdout.write(`    ${around.join(' ')}\n`);
+      }
+    } finally {
+      await mongo.close();
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 function expectClean(row: ScenarioRow): void {

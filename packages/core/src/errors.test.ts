@@ -35,3 +35,30 @@ describe('errors', () => {
     expect(asParleyError(typed)).toBe(typed);
   });
 });
+
+describe('transient failures', () => {
+  function named(name: string, extra: Record<string, unknown> = {}): Error {
+    return Object.assign(new Error('x'), { name }, extra);
+  }
+
+  it('turns dependency failures into retryable UNAVAILABLE, and leaves bugs INTERNAL', () => {
+    for (const err of [
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:27017'), { code: 'ECONNREFUSED' }),
+      named('MongoServerSelectionError'),
+      named('MongoNetworkTimeoutError'),
+      named('KafkaJSConnectionError', { retriable: true }),
+      new Error('wrapped', { cause: named('MongoNetworkError') }),
+      Object.assign(new Error('write conflict'), { errorLabels: ['RetryableWriteError'] }),
+    ]) {
+      expect(asParleyError(err)).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+    }
+    for (const err of [new TypeError("Cannot read properties of undefined (reading 'seq')"), named('KafkaJSNonRetriableError', { retriable: false }), named('MongoServerError')]) {
+      expect(asParleyError(err)).toMatchObject({ code: 'INTERNAL', retryable: false });
+    }
+  });
+
+  it('treats a gRPC call cut by a dropped connection as UNAVAILABLE, other INTERNAL statuses as INTERNAL', () => {
+    expect(fromGrpcError({ code: status.INTERNAL, details: 'Received RST_STREAM with code 2 triggered by internal client error: Session closed with error code 2' })).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+    expect(fromGrpcError({ code: status.INTERNAL, details: 'internal error' })).toMatchObject({ code: 'INTERNAL', retryable: false });
+  });
+});

@@ -80,13 +80,39 @@ export function fromGrpcError(err: unknown): ParleyError {
       return new ParleyError('UNAVAILABLE', message);
     case GrpcStatus.DEADLINE_EXCEEDED:
       return new ParleyError('DEADLINE_EXCEEDED', message);
+    case GrpcStatus.INTERNAL:
+      // grpc-js reports a connection that dropped mid-call (RST_STREAM, a closed HTTP/2
+      // session) as INTERNAL; it is a transport failure, and a retry may well succeed.
+      if (/RST_STREAM|Session closed|Connection dropped|ECONNRESET|socket hang up/i.test(message)) return new ParleyError('UNAVAILABLE', message);
+      return new ParleyError('INTERNAL', message, { cause: err });
     default:
       return new ParleyError('INTERNAL', message, { cause: err });
   }
 }
 
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const TRANSIENT_NAMES = /^(MongoNetwork\w*|MongoServerSelection\w*|MongoNotConnected\w*|MongoTopologyClosed\w*|MongoPoolCleared\w*|MaxRetriesPerRequestError)$/;
+
+/**
+ * Is this a failure of a dependency (database, broker, cache, network) that a retry may
+ * get past, as opposed to a bug? Such failures surface as UNAVAILABLE, never INTERNAL, so
+ * clients retry them (sends are idempotent, so that is always safe).
+ */
+export function isTransientError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const x = e as Error & { code?: unknown; retriable?: unknown; errorLabels?: unknown };
+    if (typeof x.code === 'string' && TRANSIENT_CODES.has(x.code)) return true;
+    if (TRANSIENT_NAMES.test(x.name)) return true;
+    if (x.name.startsWith('KafkaJS') && x.retriable === true) return true;
+    if (Array.isArray(x.errorLabels) && x.errorLabels.some((l) => l === 'RetryableWriteError' || l === 'ResetPool' || l === 'SystemOverloadedError')) return true;
+    if (/^Connection is closed|^Stream isn't writeable|ECONNREFUSED/.test(x.message)) return true;
+  }
+  return false;
+}
+
 /** Anything thrown, as a ParleyError; unexpected errors become INTERNAL with a message that leaks nothing. */
 export function asParleyError(err: unknown): ParleyError {
   if (isParleyError(err)) return err;
+  if (isTransientError(err)) return new ParleyError('UNAVAILABLE', 'a dependency is unavailable; retry', { cause: err });
   return new ParleyError('INTERNAL', 'internal error', { cause: err });
 }

@@ -27,6 +27,10 @@ export class GrpcServer {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
+      // Clients ping every 30 s (DEFAULT_CHANNEL_OPTIONS); the server's default minimum of
+      // 5 min between data-less pings would answer them with GOAWAY and reset live calls.
+      'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+      'grpc.http2.max_ping_strikes': 0,
     });
     const health = parleyGrpc().grpc.health.v1.Health.service;
     const handlers: HealthHandlers = {

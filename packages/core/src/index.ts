@@ -1,5 +1,5 @@
 export { ConfigError, commonConfigShape, env, loadConfig } from './config';
-export { ERROR_CODES, ParleyError, asParleyError, fromGrpcError, isParleyError, toGrpcStatus, type ErrorCode } from './errors';
+export { ERROR_CODES, ParleyError, asParleyError, fromGrpcError, isParleyError, isTransientError, toGrpcStatus, type ErrorCode } from './errors';
 export { DEFAULT_CHANNEL_OPTIONS, GrpcServer, callUnary, createClient, grpcTarget, unaryHandler, type CallContext } from './grpc';
 export { ID_PATTERN, directConversationId, isValidId, randomId, serverMsgIdFor } from './ids';
 export { signHs256, verifyHs256, type TokenClaims, type VerifyOptions } from './jwt';

@@ -372,3 +372,78 @@ describe('Sequencer: property', () => {
     );
   });
 });
+
+describe('Sequencer: database failures', () => {
+  /**
+   * A store whose calls fail at random, before or after doing their work (the response
+   * lost: the write happened, the caller saw an error), as a database that crashes does.
+   */
+  function flaky(store: MemoryMessageStore, failures: Iterator<number>): MemoryMessageStore {
+    const methods = ['findMessage', 'findMessages', 'insertRun', 'insertMessage', 'bumpLastSeq', 'lastSeqHint', 'maxSeq', 'listMembers'] as const;
+    for (const name of methods) {
+      const original = (store[name] as (...args: unknown[]) => Promise<unknown>).bind(store);
+      (store as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+        const roll = failures.next().value ?? 0;
+        if (roll === 1) throw Object.assign(new Error('connection reset'), { name: 'MongoNetworkError' });
+        const result = await original(...args);
+        if (roll === 2) throw Object.assign(new Error('connection reset after the write'), { name: 'MongoNetworkError' });
+        return result;
+      };
+    }
+    return store;
+  }
+
+  it('keeps every conversation gap-free 1..n when any call fails before or after its work', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ conversation: fc.integer({ min: 0, max: 2 }), msg: fc.integer({ min: 0, max: 30 }) }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 6 }),
+        fc.infiniteStream(fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) })),
+        async (messages, cuts, failures) => {
+          const h = new Harness();
+          for (const c of [0, 1, 2]) await h.store.createConversation({ conversationId: `g_${c}`, kind: 'group', memberIds: ['alice'], createdAt: 1 });
+          flaky(h.store, failures[Symbol.iterator]());
+          const values = messages.map((m) => accepted(`g_${m.conversation}`, 'alice', `c${m.msg}`));
+          // Split into batches; each batch is retried until it succeeds, as the bus does.
+          let at = 0;
+          for (const cut of [...cuts, values.length]) {
+            const chunk = values.slice(at, at + cut);
+            at += chunk.length;
+            if (chunk.length === 0) continue;
+            for (let attempt = 0; ; attempt++) {
+              try {
+                await h.sequencer.handleBatch(batch(chunk));
+                break;
+              } catch {
+                if (attempt > 200) throw new Error('never succeeded');
+              }
+            }
+            if (at >= values.length) break;
+          }
+          for (const c of [0, 1, 2]) {
+            const stored = await MemoryMessageStore.prototype.range.call(h.store, `g_${c}`, { order: 'asc', limit: 10_000 });
+            expect(seqs(stored)).toEqual(stored.map((_, i) => i + 1));
+            const distinct = new Set(values.filter((v) => v.conversationId === `g_${c}`).map((v) => v.clientMsgId));
+            expect(stored).toHaveLength(distinct.size);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('Sequencer: a last-seq hint ahead of the data', () => {
+  it('numbers after the stored maximum, never past a gap, when the hint (or cache) points at a seq that is not stored', async () => {
+    const h = new Harness();
+    await h.store.createConversation({ conversationId: 'g_a', kind: 'group', memberIds: ['alice'], createdAt: 1 });
+    await h.sequencer.handleBatch(batch([accepted('g_a', 'alice', 'a1'), accepted('g_a', 'alice', 'a2')]));
+    // As if the database had answered writes up to seq 90 as done and then lost them.
+    await h.store.bumpLastSeq('g_a', 90);
+    await h.newSequencer().handleBatch(batch([accepted('g_a', 'alice', 'a3')]));
+    const fresh = h.newSequencer();
+    (fresh as unknown as { lastSeq: { set(k: string, v: number): void } }).lastSeq.set('g_a', 70);
+    await fresh.handleBatch(batch([accepted('g_a', 'alice', 'a4'), accepted('g_a', 'alice', 'a5')]));
+    expect(seqs(await h.stored('g_a'))).toEqual([1, 2, 3, 4, 5]);
+  });
+});

@@ -148,7 +148,7 @@ export class Sequencer {
     }
     for (const [conversationId, run] of fresh) {
       if (!batch.isActive()) throw new ParleyError('UNAVAILABLE', 'partition revoked mid-batch');
-      const base = this.lastSeq.get(conversationId) ?? (await this.store.lastSeqHint(conversationId));
+      const base = await this.baseFor(conversationId);
       const docs = run.map((a, i): StoredMessageDoc => ({ ...toStoredFields(a), seq: base + 1 + i }));
       const inserted = await this.store.insertRun(docs);
       if (inserted > 0) {
@@ -175,6 +175,21 @@ export class Sequencer {
     return fresh;
   }
 
+  /**
+   * The seq to number after: the cached or hinted last seq, but only once the database
+   * confirms that seq is stored. A base that is not stored (a hint or cache ahead of the
+   * data, seen when a database lost writes it had answered as done) would open a gap, so
+   * then the stored maximum is used instead. One indexed read per conversation and batch.
+   */
+  private async baseFor(conversationId: string): Promise<number> {
+    const base = this.lastSeq.get(conversationId) ?? (await this.store.lastSeqHint(conversationId));
+    if (base === 0 || (await this.store.hasSeq(conversationId, base))) return base;
+    const truth = await this.store.maxSeq(conversationId);
+    this.log.warn({ conversationId, base, truth }, 'last seq hint was ahead of the stored messages; numbering after the stored maximum');
+    this.lastSeq.set(conversationId, truth);
+    return truth;
+  }
+
   /** Stores one message exactly once and returns it as stored (with its seq): the careful path. */
   private async store1(accepted: AcceptedMessage__Output): Promise<{ doc: StoredMessageDoc; created: boolean }> {
     const existing = await this.store.findMessage(accepted.serverMsgId);
@@ -184,7 +199,7 @@ export class Sequencer {
       return { doc: existing, created: false };
     }
     const conversationId = accepted.conversationId;
-    let base = this.lastSeq.get(conversationId) ?? (await this.store.lastSeqHint(conversationId));
+    let base = await this.baseFor(conversationId);
     for (let attempt = 0; attempt < 20; attempt++) {
       const candidate: StoredMessageDoc = {
         serverMsgId: accepted.serverMsgId,

@@ -44,6 +44,8 @@ export interface ScenarioRow {
   reordered: number;
   convergeSeconds: number;
   converged: boolean;
+  /** Sends the SDK gave up on, by error code. */
+  refused: Record<string, number>;
 }
 
 export interface WorkloadSpec {
@@ -234,7 +236,35 @@ export class Workload {
       reordered: state.reordered + snap.gaps,
       convergeSeconds: Math.round(convergeSeconds * 10) / 10,
       converged: done(),
+      refused: mine.reduce<Record<string, number>>((acc, s) => (s.failed ? { ...acc, [s.failed]: (acc[s.failed] ?? 0) + 1 } : acc), {}),
     };
+  }
+
+  /** Where stored or emitted sequences are not 1..n, and which devices lag behind storage. */
+  async anomalies(): Promise<string[]> {
+    const out: string[] = [];
+    for (const c of this.conversations) {
+      const stored = await this.storedMessages(c.id);
+      const seqs = stored.map((m) => Number(m.seq));
+      const bad = seqs.findIndex((s, i) => s !== i + 1);
+      if (bad >= 0) out.push(`stored ${c.id}: at index ${bad} seq ${seqs[bad]} (around ${seqs.slice(Math.max(0, bad - 2), bad + 3).join(',')})`);
+      for (const d of this.devices.filter((x) => c.members.includes(x.userId))) {
+        const got = (d.received.get(c.id) ?? []).map((m) => m.seq);
+        const wrong = got.findIndex((s, i) => s !== i + 1);
+        if (wrong >= 0) out.push(`device ${d.userId}/${d.deviceId} ${c.id}: at index ${wrong} seq ${got[wrong]} (around ${got.slice(Math.max(0, wrong - 2), wrong + 3).join(',')})`);
+        else if (got.length !== stored.length) out.push(`device ${d.userId}/${d.deviceId} ${c.id}: has ${got.length} of ${stored.length} (position ${d.client.position(c.id)}, state ${d.client.state})`);
+      }
+    }
+    return out;
+  }
+
+  /** What was lost, for the log of a failed scenario. */
+  lostAcked(scenario: string, stored: Set<string>): SendRecord[] {
+    return this.sends.filter((s) => s.scenario === scenario && s.acked && !stored.has(`${s.senderId}\n${s.clientMsgId}`));
+  }
+
+  async storedKeys(): Promise<Set<string>> {
+    return new Set((await this.snapshot()).byClientId.keys());
   }
 
   async close(): Promise<void> {

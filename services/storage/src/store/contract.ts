@@ -103,6 +103,18 @@ export function runStoreContract(name: string, makeFixture: () => Promise<StoreC
       expect(await fixture.store.findMessages([])).toEqual([]);
     });
 
+    it('stops a long run (over 100) at its first collision, writing nothing after it', async () => {
+      const id = `g_${randomUUID()}`;
+      await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['alice'], createdAt: 1 });
+      expect(await fixture.store.insertRun([message(id, 2)])).toBe(1);
+      const run = Array.from({ length: 160 }, (_, i) => message(id, i + 1)); // seq 2 collides
+      expect(await fixture.store.insertRun(run)).toBe(1);
+      expect((await fixture.store.range(id, { order: 'asc', limit: 500 })).map((m) => m.seq)).toEqual([1, 2]);
+      const long = Array.from({ length: 230 }, (_, i) => message(id, i + 3));
+      expect(await fixture.store.insertRun(long)).toBe(230);
+      expect(await fixture.store.maxSeq(id)).toBe(232);
+    });
+
     it('repairs the last-seq hint forward only', async () => {
       const id = `g_${randomUUID()}`;
       await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['a'], createdAt: 1 });

@@ -103,6 +103,10 @@ export class MemoryMessageStore implements MessageStore {
     return n;
   }
 
+  async hasSeq(conversationId: string, seq: number): Promise<boolean> {
+    return this.bySeq.get(conversationId)?.has(seq) ?? false;
+  }
+
   async maxSeq(conversationId: string): Promise<number> {
     return Math.max(0, ...(this.bySeq.get(conversationId)?.keys() ?? []));
   }

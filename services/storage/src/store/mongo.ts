@@ -52,6 +52,8 @@ interface MessageRecord {
 }
 
 const DUPLICATE_KEY = 11000;
+/** Largest insert sent at once (FerretDB v1 loses `ordered` across its internal chunks of 100). */
+const INSERT_CHUNK = 100;
 
 function isDuplicateKey(err: unknown): boolean {
   return err instanceof MongoServerError && err.code === DUPLICATE_KEY;
@@ -121,6 +123,8 @@ export class MongoMessageStore implements MessageStore {
       serverSelectionTimeoutMS: 5_000,
       connectTimeoutMS: 3_000,
       heartbeatFrequencyMS: 2_000,
+      // A request on a connection that went silent fails instead of holding a partition forever.
+      socketTimeoutMS: 20_000,
       maxPoolSize: 50,
     });
     await client.connect();
@@ -289,23 +293,48 @@ export class MongoMessageStore implements MessageStore {
     return (await this.messages.find({ _id: { $in: [...serverMsgIds] } }).toArray()).map(toDoc);
   }
 
+  /**
+   * FerretDB v1 splits a large insert into chunks of 100 and, even when `ordered`, goes on
+   * with the next chunk after one failed: a run of 160 whose first seq collided left seqs
+   * 124..183 written and 24..123 not, a gap. So runs go in as chunks of at most 100, and
+   * the next chunk only after the previous one went in whole.
+   */
   async insertRun(messages: readonly StoredMessageDoc[]): Promise<number> {
+    let done = 0;
+    while (done < messages.length) {
+      const chunk = messages.slice(done, done + INSERT_CHUNK);
+      const inserted = await this.insertChunk(chunk);
+      done += inserted;
+      if (inserted < chunk.length) break;
+    }
+    return done;
+  }
+
+  private async insertChunk(messages: readonly StoredMessageDoc[]): Promise<number> {
     if (messages.length === 0) return 0;
     const storedAt = Date.now();
     try {
-      await this.messages.insertMany(
+      const result = await this.messages.insertMany(
         messages.map((m) => ({ _id: m.serverMsgId, conversationId: m.conversationId, seq: m.seq, senderId: m.senderId, senderDeviceId: m.senderDeviceId, clientMsgId: m.clientMsgId, body: m.body, sentAt: m.sentAt, storedAt })),
         { ordered: true },
       );
-      return messages.length;
+      // Trust the count, not the absence of an error: a server going down has been seen
+      // (FerretDB v1 under SIGKILL) to answer ok with fewer documents written, and taking
+      // that as success would move the sequencer past seqs that were never stored.
+      if (result.insertedCount === messages.length) return messages.length;
+      throw new ParleyError('UNAVAILABLE', `insert reported ${result.insertedCount} of ${messages.length} documents`);
     } catch (err) {
-      if (!isDuplicateKeyBulk(err)) throw err;
+      if (!isDuplicateKeyBulk(err) && !(err instanceof ParleyError)) throw err;
       // Ordered: a prefix went in. Ask the data which (servers report it differently).
       const present = new Map((await this.messages.find({ _id: { $in: messages.map((m) => m.serverMsgId) } }, { projection: { seq: 1 } }).toArray()).map((r) => [r._id, r.seq]));
       let n = 0;
       while (n < messages.length && present.get(messages[n]!.serverMsgId) === messages[n]!.seq) n++;
       return n;
     }
+  }
+
+  async hasSeq(conversationId: string, seq: number): Promise<boolean> {
+    return (await this.messages.findOne({ conversationId, seq }, { projection: { _id: 1 } })) !== null;
   }
 
   async maxSeq(conversationId: string): Promise<number> {
@@ -320,7 +349,7 @@ export class MongoMessageStore implements MessageStore {
 
   async insertMessage(message: StoredMessageDoc): Promise<InsertResult> {
     try {
-      await this.messages.insertOne({
+      const result = await this.messages.insertOne({
         _id: message.serverMsgId,
         conversationId: message.conversationId,
         seq: message.seq,
@@ -331,6 +360,7 @@ export class MongoMessageStore implements MessageStore {
         sentAt: message.sentAt,
         storedAt: Date.now(),
       });
+      if (!result.acknowledged || result.insertedId !== message.serverMsgId) throw new ParleyError('UNAVAILABLE', 'insert not acknowledged');
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       // Which unique rule fired? Ask the data, not the error text (servers word it differently).

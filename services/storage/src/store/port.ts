@@ -78,6 +78,8 @@ export interface MessageStore {
    * rule; answers how many were inserted (a prefix of the run). Does not bump lastSeq.
    */
   insertRun(messages: readonly StoredMessageDoc[]): Promise<number>;
+  /** Is this seq of the conversation stored? */
+  hasSeq(conversationId: string, seq: number): Promise<boolean>;
   /** The highest seq stored for the conversation, read from the messages themselves. */
   maxSeq(conversationId: string): Promise<number>;
   /** A hint of the highest seq (conversation.lastSeq): may lag behind maxSeq after a crash, never ahead. */
