@@ -1,0 +1,151 @@
+// The connector's per-socket delivery rules, on fake sockets: QoS 0 dropped first when a
+// socket falls behind, 4008 for a socket too far behind, QoS 1 retransmission until a recv.
+import { WebSocket } from 'ws';
+import { createLogger } from '@parley/core';
+import { MemorySessionDirectory } from '@parley/sessions';
+import type { DeliverRequest__Output, StoredMessage } from '@parley/proto';
+import { Gateway, type GatewayMetrics, type Upstream } from './gateway';
+
+class FakeSocket {
+  readyState: number = WebSocket.OPEN;
+  bufferedAmount = 0;
+  readonly sent: string[] = [];
+  closed: { code: number; reason: string } | undefined;
+  send(frame: string): void {
+    this.sent.push(frame);
+  }
+  close(code: number, reason: string): void {
+    this.closed = { code, reason };
+    this.readyState = WebSocket.CLOSING;
+  }
+  frames(type: string): Record<string, unknown>[] {
+    return this.sent.map((f) => JSON.parse(f) as Record<string, unknown>).filter((f) => f['type'] === type);
+  }
+}
+
+const MAX_BUFFERED = 1_000_000;
+
+function setup() {
+  const counts = { retransmitted: 0, abandoned: 0, qos0Dropped: 0, delivered: 0 };
+  const metrics: GatewayMetrics = {
+    connections: () => {},
+    frameIn: () => {},
+    frameError: () => {},
+    delivered: (n) => (counts.delivered += n),
+    rejectedUpgrade: () => {},
+    retransmitted: (n) => (counts.retransmitted += n),
+    abandoned: (n) => (counts.abandoned += n),
+    qos0Dropped: (n) => (counts.qos0Dropped += n),
+  };
+  const gateway = new Gateway(
+    {
+      connectorId: 'c1',
+      advertiseAddr: '127.0.0.1:7000',
+      allowedOrigins: ['*'],
+      maxFrameBytes: 65_536,
+      maxConnections: 10,
+      maxInflightPerSocket: 10,
+      maxBufferedBytes: MAX_BUFFERED,
+      heartbeatIntervalMs: 60_000,
+      sessionTtlMs: 60_000,
+      retransmitBaseMs: 1_000,
+      retransmitAttempts: 2,
+      maxUnackedPerSocket: 3,
+      receiptFlushMs: 1_000,
+    },
+    () => {
+      throw new Error('not used');
+    },
+    new MemorySessionDirectory(),
+    {} as Upstream,
+    createLogger('connector-test', 'c1', 'silent'),
+    metrics,
+  );
+  const connect = (userId: string, deviceId: string, ackMode: boolean) => {
+    const socket = new FakeSocket();
+    gateway.sessions.add({
+      userId,
+      deviceId,
+      sessionId: `s-${userId}-${deviceId}`,
+      socket: socket as unknown as WebSocket,
+      connectedAt: 0,
+      inflight: 0,
+      alive: true,
+      ...({ ackMode, unacked: new Map(), unackedCount: 0, pendingPositions: new Map(), tokenExpiresAt: Number.MAX_SAFE_INTEGER } as object),
+    });
+    return socket;
+  };
+  const internals = gateway as unknown as { retransmit(): void; notePosition(s: unknown, c: string, k: 'delivered' | 'read', seq: number): void };
+  return { gateway, connect, counts, internals };
+}
+
+const message = (seq: number, conversationId = 'g_1'): StoredMessage => ({ serverMsgId: `m${seq}`, conversationId, seq, senderId: 'a', senderDeviceId: 'd', clientMsgId: `c${seq}`, body: 'hi', sentAt: 1 });
+const target = (userId: string, deviceId: string) => ({ userId, deviceId });
+/** A Deliver request as grpc-js hands it over (absent payloads are null). */
+const request = (deliveries: object[]): DeliverRequest__Output => ({ deliveries: deliveries.map((d) => ({ message: null, receipt: null, signal: null, ...d })) }) as unknown as DeliverRequest__Output;
+
+describe('Gateway delivery', () => {
+  it('skips QoS 0 frames on a socket past a quarter of its buffer limit, while messages still go', () => {
+    const { gateway, connect, counts } = setup();
+    const slow = connect('bob', 'phone', false);
+    slow.bufferedAmount = MAX_BUFFERED / 4 + 1;
+    const result = gateway.deliver(request([
+        { targets: [target('bob', 'phone')], receipt: { conversationId: 'g_1', userId: 'alice', deviceId: 'd', kind: 'read', seq: 3, at: 1 } },
+        { targets: [target('bob', 'phone')], signal: { conversationId: 'g_1', senderId: 'alice', senderDeviceId: 'd', kind: 'typing', data: '', sentAt: 1, memberIds: [] } },
+        { targets: [target('bob', 'phone')], message: message(1) },
+      ]));
+    expect(slow.frames('receipt')).toEqual([]);
+    expect(slow.frames('sig')).toEqual([]);
+    expect(slow.frames('msg')).toHaveLength(1);
+    expect(counts.qos0Dropped).toBe(2);
+    expect(result.written).toBe(1);
+  });
+
+  it('closes a socket past its buffer limit with 4008 and reports its device as missing', () => {
+    const { gateway, connect } = setup();
+    const stuck = connect('bob', 'phone', false);
+    const fine = connect('bob', 'laptop', false);
+    stuck.bufferedAmount = MAX_BUFFERED + 1;
+    const result = gateway.deliver(request([{ targets: [target('bob', 'phone'), target('bob', 'laptop')], message: message(1) }]));
+    expect(stuck.closed?.code).toBe(4008);
+    expect(stuck.sent).toEqual([]);
+    expect(fine.frames('msg')).toHaveLength(1);
+    expect(result.missing).toEqual([target('bob', 'phone')]);
+  });
+
+  it('retransmits unacked messages on ack=1 sockets with backoff, stops at a recv, and forgets after the last attempt', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const { gateway, connect, counts, internals } = setup();
+      const acking = connect('bob', 'phone', true);
+      const plain = connect('bob', 'laptop', false);
+      gateway.deliver(request([{ targets: [target('bob', 'phone'), target('bob', 'laptop')], message: message(1) }, { targets: [target('bob', 'phone'), target('bob', 'laptop')], message: message(2) }]));
+      jest.setSystemTime(1_000_000 + 1_000);
+      internals.retransmit();
+      expect(acking.frames('msg').map((m) => m['seq'])).toEqual([1, 2, 1, 2]);
+      expect(plain.frames('msg').map((m) => m['seq'])).toEqual([1, 2]);
+      // recv 1 covers seq 1 only.
+      const session = gateway.sessions.get('bob', 'phone');
+      internals.notePosition(session, 'g_1', 'delivered', 1);
+      jest.setSystemTime(1_000_000 + 3_000); // second resend is due 2 s after the first
+      internals.retransmit();
+      expect(acking.frames('msg').map((m) => m['seq'])).toEqual([1, 2, 1, 2, 2]);
+      jest.setSystemTime(1_000_000 + 10_000);
+      internals.retransmit(); // two resends done: seq 2 is left to sync
+      expect(acking.frames('msg')).toHaveLength(5);
+      expect(counts).toMatchObject({ retransmitted: 3, abandoned: 1 });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('keeps at most maxUnackedPerSocket messages, forgetting the oldest', () => {
+    const { gateway, connect, counts } = setup();
+    connect('bob', 'phone', true);
+    gateway.deliver(request([1, 2, 3, 4, 5].map((seq) => ({ targets: [target('bob', 'phone')], message: message(seq) }))));
+    const session = gateway.sessions.get('bob', 'phone') as unknown as { unackedCount: number; unacked: Map<string, { seq: number }[]> };
+    expect(session.unackedCount).toBe(3);
+    expect(session.unacked.get('g_1')!.map((u) => u.seq)).toEqual([3, 4, 5]);
+    expect(counts.abandoned).toBe(2);
+  });
+});
