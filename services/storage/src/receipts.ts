@@ -4,7 +4,7 @@
 import type { ConsumedBatch, MessageBus } from '@parley/bus';
 import { isValidId, type Logger } from '@parley/core';
 import type { DeliveryRecord, Receipt } from '@parley/proto';
-import { TtlCache } from './sequencer';
+import { MemberLists } from './cache';
 import type { MessageStore, PositionKind } from './store';
 
 interface ParsedReceipt {
@@ -28,7 +28,7 @@ export function parseReceipt(raw: Buffer): ParsedReceipt | undefined {
 }
 
 export class ReceiptRecorder {
-  private readonly members = new TtlCache<string[]>(1_000, 10_000);
+  private readonly members: MemberLists;
 
   constructor(
     private readonly store: MessageStore,
@@ -36,7 +36,9 @@ export class ReceiptRecorder {
     private readonly deliveriesTopic: string,
     private readonly log: Logger,
     private readonly onMoved: (n: number) => void = () => {},
-  ) {}
+  ) {
+    this.members = new MemberLists(store);
+  }
 
   async handleBatch(batch: ConsumedBatch): Promise<void> {
     // Coalesce: per device and kind only the highest position of the batch matters.
@@ -65,11 +67,7 @@ export class ReceiptRecorder {
     this.onMoved(out.length);
   }
 
-  private async memberIds(conversationId: string): Promise<string[]> {
-    const cached = this.members.get(conversationId);
-    if (cached) return cached;
-    const fresh = await this.store.listMembers(conversationId);
-    this.members.set(conversationId, fresh);
-    return fresh;
+  private memberIds(conversationId: string): Promise<string[]> {
+    return this.members.get(conversationId);
   }
 }

@@ -6,6 +6,7 @@
 import type { ConsumedBatch, MessageBus } from '@parley/bus';
 import { ParleyError, SpanKind, extractTraceContext, injectTraceContext, isValidId, serverMsgIdFor, withSpan, type Logger } from '@parley/core';
 import type { AcceptedMessage__Output, DeliveryRecord } from '@parley/proto';
+import { MemberLists, TtlCache } from './cache';
 import type { MessageStore, StoredMessageDoc } from './store';
 
 export interface SequencerMetrics {
@@ -15,31 +16,6 @@ export interface SequencerMetrics {
 }
 
 const NO_METRICS: SequencerMetrics = { stored: () => {}, duplicates: () => {}, rejected: () => {} };
-
-/** A small TTL cache, so a busy group does not reread its member list per message. */
-export class TtlCache<V> {
-  private readonly entries = new Map<string, { value: V; until: number }>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly maxEntries: number,
-  ) {}
-  get(key: string): V | undefined {
-    const e = this.entries.get(key);
-    if (!e) return undefined;
-    if (e.until < Date.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return e.value;
-  }
-  set(key: string, value: V): void {
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { value, until: Date.now() + this.ttlMs });
-  }
-  delete(key: string): void {
-    this.entries.delete(key);
-  }
-}
 
 export function parseAccepted(raw: Buffer): AcceptedMessage__Output | undefined {
   let value: unknown;
@@ -80,7 +56,7 @@ function toStoredFields(a: AcceptedMessage__Output): Omit<StoredMessageDoc, 'seq
 export class Sequencer {
   /** Highest seq this process stored per conversation; only ever behind the truth, never ahead. */
   private readonly lastSeq = new TtlCache<number>(10 * 60_000, 100_000);
-  private readonly members = new TtlCache<string[]>(1_000, 10_000);
+  private readonly members: MemberLists;
 
   constructor(
     private readonly store: MessageStore,
@@ -88,7 +64,9 @@ export class Sequencer {
     private readonly deliveriesTopic: string,
     private readonly log: Logger,
     private readonly metrics: SequencerMetrics = NO_METRICS,
-  ) {}
+  ) {
+    this.members = new MemberLists(store);
+  }
 
   /**
    * A batch is stored with few round trips: one lookup of the serverMsgIds already stored
@@ -167,12 +145,8 @@ export class Sequencer {
     return { stored, created };
   }
 
-  private async memberIds(conversationId: string): Promise<string[]> {
-    const cached = this.members.get(conversationId);
-    if (cached) return cached;
-    const fresh = await this.store.listMembers(conversationId);
-    this.members.set(conversationId, fresh);
-    return fresh;
+  private memberIds(conversationId: string): Promise<string[]> {
+    return this.members.get(conversationId);
   }
 
   /**
