@@ -88,10 +88,11 @@ export class Sequencer {
     }
     if (items.length === 0) return;
     const parent = extractTraceContext(items[0]!.headers);
-    const { stored, created } = await withSpan(
+    // One span per batch, continuing the trace of its first record; the deliveries carry it on.
+    const { stored, created, traceHeaders } = await withSpan(
       'storage.store',
       { kind: SpanKind.CONSUMER, parent, attributes: { 'messaging.kafka.partition': batch.partition, 'parley.batch_size': items.length } },
-      () => this.storeAll(batch, items.map((i) => i.accepted)),
+      async () => ({ ...(await this.storeAll(batch, items.map((i) => i.accepted))), traceHeaders: injectTraceContext({}) }),
     );
     this.metrics.stored(created);
     // Every record that did not create a message: a replay, a resend, or a repeat in the batch.
@@ -100,7 +101,7 @@ export class Sequencer {
     for (const { accepted } of items) {
       const message = stored.get(accepted.serverMsgId)!;
       const delivery: DeliveryRecord = { message, memberIds: await this.memberIds(message.conversationId) };
-      out.push({ key: message.conversationId, value: JSON.stringify(delivery), headers: injectTraceContext({}) });
+      out.push({ key: message.conversationId, value: JSON.stringify(delivery), headers: { ...traceHeaders } });
     }
     if (!batch.isActive()) throw new ParleyError('UNAVAILABLE', 'partition revoked mid-batch');
     await this.bus.publish(this.deliveriesTopic, out);
