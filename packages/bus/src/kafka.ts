@@ -1,5 +1,5 @@
 // Kafka adapter of the message-bus port (kafkajs).
-// Producer: idempotent, acks=all, and group commit: records published while a
+// Producer: acks=all, one request in flight, and group commit: records published while a
 // request is in flight are sent together in the next one, so one slow round trip
 // never serializes every caller behind it, and an idle producer adds no delay.
 // Consumer: eachBatch per partition, retried in place until it succeeds, offsets
@@ -71,8 +71,13 @@ export class KafkaBus implements MessageBus {
   private async getProducer(): Promise<Producer> {
     if (this.producer) return this.producer;
     this.producerConnecting ??= (async () => {
+      // Not kafkajs's idempotent mode: across a broker restart under load it was seen to
+      // report acks for records that never became readable (the failure suite lost acked
+      // messages). Parley does not need broker-side idempotence: every consumer dedupes by
+      // serverMsgId, so a retried produce that lands twice is harmless. One request in flight
+      // per connection keeps retries from reordering a conversation's records.
       const producer = this.kafka.producer({
-        idempotent: true,
+        idempotent: false,
         maxInFlightRequests: 1,
         createPartitioner: Partitioners.DefaultPartitioner,
         allowAutoTopicCreation: false,

@@ -208,15 +208,26 @@ export class Workload {
   /** Waits for every device to converge (from `recoveredAt`), then scores the scenario. */
   async verify(scenario: string, recoveredAt: number, timeoutMs: number): Promise<ScenarioRow> {
     const mine = this.sends.filter((s) => s.scenario === scenario);
-    let snap = await this.snapshot();
+    const until = Date.now() + timeoutMs;
+    // Reading what is stored goes through storage, which may itself be recovering: retry.
+    const read = async (): Promise<Awaited<ReturnType<Workload['snapshot']>>> => {
+      for (;;) {
+        try {
+          return await this.snapshot();
+        } catch (err) {
+          if (Date.now() > until) throw err;
+          await sleep(500);
+        }
+      }
+    };
+    let snap = await read();
     const storedCount = (s: SendRecord) => snap.byClientId.get(`${s.senderId}\n${s.clientMsgId}`) ?? 0;
     // Converged: every acked message is stored, and every device holds exactly what is stored.
     let state = this.deviceState(snap.stored);
     const done = () => state.converged && mine.every((s) => !s.acked || storedCount(s) > 0);
-    const until = Date.now() + timeoutMs;
     while (!done() && Date.now() < until) {
       await sleep(250);
-      snap = await this.snapshot();
+      snap = await read();
       state = this.deviceState(snap.stored);
     }
     const convergeSeconds = (Date.now() - recoveredAt) / 1000;
