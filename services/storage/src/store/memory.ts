@@ -93,13 +93,7 @@ export class MemoryMessageStore implements MessageStore {
 
   async insertRun(messages: readonly StoredMessageDoc[]): Promise<number> {
     let n = 0;
-    for (const m of messages) {
-      const c = this.conversations.get(m.conversationId);
-      const before = c?.lastSeq;
-      if ((await this.insertMessage(m)) !== 'inserted') break;
-      if (c && before !== undefined) c.lastSeq = before; // insertRun leaves the hint alone
-      n++;
-    }
+    while (n < messages.length && this.put(messages[n]!) === 'inserted') n++;
     return n;
   }
 
@@ -116,6 +110,14 @@ export class MemoryMessageStore implements MessageStore {
   }
 
   async insertMessage(message: StoredMessageDoc): Promise<InsertResult> {
+    const result = this.put(message);
+    const c = this.conversations.get(message.conversationId);
+    if (result === 'inserted' && c) c.lastSeq = Math.max(c.lastSeq, message.seq);
+    return result;
+  }
+
+  /** Applies the unique rules and stores; leaves the lastSeq hint alone (insertRun's contract). */
+  private put(message: StoredMessageDoc): InsertResult {
     const clientKey = JSON.stringify([message.conversationId, message.senderId, message.clientMsgId]);
     if (this.messages.has(message.serverMsgId) || this.byClientId.has(clientKey)) return 'duplicate';
     const seqs = this.bySeq.get(message.conversationId) ?? new Map<number, StoredMessageDoc>();
@@ -125,8 +127,6 @@ export class MemoryMessageStore implements MessageStore {
     this.bySeq.set(message.conversationId, seqs);
     this.messages.set(message.serverMsgId, copy);
     this.byClientId.add(clientKey);
-    const c = this.conversations.get(message.conversationId);
-    if (c) c.lastSeq = Math.max(c.lastSeq, message.seq);
     return 'inserted';
   }
 
