@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { commonConfigShape, env } from '@parley/core';
 
+/** Time a graceful stop needs after the drain window: close handshakes, upstream calls, gRPC. */
+export const DRAIN_MARGIN_MS = 5_000;
+
 export const connectorConfigSchema = z.object({
   ...commonConfigShape,
   WS_HOST: env.host('0.0.0.0'),
@@ -37,6 +40,15 @@ export const connectorConfigSchema = z.object({
   /** Coalescing window of recv/read positions before they go to the router. */
   RECEIPT_FLUSH_MS: env.int(1_000, 10, 60_000),
   STORAGE_DEADLINE_MS: env.int(5_000, 50, 60_000),
+  /**
+   * On SIGTERM each socket is closed (4009, reconnect elsewhere) at a random moment within this
+   * window, so clients move to other connectors gradually. Kubernetes' terminationGracePeriodSeconds
+   * must exceed it (the Helm chart derives it from this value).
+   */
+  DRAIN_WINDOW_MS: env.int(10_000, 0, 600_000),
+}).refine((c) => c.DRAIN_WINDOW_MS + DRAIN_MARGIN_MS <= c.SHUTDOWN_TIMEOUT_MS, {
+  path: ['DRAIN_WINDOW_MS'],
+  message: `must be at most SHUTDOWN_TIMEOUT_MS - ${DRAIN_MARGIN_MS} (after the window, in-flight work and the gRPC server still need time to finish)`,
 });
 
 export type ConnectorConfig = z.infer<typeof connectorConfigSchema>;

@@ -52,6 +52,7 @@ function setup() {
       retransmitAttempts: 2,
       maxUnackedPerSocket: 3,
       receiptFlushMs: 1_000,
+      drainWindowMs: 0,
     },
     () => {
       throw new Error('not used');

@@ -13,11 +13,12 @@ import { LocalSessions, type LocalSession } from './local-sessions';
 /** Close codes Parley uses besides the standard ones (docs/PROTOCOL.md lists them all). */
 export const CLOSE = {
   NORMAL: 1000,
-  GOING_AWAY: 1001,
   INTERNAL_ERROR: 1011,
   TRY_AGAIN_LATER: 1013,
   SESSION_REPLACED: 4001,
   TOO_SLOW: 4008,
+  /** The connector is draining (deploy, scale-in): reconnect to another one after the delay in the reason. */
+  DRAINING: 4009,
   TOKEN_EXPIRED: 4401,
 } as const;
 
@@ -62,6 +63,23 @@ export interface GatewayOptions {
   maxUnackedPerSocket: number;
   /** How often coalesced recv/read positions are sent on to the router. */
   receiptFlushMs: number;
+  /** On drain, each socket is closed (4009) at a random moment within this window. */
+  drainWindowMs: number;
+  /** Default Math.random; tests pass their own. */
+  random?: () => number;
+}
+
+/** The reconnect delay a draining connector suggests in its 4009 close reason is random below this. */
+export const DRAIN_RECONNECT_JITTER_MS = 1_000;
+/** A socket with requests in flight gets this long to see their answers before its 4009 close. */
+const DRAIN_INFLIGHT_WAIT_MS = 1_000;
+/** After the last 4009: how long close handshakes, then upstream calls in flight, may take. */
+const DRAIN_CLOSE_WAIT_MS = 2_000;
+const DRAIN_UPSTREAM_WAIT_MS = 5_000;
+
+/** The close reason of a drained socket: what to do and the suggested delay (docs/PROTOCOL.md §6). */
+export function drainCloseReason(retryAfterMs: number): string {
+  return `draining: reconnect elsewhere; retry_after_ms=${Math.max(0, Math.floor(retryAfterMs))}`;
 }
 
 type GatewayState = 'accepting' | 'draining' | 'stopped';
@@ -89,6 +107,11 @@ export class Gateway {
   readonly sessions = new LocalSessions();
   private state: GatewayState = 'accepting';
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Client requests in flight on every socket (a drain lets them finish upstream). */
+  private inflight = 0;
+  /** Session-directory removals not yet answered (a drain waits for them: sessions leave Redis). */
+  private readonly unregistering = new Set<Promise<void>>();
+  private draining: Promise<void> | undefined;
 
   constructor(
     private readonly options: GatewayOptions,
@@ -173,6 +196,11 @@ export class Gateway {
       alive: true,
       tokenExpiresAt: claims.exp * 1000,
     };
+    if (this.state !== 'accepting') {
+      // The handshake began before the drain did.
+      socket.close(CLOSE.DRAINING, drainCloseReason(this.random() * DRAIN_RECONNECT_JITTER_MS));
+      return;
+    }
     const previous = this.sessions.add(session);
     if (previous) previous.socket.close(CLOSE.SESSION_REPLACED, 'replaced by a newer session of this device');
     this.metrics.connections(1);
@@ -184,7 +212,12 @@ export class Gateway {
     socket.on('close', () => {
       this.metrics.connections(-1);
       if (this.sessions.remove(session)) {
-        this.directory.unregister(this.record(session)).catch((err: unknown) => this.log.warn({ err }, 'unregistering a session failed'));
+        const removal = this.directory.unregister(this.record(session)).then(
+          () => undefined,
+          (err: unknown) => this.log.warn({ err }, 'unregistering a session failed'),
+        );
+        this.unregistering.add(removal);
+        void removal.finally(() => this.unregistering.delete(removal));
       }
     });
     this.directory.register(this.record(session), this.options.sessionTtlMs).then(
@@ -252,6 +285,7 @@ export class Gateway {
       return;
     }
     session.inflight++;
+    this.inflight++;
     // Each client request starts a trace: ws -> router -> Kafka -> storage -> Kafka -> push -> connector.
     withSpan(`ws.${frame.type}`, { kind: SpanKind.SERVER, attributes: { 'parley.frame_type': frame.type } }, () => this.handle(session, frame))
       .then(
@@ -267,6 +301,7 @@ export class Gateway {
       )
       .finally(() => {
         session.inflight--;
+        this.inflight--;
       });
   }
 
@@ -401,8 +436,8 @@ export class Gateway {
   }
 
   /** Sends the coalesced positions on to the router (parley.receipts). */
-  private flushPositions(): void {
-    for (const session of this.sessions.all() as Session[]) {
+  private flushPositions(sessions: Session[] = this.sessions.all() as Session[]): void {
+    for (const session of sessions) {
       if (session.pendingPositions.size === 0) continue;
       const pending = [...session.pendingPositions];
       session.pendingPositions.clear();
@@ -478,19 +513,59 @@ export class Gateway {
     }
   }
 
-  /** Stops taking sockets, tells every client to go elsewhere, and leaves the directory. */
-  async drain(): Promise<void> {
-    if (this.state !== 'accepting') return;
-    this.state = 'draining';
-    for (const timer of this.timers) clearInterval(timer);
-    // Positions the clients already reported must not be lost with this process.
-    this.flushPositions();
-    const sessions = this.sessions.all();
-    await Promise.allSettled(sessions.map((s) => this.directory.unregister(this.record(s))));
-    for (const s of sessions) s.socket.close(CLOSE.GOING_AWAY, 'connector shutting down: reconnect');
-    const until = Date.now() + 2_000;
-    while (this.sessions.size > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-    for (const s of this.sessions.all()) s.socket.terminate();
-    this.state = 'stopped';
+  private random(): number {
+    return (this.options.random ?? Math.random)();
   }
+
+  /**
+   * Stops taking sockets and moves every client to another connector without a thundering
+   * herd: each socket is closed with 4009 at a random moment within drainWindowMs (until then
+   * it is served as usual: sends, deliveries, retransmissions), its session leaves the
+   * directory, and the close reason suggests a short random reconnect delay. Resolves when
+   * every socket is gone, their directory entries removed and upstream calls answered.
+   */
+  drain(): Promise<void> {
+    this.draining ??= this.runDrain();
+    return this.draining;
+  }
+
+  private async runDrain(): Promise<void> {
+    this.state = 'draining';
+    const sessions = this.sessions.all() as Session[];
+    const windowMs = this.options.drainWindowMs;
+    this.log.info({ sockets: sessions.length, windowMs }, 'draining: closing sockets over the window');
+    await Promise.all(
+      sessions.map(async (session) => {
+        await sleep(Math.floor(this.random() * windowMs));
+        await this.closeForDrain(session);
+      }),
+    );
+    await waitUntil(() => this.sessions.size === 0, DRAIN_CLOSE_WAIT_MS);
+    for (const s of this.sessions.all()) s.socket.terminate();
+    await waitUntil(() => this.inflight === 0, DRAIN_UPSTREAM_WAIT_MS);
+    for (const timer of this.timers) clearInterval(timer);
+    // Positions reported by sockets that went away without their own flush.
+    this.flushPositions();
+    await Promise.allSettled([...this.unregistering]);
+    this.state = 'stopped';
+    this.log.info({ sockets: sessions.length }, 'drained');
+  }
+
+  private async closeForDrain(session: Session): Promise<void> {
+    if (session.socket.readyState !== WebSocket.OPEN) return;
+    // Let answers to requests in flight (acks of sends) reach the client first; bounded, since a
+    // busy client keeps sending until it sees the close.
+    await waitUntil(() => session.inflight === 0, DRAIN_INFLIGHT_WAIT_MS);
+    // Positions the client reported must not be lost with this process.
+    this.flushPositions([session]);
+    if (session.socket.readyState === WebSocket.OPEN) session.socket.close(CLOSE.DRAINING, drainCloseReason(this.random() * DRAIN_RECONNECT_JITTER_MS));
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls condition every 10 ms until it holds or timeoutMs passed. */
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < until) await sleep(10);
 }

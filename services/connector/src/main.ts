@@ -76,6 +76,7 @@ runMain('parley-connector', async () => {
       retransmitAttempts: config.RETRANSMIT_ATTEMPTS,
       maxUnackedPerSocket: config.MAX_UNACKED_PER_SOCKET,
       receiptFlushMs: config.RECEIPT_FLUSH_MS,
+      drainWindowMs: config.DRAIN_WINDOW_MS,
     },
     (token) => verifyHs256(token, { secrets: config.JWT_SECRETS, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
     directory,
@@ -112,9 +113,14 @@ runMain('parley-connector', async () => {
     isReady: () => lifecycle.state === 'ready' && gateway.accepting && directory.healthy(),
   });
 
-  lifecycle.onShutdown('drain sockets (clients reconnect elsewhere)', async () => {
-    wsServer.close();
-    await gateway.drain();
+  // /readyz fails as soon as the lifecycle is draining. The listener stays open during the
+  // drain so that late upgrades get a 503 that says "connect to another" instead of a refused
+  // connection; Connector.Deliver keeps serving the sockets not yet closed.
+  lifecycle.onShutdown('drain sockets (clients reconnect elsewhere)', () => gateway.drain());
+  lifecycle.onShutdown('close the WebSocket listener', () => {
+    const closed = new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    wsServer.closeAllConnections();
+    return closed;
   });
   lifecycle.onShutdown('stop gRPC', () => grpcServer.stop(5_000));
   lifecycle.onShutdown('close clients', async () => {
