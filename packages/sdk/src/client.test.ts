@@ -1,4 +1,4 @@
-import { ParleyClient, type ParleyClientOptions } from './client';
+import { ParleyClient, drainDelay, type ParleyClientOptions } from './client';
 import type { ParleyError } from './errors';
 import { FakeNetwork, type FakeWebSocket } from './fake-websocket';
 import type { ConnectionState, ConvState, ParleyMessage, WebSocketConstructor } from './types';
@@ -565,6 +565,58 @@ describe('close codes and backoff', () => {
     expect(tokens).toHaveLength(2);
     expect(net.sockets[1]?.token).toBe(tokens[1]);
     expect(tokens[1]).not.toBe(tokens[0]);
+  });
+
+  it('4009 draining: reconnects to the next URL after the delay the server suggests, not the growing backoff', () => {
+    const { net, client } = setup({ url: ['ws://c1.test/', 'ws://c2.test/'], backoff: { initialMs: 100, maxMs: 100_000 } });
+    const hosts = () => net.sockets.map((s) => new URL(s.url).host);
+    client.connect();
+    // Build up the backoff first: three refused upgrades.
+    for (let i = 0; i < 3; i++) {
+      net.last.serverClose(1006);
+      const before = net.sockets.length;
+      for (let waited = 0; net.sockets.length === before && waited < 10_000; waited++) jest.advanceTimersByTime(1);
+    }
+    expect(net.sockets).toHaveLength(4); // the next backoff would be 0.5 * 800 ms
+    welcome(net).serverClose(4009, 'draining: reconnect elsewhere; retry_after_ms=737');
+    expect(client.state).toBe('reconnecting');
+    jest.advanceTimersByTime(736);
+    expect(net.sockets).toHaveLength(4);
+    jest.advanceTimersByTime(1);
+    expect(net.sockets).toHaveLength(5);
+    expect(hosts()).toEqual(['c1.test', 'c2.test', 'c1.test', 'c2.test', 'c1.test']);
+  });
+
+  it('4009 draining: after the move, unacked sends go out again on the new socket with the same clientMsgId and a sync fills the gap', async () => {
+    const { net, client, messages } = setup({ url: ['ws://c1.test/', 'ws://c2.test/'] });
+    client.track('g', 1);
+    client.connect();
+    const first = welcome(net, [conv('g', 1)]);
+    const sent = client.send('g', 'hello', 'k1');
+    expect(first.take('send').map((f) => f.clientMsgId)).toEqual(['k1']);
+    first.receive(msgFrame('g', 2));
+    first.serverClose(4009, 'draining: reconnect elsewhere; retry_after_ms=0');
+    jest.advanceTimersByTime(0);
+    const second = net.last.welcome();
+    expect(new URL(second.url).host).toBe('c2.test');
+    expect(second.take('send').map((f) => f.clientMsgId)).toEqual(['k1']);
+    const [convs] = second.take('convs');
+    second.receive({ type: 'convlist', reqId: convs?.reqId, conversations: [conv('g', 4)], hasMore: false });
+    const [sync] = second.take('sync');
+    expect(sync).toMatchObject({ conversationId: 'g', afterSeq: 2 });
+    second.receive({ type: 'msgs', reqId: sync?.reqId, conversationId: 'g', messages: [3, 4].map((n) => wire('g', n)) });
+    second.receive({ type: 'ack', clientMsgId: 'k1', serverMsgId: 'm_g_4', seq: 4 });
+    await expect(sent).resolves.toMatchObject({ serverMsgId: 'm_g_4', seq: 4 });
+    expect(seqsOf(messages, 'g')).toEqual([2, 3, 4]);
+  });
+
+  it('4009 draining without a usable suggestion: a random delay below 1 s', () => {
+    expect(drainDelay('draining: reconnect elsewhere; retry_after_ms=250', () => 0.9)).toBe(250);
+    expect(drainDelay('retry_after_ms=99999999', () => 0.9)).toBe(30_000);
+    expect(drainDelay('', () => 0.5)).toBe(500);
+    expect(drainDelay(undefined, () => 0.999)).toBe(999);
+    expect(drainDelay('retry_after_ms=-5', () => 0)).toBe(0);
+    expect(drainDelay('retry_after_ms=12abc', () => 0.25)).toBe(250);
   });
 
   it('1009 and the rest: reconnect with backoff', () => {

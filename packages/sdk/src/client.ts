@@ -65,8 +65,12 @@ const PAGE_LIMIT = 100;
 const REQUEST_TIMEOUT_MS = 30_000;
 /** A socket open this long resets the reconnect backoff (PROTOCOL.md §6). */
 const STABLE_AFTER_MS = 60_000;
-/** Close code 1001 (connector going away): reconnect after a random delay up to this. */
+/** Close code 1001 (going away, e.g. a proxy restarting): reconnect after a random delay up to this. */
 const GOING_AWAY_SPREAD_MS = 5_000;
+/** Close code 4009 (connector draining) without a usable retry_after_ms: reconnect after a random delay up to this. */
+const DRAIN_SPREAD_MS = 1_000;
+/** A server-suggested reconnect delay is capped at this. */
+const MAX_DRAIN_DELAY_MS = 30_000;
 /** close() waits this long at most for the socket's close event. */
 const CLOSE_WAIT_MS = 3_000;
 const PROBE_AT = 0.6;
@@ -74,6 +78,7 @@ const PROBE_AT = 0.6;
 const CLOSE_SESSION_REPLACED = 4001;
 const CLOSE_TOKEN_EXPIRED = 4401;
 const CLOSE_GOING_AWAY = 1001;
+const CLOSE_DRAINING = 4009;
 
 interface Settings {
   urls: readonly string[];
@@ -357,7 +362,7 @@ export class ParleyClient {
     socket.addEventListener('message', (event) => {
       if (this.link === link) this.onData(link, event.data);
     });
-    socket.addEventListener('close', (event) => this.onSocketClose(socket, event.code));
+    socket.addEventListener('close', (event) => this.onSocketClose(socket, event.code, event.reason));
     // A close event follows every error; `ws` throws on an error nobody listens to.
     socket.addEventListener('error', () => undefined);
     socket.on?.('ping', () => {
@@ -371,7 +376,7 @@ export class ParleyClient {
     if (this.running) this.scheduleReconnect(this.nextBackoff(), code === SDK_ERROR_CODES.CONNECTION_FAILED);
   }
 
-  private onSocketClose(socket: WebSocketLike, code: number): void {
+  private onSocketClose(socket: WebSocketLike, code: number, reason: string | undefined): void {
     const waiter = this.closeWaiters.get(socket);
     if (waiter) waiter();
     const link = this.link;
@@ -392,6 +397,7 @@ export class ParleyClient {
     this.noteStable(link);
     // The connector is fine when only the token expired; otherwise try the next one.
     if (code === CLOSE_TOKEN_EXPIRED) this.scheduleReconnect(0, false);
+    else if (code === CLOSE_DRAINING) this.scheduleReconnect(drainDelay(reason, this.settings.random), true);
     else if (code === CLOSE_GOING_AWAY) this.scheduleReconnect(Math.floor(this.settings.random() * GOING_AWAY_SPREAD_MS), true);
     else this.scheduleReconnect(this.nextBackoff(), true);
   }
@@ -978,6 +984,17 @@ function resolveSettings(options: ParleyClientOptions): Settings {
     random: options.random ?? Math.random,
     now: options.now ?? Date.now,
   };
+}
+
+/**
+ * The reconnect delay after close 4009 (the connector is draining; PROTOCOL.md §6): the
+ * server's `retry_after_ms=N` from the close reason (capped), or a random delay below 1 s.
+ * Not the growing backoff: the connector was healthy, it is being replaced.
+ */
+export function drainDelay(reason: string | undefined, random: () => number): number {
+  const suggested = /(?:^|[;\s])retry_after_ms=(\d{1,9})(?:$|[;\s])/.exec(reason ?? '');
+  if (suggested) return Math.min(Number(suggested[1]), MAX_DRAIN_DELAY_MS);
+  return Math.floor(random() * DRAIN_SPREAD_MS);
 }
 
 /** options.url with ack=1, the token and the device id as query parameters (others kept). */
