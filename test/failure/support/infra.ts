@@ -12,8 +12,11 @@ const run = promisify(execFile);
 export type InfraComponent = 'kafka' | 'redis' | 'postgres' | 'ferretdb';
 
 export class FailureInfra {
-  readonly dir = path.join(REPO_ROOT, '.local', 'failure-infra');
-  readonly ports = { kafka: 39092, redis: 36379, postgres: 35432, mongo: 37117 };
+  // FAILURE_INFRA_DIR and FAILURE_PORT_OFFSET let a second failure run (a developer
+  // chasing one scenario) share the machine with the first.
+  readonly dir = process.env['FAILURE_INFRA_DIR'] ? path.resolve(process.env['FAILURE_INFRA_DIR']) : path.join(REPO_ROOT, '.local', 'failure-infra');
+  private readonly offset = Number(process.env['FAILURE_PORT_OFFSET'] ?? 0);
+  readonly ports = { kafka: 39092 + this.offset, redis: 36379 + this.offset, postgres: 35432 + this.offset, mongo: 37117 + this.offset };
 
   private scriptEnv(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {

@@ -39,7 +39,9 @@ export function useFailureCluster(title: string): void {
       instances: 2,
       connectors: 2,
       env: {
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: process.env['FAILURE_LOG_LEVEL'] ?? 'warn',
+        // The MongoDB driver's own logging (connection pool, server selection, commands), on request.
+        ...(process.env['MONGODB_LOG_ALL'] ? { MONGODB_LOG_ALL: process.env['MONGODB_LOG_ALL'], MONGODB_LOG_PATH: 'stderr', MONGODB_LOG_MAX_DOCUMENT_LENGTH: '300' } : {}),
         // Fast failure detection for a test that kills things every few seconds.
         SESSION_TTL_MS: '6000',
         HEARTBEAT_INTERVAL_MS: '2000',
