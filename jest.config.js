@@ -29,6 +29,18 @@ module.exports = {
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
     },
     {
+      // The Helm chart and k8s/ manifests: helm lint/template, Kubernetes API schemas, drift.
+      ...common,
+      displayName: 'deploy',
+      testMatch: ['<rootDir>/test/k8s/**/*.test.ts'],
+    },
+    {
+      // The benchmark harness in quick mode: asserts that it works and counts right, never a speed.
+      ...common,
+      displayName: 'bench',
+      testMatch: ['<rootDir>/bench/test/**/*.test.ts'],
+    },
+    {
       // Kills and restarts servers: runs on infrastructure of its own (see test/failure/README.md),
       // after the other projects, one file at a time (./parley test does that).
       ...common,

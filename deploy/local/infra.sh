@@ -302,6 +302,7 @@ cmd_install() {
   install_redis
   install_pg
   install_ferretdb
+  bash "$HERE/helm.sh" # the chart's tests (test/k8s) need helm
 }
 
 cmd_up() {

@@ -41,14 +41,16 @@ class Harness {
   readonly sessions = new MemorySessionDirectory(() => this.now);
   readonly connectors = new FakeConnectors();
   readonly counts = { delivered: 0, offline: 0, connectorFailed: 0 };
+  readonly latencies: number[] = [];
   readonly metrics: FanoutMetrics = {
     delivered: (n) => (this.counts.delivered += n),
     offline: (n) => (this.counts.offline += n),
     connectorFailed: () => this.counts.connectorFailed++,
+    messageLatency: (seconds) => this.latencies.push(seconds),
   };
 
   fanout(attempts = 3): Fanout {
-    return new Fanout(this.sessions, this.connectors, log, { attempts, retryDelayMs: 0 }, this.metrics);
+    return new Fanout(this.sessions, this.connectors, log, { attempts, retryDelayMs: 0, now: () => this.now }, this.metrics);
   }
 
   async connect(userId: string, deviceId: string, address: string, ttlMs = TTL): Promise<SessionRecord> {
@@ -289,5 +291,27 @@ describe('Fanout: connector failures', () => {
     await h.fanout().handleBatch(batch([{ message: stored('g_team', 1), memberIds: ['alice'] }]));
     expect(h.connectors.calls).toHaveLength(1);
     expect(h.counts).toEqual({ delivered: 1, offline: 0, connectorFailed: 0 });
+  });
+});
+
+describe('Fanout: end-to-end latency metric', () => {
+  it('observes router-accept to connector-handoff time once per message per connector that took it, and none for a failed connector', async () => {
+    const h = new Harness();
+    await h.connect('alice', 'phone', C1);
+    await h.connect('bob', 'phone', C2);
+    await h.connect('carol', 'phone', C3);
+    h.connectors.on(C3, () => new ParleyError('UNAVAILABLE', 'gone'));
+    const m1 = { ...stored('g_lat', 1), sentAt: h.now - 250 };
+    const m2 = { ...stored('g_lat', 2), sentAt: h.now - 40 };
+    await h.fanout(1).handleBatch(batch([{ message: m1, memberIds: ['alice', 'bob', 'carol'] }, { message: m2, memberIds: ['alice'] }]));
+    expect([...h.latencies].sort()).toEqual([0.04, 0.25, 0.25]);
+  });
+
+  it('skips messages whose sentAt lies in the future (clock step between hosts)', async () => {
+    const h = new Harness();
+    await h.connect('alice', 'phone', C1);
+    await h.fanout().handleBatch(batch([{ message: { ...stored('g_lat', 1), sentAt: h.now + 5_000 }, memberIds: ['alice'] }]));
+    expect(h.counts.delivered).toBe(1);
+    expect(h.latencies).toEqual([]);
   });
 });

@@ -15,11 +15,15 @@ export interface FanoutMetrics {
   delivered(n: number): void;
   offline(n: number): void;
   connectorFailed(): void;
+  /** Seconds from the router accepting a message (sentAt) to a connector taking it for its sockets. */
+  messageLatency?(seconds: number): void;
 }
 
 export interface FanoutOptions {
   attempts: number;
   retryDelayMs?: number;
+  /** Wall clock in ms (sentAt is the router's wall clock); tests pass their own. */
+  now?: () => number;
 }
 
 type ValidMessage = StoredMessage & { conversationId: string; seq: number };
@@ -147,11 +151,22 @@ export class Fanout {
     await Promise.all([...perConnector].map(([address, request]) => this.deliverTo(address, request)));
   }
 
+  private observeLatency(request: DeliverRequest): void {
+    if (!this.metrics.messageLatency) return;
+    const now = (this.options.now ?? Date.now)();
+    for (const delivery of request.deliveries ?? []) {
+      const sentAt = Number(delivery.message?.sentAt);
+      // A clock step between router and push hosts can make it negative: skip, never clamp.
+      if (Number.isFinite(sentAt) && sentAt > 0 && now >= sentAt) this.metrics.messageLatency((now - sentAt) / 1000);
+    }
+  }
+
   private async deliverTo(address: string, request: DeliverRequest): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         const response = await this.connectors.deliver(address, request);
         this.metrics.delivered(Number(response.written));
+        this.observeLatency(request);
         return;
       } catch (err) {
         const error = err as ParleyError;

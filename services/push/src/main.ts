@@ -1,6 +1,6 @@
 // Composition root of the push service.
 import { KafkaBus, topicNames } from '@parley/bus';
-import { Counter, GrpcServer, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry } from '@parley/core';
+import { Counter, GrpcServer, Histogram, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry } from '@parley/core';
 import { parleyGrpc, type ConnectorClient, type DeliverResponse__Output } from '@parley/proto';
 import { RedisSessionDirectory } from '@parley/sessions';
 import { pushConfigSchema } from './config';
@@ -31,10 +31,17 @@ runMain('parley-push', async () => {
     },
   };
   const counts = new Counter({ name: 'parley_push_targets_total', help: 'Fan-out results, by outcome.', labelNames: ['outcome'] as const, registers: [registry] });
+  const latency = new Histogram({
+    name: 'parley_push_delivery_latency_seconds',
+    help: 'From the router accepting a message to a connector taking it for its sockets (router and push wall clocks).',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
   const fanout = new Fanout(sessions, deliverer, log, { attempts: config.DELIVER_ATTEMPTS }, {
     delivered: (n) => counts.inc({ outcome: 'written' }, n),
     offline: (n) => counts.inc({ outcome: 'offline' }, n),
     connectorFailed: () => counts.inc({ outcome: 'connector_failed' }),
+    messageLatency: (seconds) => latency.observe(seconds),
   });
 
   const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION });

@@ -1,0 +1,131 @@
+{{/* Names, labels and the pieces every service's objects share. */}}
+
+{{- define "parley.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Resource-name prefix: the release name when it already contains the chart name. */}}
+{{- define "parley.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "parley.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels of every object. */}}
+{{- define "parley.labels" -}}
+helm.sh/chart: {{ include "parley.chart" . }}
+app.kubernetes.io/name: {{ include "parley.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: parley
+{{- end -}}
+
+{{/* Selector of one service's pods. Call with (dict "root" $ "component" "connector"). */}}
+{{- define "parley.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "parley.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "parley.componentLabels" -}}
+{{ include "parley.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "parley.componentName" -}}
+{{- printf "%s-%s" (include "parley.fullname" .root) .component -}}
+{{- end -}}
+
+{{- define "parley.secretName" -}}
+{{- default (printf "%s-secrets" (include "parley.fullname" .)) .Values.secrets.name -}}
+{{- end -}}
+
+{{- define "parley.image" -}}
+{{- $svc := index .root.Values .component -}}
+{{- $tag := default (default .root.Chart.AppVersion .root.Values.image.tag) $svc.image.tag -}}
+{{- if .root.Values.image.registry -}}
+{{- printf "%s/%s:%s" (trimSuffix "/" .root.Values.image.registry) $svc.image.repository $tag -}}
+{{- else -}}
+{{- printf "%s:%s" $svc.image.repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* gRPC address of a service for grpc-js: dns:/// over the headless Service, balanced round-robin over the ready pods. */}}
+{{- define "parley.grpcAddr" -}}
+{{- $svc := index .root.Values .component -}}
+{{- printf "dns:///%s-headless.%s.svc.%s:%v" (include "parley.componentName" .) .root.Release.Namespace .root.Values.clusterDomain $svc.ports.grpc -}}
+{{- end -}}
+
+{{/* Seconds Kubernetes waits after the preStop hook starts before SIGKILL: preStop sleep + the service's own shutdown limit + 5 s. */}}
+{{- define "parley.gracePeriod" -}}
+{{- $svc := index .root.Values .component -}}
+{{- $timeout := 0 -}}
+{{- if eq .component "connector" -}}{{- $timeout = $svc.drain.shutdownTimeoutMs -}}{{- else -}}{{- $timeout = $svc.shutdownTimeoutMs -}}{{- end -}}
+{{- add $svc.preStopSleepSeconds (div (add $timeout 999) 1000) 5 -}}
+{{- end -}}
+
+{{/* An env entry read from the credentials Secret. */}}
+{{- define "parley.secretEnv" -}}
+- name: {{ .key }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "parley.secretName" .root }}
+      key: {{ .key }}
+{{- end -}}
+
+{{- define "parley.kafkaSaslEnv" -}}
+{{- if .Values.kafka.sasl.mechanism }}
+{{ include "parley.secretEnv" (dict "root" . "key" "KAFKA_SASL_USERNAME") }}
+{{ include "parley.secretEnv" (dict "root" . "key" "KAFKA_SASL_PASSWORD") }}
+{{- end }}
+{{- end -}}
+
+{{/* Refuses values that render fine but cannot work; each message names the value to change. */}}
+{{- define "parley.validate" -}}
+{{- $partitions := int .Values.kafka.partitions -}}
+{{- range $name := list "storage" "push" -}}
+{{- $svc := index $.Values $name -}}
+{{- $as := $svc.autoscaling -}}
+{{- if and $as.keda.enabled $as.externalMetric.enabled -}}
+{{- fail (printf "%s.autoscaling: keda.enabled and externalMetric.enabled are mutually exclusive (both would drive the replica count); enable one" $name) -}}
+{{- end -}}
+{{- if gt (int $as.maxReplicas) $partitions -}}
+{{- fail (printf "%s.autoscaling.maxReplicas (%d) is above kafka.partitions (%d): consumers beyond the partition count sit idle; lower maxReplicas or add partitions" $name (int $as.maxReplicas) $partitions) -}}
+{{- end -}}
+{{- if gt (int $svc.replicaCount) $partitions -}}
+{{- fail (printf "%s.replicaCount (%d) is above kafka.partitions (%d): consumers beyond the partition count sit idle" $name (int $svc.replicaCount) $partitions) -}}
+{{- end -}}
+{{- if gt (int $as.minReplicas) (int $as.maxReplicas) -}}
+{{- fail (printf "%s.autoscaling.minReplicas (%d) is above maxReplicas (%d)" $name (int $as.minReplicas) (int $as.maxReplicas)) -}}
+{{- end -}}
+{{- end -}}
+{{- range $name := list "connector" "router" -}}
+{{- $as := (index $.Values $name).autoscaling -}}
+{{- if and $as.enabled (gt (int $as.minReplicas) (int $as.maxReplicas)) -}}
+{{- fail (printf "%s.autoscaling.minReplicas (%d) is above maxReplicas (%d)" $name (int $as.minReplicas) (int $as.maxReplicas)) -}}
+{{- end -}}
+{{- end -}}
+{{- if le (int .Values.connector.drain.shutdownTimeoutMs) (int .Values.connector.drain.windowMs) -}}
+{{- fail (printf "connector.drain.shutdownTimeoutMs (%d) must exceed connector.drain.windowMs (%d): the drain would be cut short" (int .Values.connector.drain.shutdownTimeoutMs) (int .Values.connector.drain.windowMs)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* true when storage/push replicas are driven by an autoscaler. */}}
+{{- define "parley.lagAutoscaled" -}}
+{{- $as := (index .root.Values .component).autoscaling -}}
+{{- if hasKey $as "keda" -}}
+{{- if or $as.keda.enabled $as.externalMetric.enabled }}true{{ end -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,253 @@
+{{/*
+The objects every service has: ServiceAccount, Deployment, headless Service, PodDisruptionBudget.
+Call with (dict "root" $ "component" "<service>"); the service's own environment comes from
+the template "parley.env.<service>".
+*/}}
+
+{{- define "parley.workload" -}}
+{{- $root := .root -}}
+{{- $c := .component -}}
+{{- $svc := index $root.Values $c -}}
+{{- $ctx := dict "root" $root "component" $c -}}
+{{- $name := include "parley.componentName" $ctx -}}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ $name }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "parley.componentLabels" $ctx | nindent 4 }}
+automountServiceAccountToken: false
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ $name }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "parley.componentLabels" $ctx | nindent 4 }}
+spec:
+  {{- $autoscaled := or (and (hasKey $svc.autoscaling "enabled") $svc.autoscaling.enabled) (include "parley.lagAutoscaled" $ctx) }}
+  {{- if not $autoscaled }}
+  replicas: {{ $svc.replicaCount }}
+  {{- end }}
+  revisionHistoryLimit: 5
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      # A new pod is ready before an old one drains: capacity never drops during a rollout.
+      maxSurge: 1
+      maxUnavailable: 0
+  selector:
+    matchLabels:
+      {{- include "parley.selectorLabels" $ctx | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "parley.componentLabels" $ctx | nindent 8 }}
+      annotations:
+        checksum/config: {{ include (print $root.Template.BasePath "/configmap.yaml") $root | sha256sum }}
+        {{- if $root.Values.secrets.create }}
+        checksum/secret: {{ include (print $root.Template.BasePath "/secret.yaml") $root | sha256sum }}
+        {{- end }}
+        {{- with $svc.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    spec:
+      serviceAccountName: {{ $name }}
+      automountServiceAccountToken: false
+      {{- with $root.Values.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      terminationGracePeriodSeconds: {{ include "parley.gracePeriod" $ctx }}
+      securityContext:
+        {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
+      {{- if $root.Values.topologySpread.enabled }}
+      topologySpreadConstraints:
+        {{- range $key := list "topology.kubernetes.io/zone" "kubernetes.io/hostname" }}
+        - maxSkew: {{ $root.Values.topologySpread.maxSkew }}
+          topologyKey: {{ $key }}
+          whenUnsatisfiable: {{ $root.Values.topologySpread.whenUnsatisfiable }}
+          labelSelector:
+            matchLabels:
+              {{- include "parley.selectorLabels" $ctx | nindent 14 }}
+        {{- end }}
+      {{- end }}
+      {{- with $svc.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $svc.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $svc.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      containers:
+        - name: {{ $c }}
+          image: {{ include "parley.image" $ctx }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          ports:
+            {{- range $port, $number := $svc.ports }}
+            - name: {{ $port }}
+              containerPort: {{ $number }}
+              protocol: TCP
+            {{- end }}
+          envFrom:
+            - configMapRef:
+                name: {{ include "parley.fullname" $root }}-common
+          env:
+            - name: INSTANCE_ID
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.name
+            - name: POD_IP
+              valueFrom:
+                fieldRef:
+                  fieldPath: status.podIP
+            - name: HTTP_PORT
+              value: {{ $svc.ports.http | quote }}
+            - name: GRPC_PORT
+              value: {{ $svc.ports.grpc | quote }}
+            {{- include (printf "parley.env.%s" $c) $root | nindent 12 }}
+            {{- range $k, $v := $svc.env }}
+            - name: {{ $k }}
+              value: {{ $v | toString | quote }}
+            {{- end }}
+          resources:
+            {{- toYaml $svc.resources | nindent 12 }}
+          securityContext:
+            {{- toYaml $root.Values.containerSecurityContext | nindent 12 }}
+          startupProbe:
+            httpGet:
+              path: /healthz
+              port: http
+            periodSeconds: 2
+            failureThreshold: {{ div $root.Values.probes.startupTimeoutSeconds 2 }}
+          livenessProbe:
+            httpGet:
+              path: /healthz
+              port: http
+            periodSeconds: {{ $root.Values.probes.livenessPeriodSeconds }}
+            timeoutSeconds: 3
+            failureThreshold: 3
+          readinessProbe:
+            httpGet:
+              path: /readyz
+              port: http
+            periodSeconds: {{ $root.Values.probes.readinessPeriodSeconds }}
+            timeoutSeconds: 2
+            failureThreshold: 2
+            successThreshold: 1
+          lifecycle:
+            preStop:
+              # Endpoints and load balancers forget a terminating pod within a few seconds;
+              # SIGTERM (the service's drain) comes after this sleep.
+              exec:
+                command: ["/bin/sleep", "{{ $svc.preStopSleepSeconds }}"]
+          volumeMounts:
+            - name: tmp
+              mountPath: /tmp
+      volumes:
+        # The root filesystem is read-only; Node and OpenTelemetry may write temporary files.
+        - name: tmp
+          emptyDir:
+            sizeLimit: 64Mi
+---
+# Headless: one DNS record per ready pod, for grpc-js round-robin (dns:///) and for scraping.
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ $name }}-headless
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "parley.componentLabels" $ctx | nindent 4 }}
+    parley.dev/metrics: "true"
+spec:
+  clusterIP: None
+  selector:
+    {{- include "parley.selectorLabels" $ctx | nindent 4 }}
+  ports:
+    - name: grpc
+      port: {{ $svc.ports.grpc }}
+      targetPort: grpc
+      protocol: TCP
+      appProtocol: grpc
+    - name: http
+      port: {{ $svc.ports.http }}
+      targetPort: http
+      protocol: TCP
+{{- if $svc.pdb.enabled }}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ $name }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "parley.componentLabels" $ctx | nindent 4 }}
+spec:
+  maxUnavailable: {{ $svc.pdb.maxUnavailable }}
+  selector:
+    matchLabels:
+      {{- include "parley.selectorLabels" $ctx | nindent 6 }}
+{{- end }}
+{{- end -}}
+
+{{- define "parley.env.connector" -}}
+{{- $v := .Values.connector -}}
+- name: WS_PORT
+  value: {{ $v.ports.ws | quote }}
+# Push calls Connector.Deliver at the pod IP.
+- name: ADVERTISE_ADDR
+  value: "$(POD_IP):{{ $v.ports.grpc }}"
+- name: ROUTER_ADDR
+  value: {{ include "parley.grpcAddr" (dict "root" . "component" "router") | quote }}
+- name: STORAGE_ADDR
+  value: {{ include "parley.grpcAddr" (dict "root" . "component" "storage") | quote }}
+- name: ALLOWED_ORIGINS
+  value: {{ $v.allowedOrigins | quote }}
+{{- with $v.jwt.issuer }}
+- name: JWT_ISSUER
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.jwt.audience }}
+- name: JWT_AUDIENCE
+  value: {{ . | quote }}
+{{- end }}
+- name: DRAIN_WINDOW_MS
+  value: {{ $v.drain.windowMs | quote }}
+- name: SHUTDOWN_TIMEOUT_MS
+  value: {{ $v.drain.shutdownTimeoutMs | quote }}
+{{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
+{{ include "parley.secretEnv" (dict "root" . "key" "JWT_SECRETS") }}
+{{- end -}}
+
+{{- define "parley.env.router" -}}
+- name: STORAGE_ADDR
+  value: {{ include "parley.grpcAddr" (dict "root" . "component" "storage") | quote }}
+- name: SHUTDOWN_TIMEOUT_MS
+  value: {{ .Values.router.shutdownTimeoutMs | quote }}
+{{- include "parley.kafkaSaslEnv" . }}
+{{- end -}}
+
+{{- define "parley.env.storage" -}}
+- name: CONSUMER_CONCURRENCY
+  value: {{ .Values.storage.consumerConcurrency | quote }}
+- name: SHUTDOWN_TIMEOUT_MS
+  value: {{ .Values.storage.shutdownTimeoutMs | quote }}
+{{ include "parley.secretEnv" (dict "root" . "key" "MONGO_URL") }}
+{{- include "parley.kafkaSaslEnv" . }}
+{{- end -}}
+
+{{- define "parley.env.push" -}}
+- name: CONSUMER_CONCURRENCY
+  value: {{ .Values.push.consumerConcurrency | quote }}
+- name: SHUTDOWN_TIMEOUT_MS
+  value: {{ .Values.push.shutdownTimeoutMs | quote }}
+{{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
+{{- include "parley.kafkaSaslEnv" . }}
+{{- end -}}

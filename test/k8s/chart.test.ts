@@ -1,0 +1,237 @@
+// The Helm chart: lints, renders with the defaults and with every optional feature on, every
+// rendered object is valid against the Kubernetes API schemas, the pods are locked down and
+// drain in time, autoscaling respects the partition count, and bad values are refused with
+// a message that names them.
+import * as path from 'node:path';
+import { CHART, KUBE_VERSION, helm, render, template, validateAgainstApi, valueArgs, type K8sObject } from './support/helm';
+
+const ALL = path.join(__dirname, 'support/all-features.yaml');
+// The same, with the lag autoscalers swapped (storage on an external metric, push on KEDA).
+const SWAPPED = [
+  'storage.autoscaling.keda.enabled=false',
+  'storage.autoscaling.externalMetric.enabled=true',
+  'push.autoscaling.keda.enabled=true',
+  'push.autoscaling.externalMetric.enabled=false',
+];
+
+type Obj = Record<string, unknown>;
+const get = (o: unknown, ...keys: (string | number)[]): unknown =>
+  keys.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Obj)[k as string] : undefined), o);
+const kinds = (objects: K8sObject[], kind: string): K8sObject[] => objects.filter((o) => o.kind === kind);
+const SERVICES = ['connector', 'router', 'storage', 'push'];
+
+interface Container {
+  name: string;
+  env?: { name: string; value?: string; valueFrom?: Obj }[];
+  securityContext?: Obj;
+  readinessProbe?: Obj;
+  livenessProbe?: Obj;
+  startupProbe?: Obj;
+  lifecycle?: Obj;
+  resources?: Obj;
+  ports?: { name: string; containerPort: number }[];
+}
+const podSpec = (d: K8sObject): Obj => get(d, 'spec', 'template', 'spec') as Obj;
+const container = (d: K8sObject): Container => (podSpec(d).containers as Container[])[0]!;
+const envOf = (d: K8sObject, name: string) => container(d).env?.find((e) => e.name === name);
+
+describe('helm lint', () => {
+  it.each([
+    ['default values', []],
+    ['every optional feature on', ['-f', ALL]],
+  ])('passes with %s', (_label, args) => {
+    const result = helm(['lint', CHART, '--strict', '--kube-version', KUBE_VERSION, ...args]);
+    expect(`${result.stdout}${result.stderr}`).toContain('0 chart(s) failed');
+    expect(result.status).toBe(0);
+  });
+});
+
+describe.each([
+  ['default values', {}],
+  ['every optional feature on', { files: [ALL] }],
+  ['every optional feature on, lag autoscalers swapped', { files: [ALL], set: SWAPPED }],
+])('helm template with %s', (label, values) => {
+  const objects = render(values);
+  const deployments = kinds(objects, 'Deployment');
+
+  it('renders a Deployment, ServiceAccount, headless Service and PodDisruptionBudget per service', () => {
+    for (const name of SERVICES) {
+      for (const kind of ['Deployment', 'ServiceAccount', 'PodDisruptionBudget']) {
+        expect(objects.find((o) => o.kind === kind && o.metadata.name === `parley-${name}`)).toBeDefined();
+      }
+      const headless = objects.find((o) => o.kind === 'Service' && o.metadata.name === `parley-${name}-headless`);
+      expect(get(headless, 'spec', 'clusterIP')).toBe('None');
+    }
+    expect(get(objects.find((o) => o.kind === 'Service' && o.metadata.name === 'parley-connector'), 'spec', 'ports', 0, 'targetPort')).toBe('ws');
+  });
+
+  it('every object is valid against the Kubernetes API schemas', () => {
+    expect(objects.length).toBeGreaterThan(15);
+    expect(validateAgainstApi(objects)).toEqual([]);
+  });
+
+  it('every object is namespaced to the release and labelled', () => {
+    for (const o of objects) {
+      expect(o.metadata.namespace).toBe('parley');
+      expect(o.metadata.labels?.['app.kubernetes.io/instance']).toBe('parley');
+    }
+  });
+
+  it('pods run as non-root on a read-only root filesystem with no capabilities and RuntimeDefault seccomp', () => {
+    const pods = [...deployments.map(podSpec), ...kinds(objects, 'Job').map(podSpec)];
+    expect(pods.length).toBeGreaterThanOrEqual(4);
+    for (const pod of pods) {
+      expect(get(pod, 'securityContext', 'runAsNonRoot')).toBe(true);
+      expect(get(pod, 'securityContext', 'seccompProfile', 'type')).toBe('RuntimeDefault');
+      expect(pod.automountServiceAccountToken).toBe(false);
+      for (const c of pod.containers as Container[]) {
+        expect(get(c, 'securityContext', 'readOnlyRootFilesystem')).toBe(true);
+        expect(get(c, 'securityContext', 'allowPrivilegeEscalation')).toBe(false);
+        expect(get(c, 'securityContext', 'capabilities', 'drop')).toEqual(['ALL']);
+        expect(get(c, 'securityContext', 'seccompProfile', 'type')).toBe('RuntimeDefault');
+        expect(get(c, 'resources', 'requests', 'cpu')).toBeDefined();
+        expect(get(c, 'resources', 'limits', 'memory')).toBeDefined();
+      }
+    }
+  });
+
+  it('probes /healthz and /readyz on HTTP_PORT, spreads over zones and nodes', () => {
+    for (const d of deployments) {
+      const c = container(d);
+      const httpPort = c.ports?.find((p) => p.name === 'http')?.containerPort;
+      expect(envOf(d, 'HTTP_PORT')?.value).toBe(String(httpPort));
+      expect(get(c.readinessProbe, 'httpGet')).toEqual({ path: '/readyz', port: 'http' });
+      expect(get(c.livenessProbe, 'httpGet')).toEqual({ path: '/healthz', port: 'http' });
+      expect(get(c.startupProbe, 'httpGet')).toEqual({ path: '/healthz', port: 'http' });
+      const spread = podSpec(d).topologySpreadConstraints as Obj[];
+      expect(spread.map((s) => s.topologyKey)).toEqual(['topology.kubernetes.io/zone', 'kubernetes.io/hostname']);
+    }
+  });
+
+  it('gives each pod time to drain: grace period = preStop sleep + SHUTDOWN_TIMEOUT_MS + margin', () => {
+    for (const d of deployments) {
+      const sleep = Number((get(container(d).lifecycle, 'preStop', 'exec', 'command') as string[])[1]);
+      const shutdownMs = Number(envOf(d, 'SHUTDOWN_TIMEOUT_MS')?.value);
+      const grace = podSpec(d).terminationGracePeriodSeconds as number;
+      expect(sleep).toBeGreaterThan(0);
+      expect(shutdownMs).toBeGreaterThan(0);
+      expect(grace).toBeGreaterThan(sleep + shutdownMs / 1000);
+    }
+    const connector = deployments.find((d) => d.metadata.name === 'parley-connector')!;
+    expect(Number(envOf(connector, 'SHUTDOWN_TIMEOUT_MS')?.value)).toBeGreaterThan(Number(envOf(connector, 'DRAIN_WINDOW_MS')?.value));
+  });
+
+  it('wires the services together with the real variable names', () => {
+    const byName = (n: string) => deployments.find((d) => d.metadata.name === `parley-${n}`)!;
+    const connector = byName('connector');
+    expect(envOf(connector, 'ADVERTISE_ADDR')?.value).toBe('$(POD_IP):7000');
+    expect(get(envOf(connector, 'POD_IP')?.valueFrom, 'fieldRef', 'fieldPath')).toBe('status.podIP');
+    expect(envOf(connector, 'ROUTER_ADDR')?.value).toBe('dns:///parley-router-headless.parley.svc.cluster.local:7001');
+    expect(envOf(connector, 'STORAGE_ADDR')?.value).toBe('dns:///parley-storage-headless.parley.svc.cluster.local:7002');
+    expect(envOf(byName('router'), 'STORAGE_ADDR')?.value).toBe(envOf(connector, 'STORAGE_ADDR')?.value);
+    const secretKey = (d: K8sObject, n: string) => get(envOf(d, n)?.valueFrom, 'secretKeyRef', 'key');
+    expect(secretKey(connector, 'JWT_SECRETS')).toBe('JWT_SECRETS');
+    expect(secretKey(connector, 'REDIS_URL')).toBe('REDIS_URL');
+    expect(secretKey(byName('push'), 'REDIS_URL')).toBe('REDIS_URL');
+    expect(secretKey(byName('storage'), 'MONGO_URL')).toBe('MONGO_URL');
+    const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'parley-common')!;
+    expect(Object.keys(config.data as Obj)).toEqual(expect.arrayContaining(['KAFKA_BROKERS', 'KAFKA_TOPIC_PREFIX', 'LOG_LEVEL', 'REDIS_KEY_PREFIX', 'MONGO_DB']));
+    if (label !== 'default values') {
+      expect(get(config, 'data', 'KAFKA_SASL_MECHANISM')).toBe('scram-sha-512');
+      expect(get(config, 'data', 'KAFKA_SSL')).toBe('true');
+      for (const n of ['router', 'storage', 'push']) expect(secretKey(byName(n), 'KAFKA_SASL_PASSWORD')).toBe('KAFKA_SASL_PASSWORD');
+    }
+  });
+
+  it('never lets storage or push scale above the partition count', () => {
+    const partitions = 12;
+    for (const d of deployments.filter((x) => /storage|push/.test(x.metadata.name))) {
+      if (d.spec?.replicas !== undefined) expect(d.spec.replicas).toBeLessThanOrEqual(partitions);
+    }
+    for (const hpa of kinds(objects, 'HorizontalPodAutoscaler')) {
+      expect(get(hpa, 'spec', 'behavior', 'scaleDown', 'policies')).toBeDefined();
+      if (/storage|push/.test(hpa.metadata.name)) expect(get(hpa, 'spec', 'maxReplicas')).toBeLessThanOrEqual(partitions);
+    }
+    for (const so of kinds(objects, 'ScaledObject')) expect(get(so, 'spec', 'maxReplicaCount')).toBeLessThanOrEqual(partitions);
+  });
+
+  if (label === 'default values') {
+    it('creates no Secret and nothing optional', () => {
+      const present = new Set(objects.map((o) => o.kind));
+      for (const kind of ['Secret', 'Ingress', 'NetworkPolicy', 'ServiceMonitor', 'PrometheusRule', 'ScaledObject', 'HorizontalPodAutoscaler', 'Job']) {
+        expect(present.has(kind)).toBe(false);
+      }
+    });
+  } else {
+    it('renders every optional object', () => {
+      const present = new Set(objects.map((o) => o.kind));
+      for (const kind of ['Secret', 'Ingress', 'NetworkPolicy', 'ServiceMonitor', 'PrometheusRule', 'ScaledObject', 'TriggerAuthentication', 'HorizontalPodAutoscaler', 'Job']) {
+        expect(present.has(kind)).toBe(true);
+      }
+      const dashboard = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
+      expect(JSON.parse(get(dashboard, 'data', 'parley.json') as string)).toHaveProperty('panels');
+    });
+
+    it('autoscales the connector on CPU and connections per pod, the router on CPU, storage and push on consumer lag', () => {
+      const hpa = (n: string) => kinds(objects, 'HorizontalPodAutoscaler').find((h) => h.metadata.name === `parley-${n}`);
+      const metrics = (h: K8sObject | undefined) => (get(h, 'spec', 'metrics') as Obj[]).map((m) => `${m.type as string}:${(get(m, 'resource', 'name') ?? get(m, 'pods', 'metric', 'name') ?? get(m, 'external', 'metric', 'name')) as string}`);
+      expect(metrics(hpa('connector'))).toEqual(['Resource:cpu', 'Pods:parley_connector_connections']);
+      expect(metrics(hpa('router'))).toEqual(['Resource:cpu']);
+      const lagHpa = hpa('push') ?? hpa('storage');
+      expect(metrics(lagHpa)).toEqual(['External:kafka_consumergroup_lag', 'External:kafka_consumergroup_lag']);
+      const scaled = kinds(objects, 'ScaledObject')[0]!;
+      const triggers = get(scaled, 'spec', 'triggers') as Obj[];
+      expect(triggers.map((t) => t.type)).toEqual(['kafka', 'kafka']);
+      // KEDA and an HPA never drive the same Deployment.
+      expect(hpa(scaled.metadata.name.replace('parley-', ''))).toBeUndefined();
+      // Autoscaled Deployments leave replicas to the autoscaler.
+      for (const d of deployments) expect(d.spec?.replicas).toBeUndefined();
+    });
+
+    it('creates the four topics with the partition count, in a hook Job', () => {
+      const job = kinds(objects, 'Job')[0]!;
+      expect(job.metadata.annotations?.['helm.sh/hook']).toContain('install');
+      const env = (container(job).env ?? []).reduce<Record<string, string | undefined>>((acc, e) => ({ ...acc, [e.name]: e.value }), {});
+      expect(env.TOPIC_PARTITIONS).toBe('12');
+      expect(env.KAFKA_TOPIC_PREFIX).toBe('parley.');
+      expect(env.SIGNALS_RETENTION_MS).toBe('60000');
+    });
+  }
+});
+
+describe('values the chart refuses', () => {
+  // Schema violations: helm template and helm lint both refuse them.
+  it.each<[string, string[], RegExp]>([
+    ['negative replicas', ['storage.replicaCount=-1'], /\/storage\/replicaCount.*minimum/],
+    ['a misspelt key', ['connector.replicas=3'], /additional properties 'replicas' not allowed/],
+    ['an unknown SASL mechanism', ['kafka.sasl.mechanism=gssapi'], /\/kafka\/sasl\/mechanism.*must be one of/],
+    ['a privileged port', ['connector.ports.ws=80'], /\/connector\/ports\/ws.*minimum/],
+    ['zero partitions', ['kafka.partitions=0'], /\/kafka\/partitions.*minimum/],
+    ['a malformed broker list', ['kafka.brokers=kafka'], /\/kafka\/brokers.*does not match pattern/],
+    ['a PDB that blocks every drain', ['router.pdb.maxUnavailable=0'], /\/router\/pdb\/maxUnavailable/],
+    ['a short JWT secret', ['secrets.create=true', 'secrets.jwtSecrets=short', 'secrets.redisUrl=redis://r:6379', 'secrets.mongoUrl=mongodb://m:27017'], /\/secrets\/jwtSecrets/],
+    ['a created Secret without credentials', ['secrets.create=true'], /\/secrets\/(jwtSecrets|redisUrl|mongoUrl).*minLength/],
+  ])('%s (values.schema.json)', (_label, set, message) => {
+    const rendered = template({ set });
+    expect(rendered.status).not.toBe(0);
+    expect(rendered.stderr).toMatch(message);
+    const linted = helm(['lint', CHART, '--kube-version', KUBE_VERSION, ...valueArgs({ set })]);
+    expect(linted.status).not.toBe(0);
+    expect(`${linted.stdout}${linted.stderr}`).toMatch(message);
+  });
+
+  // Relations between values, checked by the templates (parley.validate, `required`): helm
+  // template and install refuse them; helm lint runs templates leniently and only logs them.
+  it.each<[string, string[], RegExp]>([
+    ['a SASL mechanism without credentials', ['secrets.create=true', 'secrets.jwtSecrets=0123456789abcdef0123456789abcdef', 'secrets.redisUrl=redis://r:6379', 'secrets.mongoUrl=mongodb://m:27017', 'kafka.sasl.mechanism=plain'], /secrets\.kafkaSaslUsername is required/],
+    ['KEDA and the external-metric HPA both on', ['push.autoscaling.keda.enabled=true', 'push.autoscaling.externalMetric.enabled=true'], /push\.autoscaling: keda\.enabled and externalMetric\.enabled are mutually exclusive/],
+    ['maxReplicas above the partition count', ['storage.autoscaling.maxReplicas=24'], /storage\.autoscaling\.maxReplicas \(24\) is above kafka\.partitions \(12\)/],
+    ['maxReplicas above a smaller partition count', ['kafka.partitions=6'], /storage\.autoscaling\.maxReplicas \(12\) is above kafka\.partitions \(6\)/],
+    ['replicas above the partition count', ['push.replicaCount=13'], /push\.replicaCount \(13\) is above kafka\.partitions \(12\)/],
+    ['a drain window longer than the shutdown limit', ['connector.drain.windowMs=30000'], /connector\.drain\.shutdownTimeoutMs \(25000\) must exceed connector\.drain\.windowMs \(30000\)/],
+  ])('%s (template check)', (_label, set, message) => {
+    const rendered = template({ set });
+    expect(rendered.status).not.toBe(0);
+    expect(rendered.stderr).toMatch(message);
+  });
+});

@@ -1,0 +1,81 @@
+// The Grafana dashboard and the Prometheus alerts query only metrics that exist: the ones
+// the services register (packages/core/src/metrics.ts, services/*/src), prom-client's default
+// process metrics, Prometheus's own `up`, and kafka-exporter's consumer lag.
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { registry } from '@parley/core';
+import { ROOT, render } from './support/helm';
+
+/** Metrics registered in code: core's registry (with the default metrics) plus every `name: 'parley_…'` in the services. */
+function knownMetrics(): Set<string> {
+  const names = new Set<string>(['up', 'kafka_consumergroup_lag']);
+  const histograms = new Set<string>();
+  for (const metric of registry.getMetricsAsArray()) {
+    names.add(metric.name);
+    if (metric.constructor.name === 'Histogram') histograms.add(metric.name);
+  }
+  for (const service of readdirSync(path.join(ROOT, 'services'))) {
+    const src = path.join(ROOT, 'services', service, 'src');
+    for (const file of readdirSync(src).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
+      const text = readFileSync(path.join(src, file), 'utf8');
+      for (const match of text.matchAll(/new (Counter|Gauge|Histogram)\(\{\s*name: '(parley_[a-z0-9_]+)'/g)) {
+        names.add(match[2]!);
+        if (match[1] === 'Histogram') histograms.add(match[2]!);
+      }
+    }
+  }
+  for (const h of histograms) for (const suffix of ['_bucket', '_sum', '_count']) names.add(h + suffix);
+  return names;
+}
+
+/** Metric names a PromQL expression reads (identifiers followed by a selector, range or closing paren). */
+function metricsIn(expr: string): string[] {
+  const withoutStrings = expr.replace(/"[^"]*"/g, '""');
+  return [...withoutStrings.matchAll(/\b([a-z_][a-z0-9_]*)\s*(?=\{|\[)/g)].map((m) => m[1]!).filter((n) => !['by', 'without', 'on', 'ignoring'].includes(n));
+}
+
+const known = knownMetrics();
+
+describe('Grafana dashboard (deploy/helm/parley/dashboards/parley.json)', () => {
+  const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'deploy/helm/parley/dashboards/parley.json'), 'utf8')) as {
+    panels: { type: string; title: string; targets?: { expr: string }[] }[];
+  };
+  const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+
+  it('queries only metrics that exist', () => {
+    expect(known.has('parley_connector_connections')).toBe(true);
+    const unknown = exprs.flatMap(({ panel, expr }) => metricsIn(expr).filter((m) => !known.has(m)).map((m) => `${panel}: ${m}`));
+    expect(unknown).toEqual([]);
+  });
+
+  it('shows connections, send and delivery rates, end-to-end latency, consumer lag and errors', () => {
+    const all = exprs.map((e) => e.expr).join('\n');
+    for (const metric of [
+      'parley_connector_connections',
+      'parley_connector_frames_in_total',
+      'parley_connector_delivered_total',
+      'parley_push_delivery_latency_seconds_bucket',
+      'parley_grpc_server_handling_seconds_bucket',
+      'kafka_consumergroup_lag',
+      'parley_grpc_server_handled_total',
+      'parley_connector_frame_errors_total',
+    ]) {
+      expect(all).toContain(metric);
+    }
+  });
+});
+
+describe('Prometheus alerts (PrometheusRule)', () => {
+  const rule = render({ set: ['metrics.prometheusRule.enabled=true'] }).find((o) => o.kind === 'PrometheusRule');
+  const rules = ((rule?.spec?.groups ?? []) as { rules: { alert: string; expr: string }[] }[]).flatMap((g) => g.rules);
+
+  it('queries only metrics that exist', () => {
+    expect(rules.length).toBeGreaterThan(5);
+    const unknown = rules.flatMap((r) => metricsIn(r.expr).filter((m) => !known.has(m)).map((m) => `${r.alert}: ${m}`));
+    expect(unknown).toEqual([]);
+  });
+
+  it('pages on failing sends, slow delivery, consumer lag and missing pods', () => {
+    expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(['ParleySendErrors', 'ParleyDeliverySlow', 'ParleyConsumerLag', 'ParleyServiceAbsent']));
+  });
+});
