@@ -60,4 +60,37 @@ export const commonConfigShape = {
   /** Prefix of every Kafka topic and consumer group ("parley." gives parley.messages ...). */
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{0,100}$/).default('parley.'),
   SHUTDOWN_TIMEOUT_MS: env.int(20_000, 100, 600_000),
+  /** Unary gRPC calls one process works on at once; past it calls are refused UNAVAILABLE at once (load shedding). */
+  GRPC_MAX_CONCURRENT_CALLS: env.int(512, 1, 1_000_000),
 } as const;
+
+/** Kafka client security, for the services that talk to Kafka (router, storage, push). */
+export const kafkaConfigShape = {
+  /** Connect to the brokers over TLS, verified against the system CA bundle. */
+  KAFKA_SSL: env.bool(false),
+  /** SASL mechanism; unset means no SASL. Username and password are then required. */
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+} as const;
+
+export interface KafkaSecurity {
+  ssl: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
+/** The Kafka client's TLS and SASL settings from a config that spread kafkaConfigShape; names the missing variable. */
+export function kafkaSecurityFrom(config: {
+  KAFKA_SSL: boolean;
+  KAFKA_SASL_MECHANISM?: NonNullable<KafkaSecurity['sasl']>['mechanism'] | undefined;
+  KAFKA_SASL_USERNAME?: string | undefined;
+  KAFKA_SASL_PASSWORD?: string | undefined;
+}): KafkaSecurity {
+  const mechanism = config.KAFKA_SASL_MECHANISM;
+  if (!mechanism) return { ssl: config.KAFKA_SSL };
+  const problems: string[] = [];
+  if (!config.KAFKA_SASL_USERNAME) problems.push('KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set (not set)');
+  if (!config.KAFKA_SASL_PASSWORD) problems.push('KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM is set (not set)');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ssl: config.KAFKA_SSL, sasl: { mechanism, username: config.KAFKA_SASL_USERNAME ?? '', password: config.KAFKA_SASL_PASSWORD ?? '' } };
+}

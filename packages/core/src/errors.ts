@@ -91,7 +91,7 @@ export function fromGrpcError(err: unknown): ParleyError {
 }
 
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-const TRANSIENT_NAMES = /^(MongoNetwork\w*|MongoServerSelection\w*|MongoNotConnected\w*|MongoTopologyClosed\w*|MongoPoolCleared\w*|MaxRetriesPerRequestError)$/;
+const TRANSIENT_NAMES = /^(MongoNetwork\w*|MongoWaitQueueTimeout\w*|MongoServerSelection\w*|MongoNotConnected\w*|MongoTopologyClosed\w*|MongoPoolCleared\w*|MaxRetriesPerRequestError)$/;
 
 /**
  * Is this a failure of a dependency (database, broker, cache, network) that a retry may

@@ -6,10 +6,43 @@ import { ReflectionService } from '@grpc/reflection';
 import { packageDefinition, parleyGrpc, type HealthHandlers } from '@parley/proto';
 import { ParleyError, asParleyError, fromGrpcError, toGrpcStatus } from './errors';
 import type { Logger } from './log';
-import { grpcClientHandled, grpcServerHandled, grpcServerLatency } from './metrics';
+import { grpcClientHandled, grpcServerHandled, grpcServerLatency, grpcServerShed } from './metrics';
 import { SpanKind, extractTraceContext, injectTraceContext, withSpan } from './telemetry';
 
 type ServingStatus = 'SERVING' | 'NOT_SERVING';
+
+/** Default bound on the unary calls one server works on at once (GRPC_MAX_CONCURRENT_CALLS). */
+export const DEFAULT_MAX_CONCURRENT_CALLS = 512;
+
+/**
+ * Admission control for unary calls: at most `limit` at once; a call past it, or one whose
+ * deadline passed before it started, is answered UNAVAILABLE (retryable) at once instead of
+ * joining a queue. Without it, an overloaded server (a database that came back slow, a burst
+ * of resends) keeps working on calls whose callers have already given up and retried, and
+ * never catches up: it stays busy, yet nothing it finishes is of use to anyone.
+ */
+export class CallGate {
+  inflight = 0;
+  constructor(readonly limit: number) {}
+
+  /** Runs `handler` if admitted; returns why not otherwise. */
+  admit<Req, Res>(call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>, handler: grpc.handleUnaryCall<Req, Res>): 'overloaded' | 'expired' | undefined {
+    const deadline = call.getDeadline();
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+    if (call.cancelled || (Number.isFinite(deadlineMs) && deadlineMs <= Date.now())) return 'expired';
+    if (this.inflight >= this.limit) return 'overloaded';
+    this.inflight++;
+    let done = false;
+    handler(call, (...args: Parameters<grpc.sendUnaryData<Res>>) => {
+      if (!done) {
+        done = true;
+        this.inflight--;
+      }
+      callback(...args);
+    });
+    return undefined;
+  }
+}
 
 export class GrpcServer {
   private readonly server: grpc.Server;
@@ -17,11 +50,13 @@ export class GrpcServer {
   private status: ServingStatus = 'NOT_SERVING';
   private readonly watchers = new Set<grpc.ServerWritableStream<unknown, unknown>>();
   boundPort = 0;
+  private readonly gate: CallGate;
 
   constructor(
     private readonly log: Logger,
-    options: { reflection: boolean; maxMessageBytes?: number },
+    options: { reflection: boolean; maxMessageBytes?: number; maxConcurrentCalls?: number },
   ) {
+    this.gate = new CallGate(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS);
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': options.maxMessageBytes ?? 8 * 1024 * 1024,
       'grpc.keepalive_time_ms': 30_000,
@@ -52,8 +87,27 @@ export class GrpcServer {
     if (options.reflection) new ReflectionService(packageDefinition()).addToServer(this.server);
   }
 
+  /** Adds a service of unary methods, each behind this server's admission control (CallGate). */
   addService(fullName: string, definition: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
-    this.server.addService(definition, implementation);
+    const gated: grpc.UntypedServiceImplementation = {};
+    for (const [name, handler] of Object.entries(implementation)) {
+      const method = `${fullName.split('.').pop() ?? fullName}.${name}`;
+      const unary = handler as grpc.handleUnaryCall<unknown, unknown>;
+      gated[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const refused = this.gate.admit(call, callback, unary);
+        if (!refused) return;
+        grpcServerShed.inc({ method, reason: refused });
+        const metadata = new grpc.Metadata();
+        metadata.set('parley-error-code', refused === 'expired' ? 'DEADLINE_EXCEEDED' : 'UNAVAILABLE');
+        metadata.set('parley-retryable', 'true');
+        callback({
+          code: refused === 'expired' ? grpc.status.DEADLINE_EXCEEDED : grpc.status.UNAVAILABLE,
+          details: refused === 'expired' ? 'the deadline passed before the call started' : 'server overloaded; retry with backoff',
+          metadata,
+        });
+      };
+    }
+    this.server.addService(definition, gated);
     this.serviceNames.push(fullName);
   }
 

@@ -24,6 +24,13 @@ export const grpcServerLatency = new Histogram({
   registers: [registry],
 });
 
+export const grpcServerShed = new Counter({
+  name: 'parley_grpc_server_shed_total',
+  help: 'gRPC calls refused before any work: past the concurrency limit (overloaded) or already past their deadline (expired).',
+  labelNames: ['method', 'reason'] as const,
+  registers: [registry],
+});
+
 export const grpcClientHandled = new Counter({
   name: 'parley_grpc_client_handled_total',
   help: 'gRPC calls made, by method and status code.',

@@ -208,6 +208,31 @@ describe('outbox', () => {
     expect(socket.frames('send')).toHaveLength(2);
   });
 
+  it('backs off resends of a send that gets no answer: 1 s, 2 s, 4 s, then the backoff ceiling; a new socket starts again at 1 s', () => {
+    const { net, client } = setup({ resendAfterMs: 1000, backoff: { maxMs: 5000 } });
+    client.connect();
+    const socket = welcome(net);
+    void client.send('g_team', 'hello', 'c-1').catch(() => undefined);
+    const copiesAfter = (ms: number) => {
+      jest.advanceTimersByTime(ms);
+      return socket.frames('send').length;
+    };
+    expect(copiesAfter(1000)).toBe(2); // t=1 s
+    expect(copiesAfter(1999)).toBe(2);
+    expect(copiesAfter(1)).toBe(3); // t=3 s
+    expect(copiesAfter(3999)).toBe(3);
+    expect(copiesAfter(1)).toBe(4); // t=7 s
+    expect(copiesAfter(4999)).toBe(4); // capped at 5 s, not 8 s
+    expect(copiesAfter(1)).toBe(5);
+    expect(copiesAfter(5000)).toBe(6);
+    socket.serverClose(1006);
+    jest.advanceTimersByTime(5000);
+    const next = welcome(net);
+    expect(next.frames('send')).toHaveLength(1); // resent after the reconnect
+    jest.advanceTimersByTime(1000);
+    expect(next.frames('send')).toHaveLength(2); // and again after resendAfterMs, not 5 s
+  });
+
   it('rejects a send on a non-retryable error', async () => {
     const { net, client, errors } = setup();
     client.connect();

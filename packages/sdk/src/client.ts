@@ -118,6 +118,8 @@ interface OutboxEntry {
   /** queued: not on the current socket yet; inflight: sent, unanswered; backoff: waiting to retry after a retryable error. */
   state: 'queued' | 'inflight' | 'backoff';
   attempt: number;
+  /** Resends on the current socket for want of any answer; each waits twice as long. */
+  resends: number;
   timer: TimerId | undefined;
 }
 
@@ -261,7 +263,7 @@ export class ParleyClient {
         return;
       }
       const frame = encodeClientFrame({ type: 'send', clientMsgId: id, conversationId, body });
-      this.outbox.set(id, { clientMsgId: id, conversationId, body, frame, waiters: [{ resolve, reject }], state: 'queued', attempt: 0, timer: undefined });
+      this.outbox.set(id, { clientMsgId: id, conversationId, body, frame, waiters: [{ resolve, reject }], state: 'queued', attempt: 0, resends: 0, timer: undefined });
       this.pumpOutbox();
     });
   }
@@ -461,6 +463,7 @@ export class ParleyClient {
     for (const entry of this.outbox.values()) {
       entry.timer = this.timers.clear(entry.timer);
       entry.state = 'queued';
+      entry.resends = 0;
     }
     this.sendWindow = 0;
     for (const req of this.requests.values()) if (req.kind !== 'probe') this.timers.clear(req.timer);
@@ -728,9 +731,17 @@ export class ParleyClient {
     if (entry.state === 'queued') this.sendWindow++;
     entry.state = 'inflight';
     this.writeText(entry.frame);
-    entry.timer = this.timers.set(this.settings.resendAfterMs, () => {
+    // No answer at all (not even an error) is rare on a live socket: the connector answers
+    // every send within its deadline. The resend is a safety net, and it backs off
+    // (resendAfterMs, then twice that, up to the reconnect backoff's ceiling) so that a slow
+    // server is not sent the same work again and again while it catches up.
+    const wait = Math.min(this.settings.resendAfterMs * 2 ** Math.min(entry.resends, 20), Math.max(this.settings.resendAfterMs, this.settings.backoff.maxMs));
+    entry.timer = this.timers.set(wait, () => {
       entry.timer = undefined;
-      if (entry.state === 'inflight' && this.outbox.get(entry.clientMsgId) === entry) this.transmit(entry);
+      if (entry.state === 'inflight' && this.outbox.get(entry.clientMsgId) === entry) {
+        entry.resends++;
+        this.transmit(entry);
+      }
     });
   }
 

@@ -57,7 +57,7 @@ runMain('parley-connector', async () => {
   });
   const upgradesRejected = new Counter({ name: 'parley_connector_upgrades_rejected_total', help: 'WebSocket upgrades refused, by HTTP status.', labelNames: ['status'] as const, registers: [registry] });
 
-  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION });
+  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS });
   const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);
   const advertiseAddr = config.ADVERTISE_ADDR ?? `${hostname()}:${grpcPort}`;
 

@@ -44,7 +44,7 @@ runMain('parley-push', async () => {
     messageLatency: (seconds) => latency.observe(seconds),
   });
 
-  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION });
+  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS });
   const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);
   const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, isReady: () => lifecycle.state === 'ready' && sessions.healthy() && bus.healthy() });
   const subscription = await bus.subscribe({

@@ -58,7 +58,7 @@ runMain('parley-router', async () => {
     Signal: unaryHandler('Router.Signal', log, (req) => routeSignal(positionDeps, req)),
   };
 
-  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION });
+  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS });
   grpcServer.addService('parley.v1.Router', grpcApi.Router.service, handlers);
   const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);
   const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, isReady: () => lifecycle.state === 'ready' && bus.healthy() });

@@ -28,7 +28,7 @@ runMain('parley-storage', async () => {
     rejected: (n) => outcomes.inc({ outcome: 'rejected' }, n),
   });
 
-  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION });
+  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS });
   const storageService = parleyGrpc().parley.v1.Storage.service;
   grpcServer.addService('parley.v1.Storage', storageService, storageHandlers(store, log, { maxGroupMembers: config.MAX_GROUP_MEMBERS, maxPageSize: config.MAX_PAGE_SIZE }));
   const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);

@@ -126,6 +126,9 @@ export class MongoMessageStore implements MessageStore {
       // A request on a connection that went silent fails instead of holding a partition forever.
       socketTimeoutMS: 20_000,
       maxPoolSize: 50,
+      // A request waits at most this long for a connection, then fails UNAVAILABLE (retried):
+      // an unbounded queue behind a slow database only holds work its callers gave up on.
+      waitQueueTimeoutMS: 2_000,
     });
     await client.connect();
     const store = new MongoMessageStore(client, client.db(database));
