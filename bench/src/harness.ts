@@ -1,0 +1,219 @@
+// The harness's moving parts: the bench's own infrastructure (a separate instance of
+// deploy/local/infra.sh), child processes it starts (load generator, baselines) and the
+// clean-up that stops all of them, also on failure and Ctrl-C.
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import type { LoadCommand } from './protocol';
+import type { Watched } from './procstats';
+
+export const BENCH_DIR = path.resolve(__dirname, '..');
+export const REPO_ROOT = path.resolve(BENCH_DIR, '..');
+export const OUT_DIR = path.join(BENCH_DIR, 'out');
+const LOG_DIR = path.join(OUT_DIR, 'logs');
+const run = promisify(execFile);
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+// ---------------------------------------------------------------- clean-up
+const cleanups: (() => Promise<void> | void)[] = [];
+let cleaning: Promise<void> | undefined;
+
+/** Registers something to undo; undone in reverse order by cleanUp(). */
+export function onCleanUp(fn: () => Promise<void> | void): void {
+  cleanups.push(fn);
+}
+
+export function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    while (cleanups.length > 0) {
+      const fn = cleanups.pop()!;
+      try {
+        await fn();
+      } catch (err) {
+        log(`clean-up step failed: ${String(err)}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping everything the bench started`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------- infrastructure
+export interface InfraEnv {
+  KAFKA_BROKERS: string;
+  REDIS_URL: string;
+  MONGO_URL: string;
+}
+
+/**
+ * The bench's infrastructure: its own instance of deploy/local/infra.sh (.local/bench-infra,
+ * ports 49092/46379/45432/47117), or, with --infra=env, the one KAFKA_BROKERS, REDIS_URL and
+ * MONGO_URL point at (the test suite's), whose pid files are in PARLEY_INFRA_DIR or .local/run.
+ */
+export class BenchInfra {
+  readonly own: boolean;
+  readonly dir: string;
+  private readonly ports = { kafka: 49092, redis: 46379, postgres: 45432, mongo: 47117 };
+
+  constructor(mode: 'own' | 'env') {
+    this.own = mode === 'own';
+    this.dir = this.own ? path.join(REPO_ROOT, '.local', 'bench-infra') : (process.env['PARLEY_INFRA_DIR'] ?? path.join(REPO_ROOT, '.local'));
+  }
+
+  get env(): InfraEnv {
+    if (!this.own) {
+      const { KAFKA_BROKERS, REDIS_URL, MONGO_URL } = process.env;
+      if (!KAFKA_BROKERS || !REDIS_URL || !MONGO_URL) throw new Error('--infra=env needs KAFKA_BROKERS, REDIS_URL and MONGO_URL');
+      return { KAFKA_BROKERS, REDIS_URL, MONGO_URL };
+    }
+    return { KAFKA_BROKERS: `127.0.0.1:${this.ports.kafka}`, REDIS_URL: `redis://127.0.0.1:${this.ports.redis}`, MONGO_URL: `mongodb://127.0.0.1:${this.ports.mongo}/` };
+  }
+
+  private async script(...args: string[]): Promise<void> {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PARLEY_INFRA_DIR: this.dir,
+      PARLEY_KAFKA_PORT: String(this.ports.kafka),
+      PARLEY_REDIS_PORT: String(this.ports.redis),
+      PARLEY_PG_PORT: String(this.ports.postgres),
+      PARLEY_MONGO_PORT: String(this.ports.mongo),
+      PARLEY_PARTITIONS: '8',
+    };
+    delete env['KAFKA_BROKERS'];
+    delete env['REDIS_URL'];
+    delete env['MONGO_URL'];
+    await run('bash', [path.join(REPO_ROOT, 'deploy', 'local', 'infra.sh'), ...args], { env, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
+  }
+
+  /** Own infrastructure: starts from empty data and registers its stop. */
+  async up(): Promise<void> {
+    if (!this.own) return;
+    await this.script('down').catch(() => undefined);
+    rmSync(path.join(this.dir, 'data'), { recursive: true, force: true });
+    onCleanUp(async () => {
+      log('stopping the bench infrastructure');
+      await this.script('down');
+    });
+    await this.script('up');
+  }
+
+  /** The infrastructure's processes, for CPU and memory (PostgreSQL with its backends). */
+  watched(): Watched[] {
+    const out: Watched[] = [];
+    for (const name of ['kafka', 'redis', 'postgres', 'ferretdb']) {
+      const file = path.join(this.dir, 'run', `${name}.pid`);
+      if (!existsSync(file)) continue;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (pid > 0) out.push({ name, kind: 'infra', pid, tree: name === 'postgres' });
+    }
+    return out;
+  }
+}
+
+// ---------------------------------------------------------------- child processes
+export interface Child {
+  name: string;
+  proc: ChildProcess;
+  env: Record<string, string>;
+}
+
+/** Starts `node run.js @<entry>` with env and waits for its "ready" line. */
+export async function startChild(name: string, entry: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<Child> {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(BENCH_DIR, 'run.js'), `@${entry}`], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const child: Child = { name, proc, env };
+  onCleanUp(() => stopChild(child));
+  const out = createWriteStream(path.join(LOG_DIR, `${name}.log`), { flags: 'a' });
+  proc.stderr?.pipe(out);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} not ready after 60 s (see bench/out/logs/${name}.log)`)), 60_000);
+    let buffered = '';
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      if (buffered.includes('ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}) before it was ready (see bench/out/logs/${name}.log)`));
+    });
+  });
+  proc.stdout?.pipe(out);
+  return child;
+}
+
+export async function stopChild(child: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const { proc } = child;
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  proc.kill(signal);
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The load generator process and a promise-based call over its IPC channel. */
+export class LoadGen {
+  private readonly proc: ChildProcess;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor() {
+    this.proc = fork(path.join(BENCH_DIR, 'run.js'), ['@loadgen'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
+    this.proc.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
+      const w = this.waiting.get(msg.id);
+      if (!w) return;
+      this.waiting.delete(msg.id);
+      if (msg.error) w.reject(new Error(`load generator: ${msg.error}`));
+      else w.resolve(msg.result);
+    });
+    this.proc.once('exit', (code) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`load generator exited (${code})`));
+      this.waiting.clear();
+    });
+    onCleanUp(() => this.stop());
+  }
+
+  get pid(): number {
+    return this.proc.pid ?? 0;
+  }
+
+  call<T>(cmd: LoadCommand): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.proc.send({ id, cmd });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.proc.once('exit', resolve));
+    await Promise.race([this.call({ op: 'exit' }).catch(() => undefined), sleep(5_000)]);
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** 127.0.0.2 ... : source addresses for client sockets (each has its own ephemeral ports). */
+export function sourceAddresses(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `127.0.0.${i + 2}`);
+}

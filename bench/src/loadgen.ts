@@ -1,0 +1,411 @@
+// The load generator: a process of its own, driven by the harness over IPC (protocol.ts).
+// It holds the devices' sockets (spread over 127.0.0.x source addresses), sends open-loop at
+// a fixed rate, and measures each message from its *scheduled* send time to its arrival on
+// each receiving device, so a stalled system cannot hide its queueing delay (no coordinated
+// omission). Four transports: Parley's client protocol on raw sockets, the SDK (for the
+// reconnect storm), the bare relay and the floor chain (baselines a and c), and kafkajs
+// produce -> consume (baseline b).
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import WebSocket from 'ws';
+import { ParleyClient, type WebSocketConstructor } from '@parley/sdk';
+import { Histogram } from './histogram';
+import type { DeviceSpec, Flow, LoadCommand, RunResult, SdkStatus } from './protocol';
+
+interface Device {
+  key: string;
+  transport: DeviceSpec['transport'];
+  ws: WebSocket;
+  /** Parley: last seq seen per conversation (dedupes QoS 1 retransmissions). */
+  lastSeq: Map<string, number>;
+  /** Parley: conversations whose `recv` is due. */
+  dirty: Set<string>;
+}
+
+const devices = new Map<string, Device>();
+let addressCursor = 0;
+
+function nextAddress(addresses: string[]): string | undefined {
+  if (addresses.length === 0) return undefined;
+  return addresses[addressCursor++ % addresses.length];
+}
+
+// ---------------------------------------------------------------- the run in progress
+interface Run {
+  tag: string;
+  flows: Flow[];
+  expected: Uint16Array;
+  got: Uint16Array;
+  hist: Histogram;
+  sent: number;
+  acked: number;
+  errors: Map<string, number>;
+  redelivered: number;
+  gaps: number;
+}
+let run: Run | undefined;
+
+function onBody(receiverKey: string, body: string): void {
+  const r = run;
+  if (!r) return;
+  const parts = body.split('|');
+  if (parts[0] !== r.tag) return;
+  const i = Number(parts[1]);
+  const flow = r.flows[i % r.flows.length]!;
+  if (flow.from === receiverKey) return; // the sender's own copy (it learns the seq from it)
+  r.got[i]! += 1;
+  r.hist.recordMs(performance.now() - Number(parts[2]));
+}
+
+function countError(code: string): void {
+  if (!run) return;
+  run.errors.set(code, (run.errors.get(code) ?? 0) + 1);
+}
+
+function onFrame(device: Device, data: string): void {
+  if (device.transport === 'relay') return onBody(device.key, data);
+  const frame = JSON.parse(data) as { type?: string; t?: string; conversationId?: string; seq?: number; body?: string; b?: string; code?: string };
+  if (device.transport === 'floor') {
+    if (frame.t === 'm') onBody(device.key, frame.b ?? '');
+    else if (frame.t === 'a' && run) run.acked++;
+    return;
+  }
+  switch (frame.type) {
+    case 'msg': {
+      const conv = frame.conversationId ?? '';
+      const seq = frame.seq ?? 0;
+      const last = device.lastSeq.get(conv);
+      device.dirty.add(conv);
+      if (last !== undefined && seq <= last) {
+        if (run) run.redelivered++;
+        return;
+      }
+      if (last !== undefined && seq > last + 1 && run) run.gaps += seq - last - 1;
+      device.lastSeq.set(conv, seq);
+      onBody(device.key, frame.body ?? '');
+      return;
+    }
+    case 'ack':
+      if (run) run.acked++;
+      return;
+    case 'error':
+      countError(frame.code ?? 'UNKNOWN');
+      return;
+    default:
+  }
+}
+
+// Device acks, coalesced like the SDK's (one cumulative recv per conversation per 500 ms).
+const recvTimer = setInterval(() => {
+  for (const d of devices.values()) {
+    if (d.dirty.size === 0 || d.ws.readyState !== WebSocket.OPEN) continue;
+    for (const conv of d.dirty) d.ws.send(JSON.stringify({ type: 'recv', conversationId: conv, seq: d.lastSeq.get(conv) ?? 0 }));
+    d.dirty.clear();
+  }
+}, 500);
+
+function openDevice(spec: DeviceSpec, localAddress: string | undefined): Promise<Device> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(spec.url, { perMessageDeflate: false, ...(localAddress ? { localAddress } : {}) });
+    const device: Device = { key: spec.key, transport: spec.transport, ws, lastSeq: new Map(), dirty: new Set() };
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error('open timed out'));
+    }, 30_000);
+    const ready = () => {
+      clearTimeout(timer);
+      devices.set(spec.key, device);
+      resolve(device);
+    };
+    ws.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    ws.on('close', () => devices.delete(spec.key));
+    let welcomed = spec.transport !== 'parley';
+    ws.on('message', (data) => {
+      const text = String(data);
+      if (!welcomed) {
+        welcomed = true;
+        return ready(); // Parley's first frame is welcome: the session is registered
+      }
+      onFrame(device, text);
+    });
+    if (spec.transport !== 'parley') ws.on('open', ready);
+  });
+}
+
+async function openAll(specs: DeviceSpec[], addresses: string[], concurrency: number): Promise<{ opened: number; failed: number; firstError?: string }> {
+  let next = 0;
+  let opened = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < specs.length) {
+        const spec = specs[next++]!;
+        try {
+          await openDevice(spec, nextAddress(addresses));
+          opened++;
+        } catch (err) {
+          failed++;
+          firstError ??= String(err);
+        }
+      }
+    }),
+  );
+  return { opened, failed, ...(firstError ? { firstError } : {}) };
+}
+
+// ---------------------------------------------------------------- kafkajs baseline
+let kafka: { producer: Producer; consumer: Consumer; topic: string } | undefined;
+
+async function kafkaOpen(brokers: string[], topic: string): Promise<void> {
+  const client = new Kafka({ clientId: 'bench-kafka-baseline', brokers, logLevel: logLevel.NOTHING });
+  const producer = client.producer({ allowAutoTopicCreation: false });
+  const consumer = client.consumer({ groupId: `bench-baseline-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+  });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      onBody('kafka-consumer', message.value?.toString() ?? '');
+    },
+  });
+  for (let i = 0; i < 300 && !joined; i++) await new Promise((r) => setTimeout(r, 100));
+  kafka = { producer, consumer, topic };
+}
+
+// ---------------------------------------------------------------- open-loop sending
+function send(r: Run, i: number, scheduledAt: number): void {
+  const flow = r.flows[i % r.flows.length]!;
+  const body = `${r.tag}|${i}|${scheduledAt.toFixed(3)}`;
+  r.expected[i] = flow.receivers;
+  r.sent++;
+  if (flow.transport === 'kafka') {
+    if (!kafka) throw new Error('kafka baseline not open');
+    kafka.producer.send({ topic: kafka.topic, acks: -1, messages: [{ key: flow.conversationId, value: body }] }).then(
+      () => r.acked++,
+      (err: unknown) => countError(String((err as Error).name)),
+    );
+    return;
+  }
+  const device = devices.get(flow.from);
+  if (!device || device.ws.readyState !== WebSocket.OPEN) return countError('SOCKET_CLOSED');
+  const clientMsgId = `${r.tag}-${i}`;
+  if (flow.transport === 'parley') device.ws.send(JSON.stringify({ type: 'send', clientMsgId, conversationId: flow.conversationId, body }));
+  else if (flow.transport === 'floor') device.ws.send(JSON.stringify({ c: clientMsgId, k: flow.conversationId, to: flow.to, b: body }));
+  else device.ws.send(body);
+}
+
+async function runLoad(flows: Flow[], rate: number, seconds: number, drainMs: number): Promise<RunResult> {
+  const total = Math.max(1, Math.round(rate * seconds));
+  const r: Run = {
+    tag: randomUUID().slice(0, 8),
+    flows,
+    expected: new Uint16Array(total),
+    got: new Uint16Array(total),
+    hist: new Histogram(),
+    sent: 0,
+    acked: 0,
+    errors: new Map(),
+    redelivered: 0,
+    gaps: 0,
+  };
+  run = r;
+  const interval = 1000 / rate;
+  const t0 = performance.now() + 5;
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next < total && t0 + next * interval <= now) {
+        send(r, next, t0 + next * interval);
+        next++;
+      }
+      if (next < total) setTimeout(tick, Math.max(0, Math.min(5, t0 + next * interval - now)));
+      else resolve();
+    };
+    tick();
+  });
+  const sendSeconds = (performance.now() - t0) / 1000;
+  const expectedTotal = r.expected.reduce((a, b) => a + b, 0);
+  const until = performance.now() + drainMs;
+  const deliveredNow = () => r.hist.count;
+  while (performance.now() < until && (deliveredNow() < expectedTotal || (flows[0]?.transport !== 'relay' && r.acked < r.sent))) {
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  run = undefined;
+  let lost = 0;
+  let duplicated = 0;
+  let delivered = 0;
+  for (let i = 0; i < total; i++) {
+    const got = r.got[i]!;
+    const exp = r.expected[i]!;
+    delivered += Math.min(got, exp);
+    if (got < exp) lost += exp - got;
+    if (got > exp) duplicated += got - exp;
+  }
+  return {
+    sent: r.sent,
+    acked: flows[0]?.transport === 'relay' ? r.sent : r.acked,
+    errors: Object.fromEntries(r.errors),
+    expected: expectedTotal,
+    delivered,
+    lost,
+    duplicated,
+    redelivered: r.redelivered,
+    gaps: r.gaps,
+    sendSeconds,
+    hist: r.hist.toJSON(),
+  };
+}
+
+// ---------------------------------------------------------------- SDK clients (reconnect storm)
+interface SdkDevice {
+  key: string;
+  conversationId: string;
+  client: ParleyClient;
+  seen: Set<string>;
+  duplicates: number;
+}
+const sdkDevices = new Map<string, SdkDevice>();
+/** conversationId -> clientMsgIds acked by the server. */
+const sdkAcked = new Map<string, string[]>();
+let sdkSending: NodeJS.Timeout | undefined;
+let sdkSendFailures = 0;
+
+function sdkWebSocket(localAddress: string | undefined): WebSocketConstructor {
+  return class extends WebSocket {
+    constructor(url: string) {
+      super(url, { perMessageDeflate: false, ...(localAddress ? { localAddress } : {}) });
+    }
+  };
+}
+
+async function sdkOpen(specs: DeviceSpec[], addresses: string[]): Promise<{ opened: number; failed: number }> {
+  for (const spec of specs) {
+    const client = new ParleyClient({
+      url: spec.urls ?? [spec.url],
+      token: () => spec.token ?? '',
+      WebSocket: sdkWebSocket(nextAddress(addresses)),
+      catchUpIntervalMs: 0,
+    });
+    const device: SdkDevice = { key: spec.key, conversationId: spec.conversationId ?? '', client, seen: new Set(), duplicates: 0 };
+    client.on('message', (m) => {
+      if (device.seen.has(m.clientMsgId)) device.duplicates++;
+      device.seen.add(m.clientMsgId);
+    });
+    client.on('error', () => undefined);
+    sdkDevices.set(spec.key, device);
+  }
+  // Connect in waves so that set-up is not itself a storm.
+  const list = [...sdkDevices.values()].filter((d) => d.client.state === 'idle');
+  for (let i = 0; i < list.length; i += 250) {
+    const wave = list.slice(i, i + 250);
+    for (const d of wave) d.client.connect();
+    for (let t = 0; t < 600 && wave.some((d) => d.client.state !== 'open'); t++) await new Promise((r) => setTimeout(r, 50));
+  }
+  const opened = list.filter((d) => d.client.state === 'open').length;
+  return { opened, failed: list.length - opened };
+}
+
+function sdkStatus(): SdkStatus {
+  let open = 0;
+  let complete = 0;
+  let missing = 0;
+  let duplicates = 0;
+  let receivers = 0;
+  for (const d of sdkDevices.values()) {
+    if (d.client.state === 'open') open++;
+    duplicates += d.duplicates;
+    const acked = sdkAcked.get(d.conversationId);
+    if (!acked || d.key.startsWith('sender')) continue;
+    receivers++;
+    const lacking = acked.filter((id) => !d.seen.has(id)).length;
+    missing += lacking;
+    if (lacking === 0) complete++;
+  }
+  const acked = [...sdkAcked.values()].reduce((a, l) => a + l.length, 0);
+  return { total: sdkDevices.size, open, receivers, complete, missing, duplicates, acked, sendFailures: sdkSendFailures };
+}
+
+function sdkStartSending(senders: { key: string; conversationId: string }[], intervalMs: number): void {
+  let n = 0;
+  sdkSending = setInterval(() => {
+    for (const s of senders) {
+      const device = sdkDevices.get(s.key);
+      if (!device) continue;
+      const clientMsgId = `storm-${s.key}-${n}`;
+      device.client.send(s.conversationId, `storm|${n}`, clientMsgId).then(
+        () => {
+          const list = sdkAcked.get(s.conversationId) ?? [];
+          list.push(clientMsgId);
+          sdkAcked.set(s.conversationId, list);
+        },
+        () => sdkSendFailures++,
+      );
+    }
+    n++;
+  }, intervalMs);
+}
+
+// ---------------------------------------------------------------- IPC
+async function handle(cmd: LoadCommand): Promise<unknown> {
+  switch (cmd.op) {
+    case 'open':
+      return openAll(cmd.devices, cmd.addresses, cmd.concurrency ?? 200);
+    case 'kafka-open':
+      await kafkaOpen(cmd.brokers, cmd.topic);
+      return {};
+    case 'run':
+      return runLoad(cmd.flows, cmd.rate, cmd.seconds, cmd.drainMs);
+    case 'count':
+      return { open: [...devices.values()].filter((d) => d.ws.readyState === WebSocket.OPEN).length };
+    case 'close-devices': {
+      const prefix = cmd.prefix ?? '';
+      const closing = [...devices.values()].filter((d) => d.key.startsWith(prefix));
+      for (const d of closing) {
+        d.ws.terminate();
+        devices.delete(d.key);
+      }
+      return { closed: closing.length };
+    }
+    case 'sdk-open':
+      return sdkOpen(cmd.devices, cmd.addresses);
+    case 'sdk-send-start':
+      sdkStartSending(cmd.senders, cmd.intervalMs);
+      return {};
+    case 'sdk-send-stop':
+      clearInterval(sdkSending);
+      return {};
+    case 'sdk-status':
+      return sdkStatus();
+    case 'sdk-close':
+      clearInterval(sdkSending);
+      await Promise.all([...sdkDevices.values()].map((d) => d.client.close()));
+      sdkDevices.clear();
+      sdkAcked.clear();
+      return {};
+    case 'exit':
+      clearInterval(recvTimer);
+      for (const d of devices.values()) d.ws.terminate();
+      if (kafka) await Promise.allSettled([kafka.consumer.disconnect(), kafka.producer.disconnect()]);
+      setTimeout(() => process.exit(0), 100);
+      return {};
+  }
+}
+
+process.on('message', (msg: { id: number; cmd: LoadCommand }) => {
+  handle(msg.cmd).then(
+    (result) => process.send?.({ id: msg.id, result }),
+    (err: unknown) => process.send?.({ id: msg.id, error: String((err as Error).stack ?? err) }),
+  );
+});
+// The harness going away takes the load generator with it.
+process.on('disconnect', () => process.exit(0));
