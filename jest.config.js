@@ -41,12 +41,6 @@ module.exports = {
       testMatch: ['<rootDir>/bench/test/**/*.test.ts'],
     },
     {
-      // The benchmark harness in quick mode: asserts that it works and counts right, never a speed.
-      ...common,
-      displayName: 'bench',
-      testMatch: ['<rootDir>/bench/test/**/*.test.ts'],
-    },
-    {
       // Kills and restarts servers: runs on infrastructure of its own (see test/failure/README.md),
       // after the other projects, one file at a time (./parley test does that).
       ...common,
