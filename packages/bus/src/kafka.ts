@@ -4,8 +4,8 @@
 // never serializes every caller behind it, and an idle producer adds no delay.
 // Consumer: eachBatch per partition, retried in place until it succeeds, offsets
 // committed only after the handler resolved.
-import { CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type Producer, type Message, type LogEntry } from 'kafkajs';
-import { ParleyError, type Logger } from '@parley/core';
+import { CompressionTypes, Kafka, Partitioners, logLevel, type KafkaConfig, type SASLOptions, type Consumer, type Producer, type Message, type LogEntry } from 'kafkajs';
+import { ParleyError, type KafkaSecurity, type Logger } from '@parley/core';
 import type { ConsumedBatch, ConsumedRecord, MessageBus, OutgoingRecord, SubscribeOptions, Subscription } from './port';
 
 export interface KafkaBusOptions {
@@ -16,6 +16,20 @@ export interface KafkaBusOptions {
   maxQueuedRecords?: number;
   /** Upper bound of one produce request. */
   maxBatchRecords?: number;
+  /** TLS and SASL (kafkaSecurityFrom(config)); plaintext when absent. */
+  security?: KafkaSecurity;
+}
+
+/** kafkajs's ssl/sasl options for Parley's security settings. */
+export function kafkaClientSecurity(security: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  if (!security) return {};
+  const ssl = security.ssl ? { ssl: true } : {};
+  if (!security.sasl) return ssl;
+  const { mechanism, username, password } = security.sasl;
+  // One branch per mechanism: kafkajs types SASLOptions as a union discriminated on it.
+  const sasl: SASLOptions =
+    mechanism === 'plain' ? { mechanism, username, password } : mechanism === 'scram-sha-256' ? { mechanism, username, password } : { mechanism, username, password };
+  return { ...ssl, sasl };
 }
 
 interface Pending {
@@ -60,6 +74,7 @@ export class KafkaBus implements MessageBus {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...kafkaClientSecurity(options.security),
       logLevel: logLevel.WARN,
       logCreator: kafkaLogger(options.log),
       connectionTimeout: 3_000,
@@ -251,9 +266,10 @@ export class KafkaBus implements MessageBus {
 /** Creates topics that do not exist yet (auto-creation is off everywhere Parley runs). */
 export async function ensureTopics(
   brokers: string[],
-  topics: { topic: string; partitions: number; configs?: Record<string, string> }[],
-): Promise<void> {
-  const kafka = new Kafka({ clientId: 'parley-admin', brokers, logLevel: logLevel.NOTHING });
+  topics: { topic: string; partitions: number; replicationFactor?: number; configs?: Record<string, string> }[],
+  security?: KafkaSecurity,
+): Promise<{ created: string[]; existing: { topic: string; partitions: number }[] }> {
+  const kafka = new Kafka({ clientId: 'parley-admin', brokers, ...kafkaClientSecurity(security), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -265,11 +281,17 @@ export async function ensureTopics(
         topics: missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.partitions,
-          replicationFactor: -1,
+          replicationFactor: t.replicationFactor ?? -1,
           configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
     }
+    const present = topics.filter((t) => existing.has(t.topic)).map((t) => t.topic);
+    const metadata = present.length > 0 ? await admin.fetchTopicMetadata({ topics: present }) : { topics: [] };
+    return {
+      created: missing.map((t) => t.topic),
+      existing: metadata.topics.map((t) => ({ topic: t.name, partitions: t.partitions.length })),
+    };
   } finally {
     await admin.disconnect();
   }

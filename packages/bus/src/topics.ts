@@ -15,3 +15,30 @@ export function topicNames(prefix: string): TopicNames {
     signals: `${prefix}signals`,
   };
 }
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor?: number;
+  configs?: Record<string, string>;
+}
+
+/**
+ * The four topics as production creates them: one partition count for all (conversations
+ * hash over it, so it must not change once traffic flows), signals with a short retention
+ * (QoS 0: nobody replays a minute-old "typing").
+ */
+export function topicSpecs(
+  prefix: string,
+  options: { partitions: number; replicationFactor?: number; retentionMs?: number; signalsRetentionMs?: number },
+): TopicSpec[] {
+  const names = topicNames(prefix);
+  const base = { partitions: options.partitions, ...(options.replicationFactor !== undefined ? { replicationFactor: options.replicationFactor } : {}) };
+  const retention = (ms: number | undefined): Record<string, string> => (ms === undefined ? {} : { 'retention.ms': String(ms) });
+  return [
+    { topic: names.messages, ...base, configs: retention(options.retentionMs) },
+    { topic: names.deliveries, ...base, configs: retention(options.retentionMs) },
+    { topic: names.receipts, ...base, configs: retention(options.retentionMs) },
+    { topic: names.signals, ...base, configs: retention(options.signalsRetentionMs ?? 60_000) },
+  ];
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, commonConfigShape, env, loadConfig } from './config';
+import { ConfigError, commonConfigShape, env, kafkaConfigShape, kafkaSecurityFrom, loadConfig } from './config';
 
 const schema = z.object({
   ...commonConfigShape,
@@ -43,5 +43,28 @@ describe('loadConfig', () => {
 
   it('rejects a topic prefix that Kafka would refuse', () => {
     expect(problems({ BROKERS: 'k', KAFKA_TOPIC_PREFIX: 'bad prefix/' }).map((p) => p.split(':')[0])).toEqual(['KAFKA_TOPIC_PREFIX']);
+  });
+});
+
+describe('Kafka security settings', () => {
+  const schema = z.object({ ...kafkaConfigShape });
+
+  it('is plaintext without SASL by default', () => {
+    expect(kafkaSecurityFrom(loadConfig(schema, {}))).toEqual({ ssl: false });
+  });
+
+  it('reads TLS and a SASL mechanism with its credentials', () => {
+    const config = loadConfig(schema, { KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'parley', KAFKA_SASL_PASSWORD: 's3cret' });
+    expect(kafkaSecurityFrom(config)).toEqual({ ssl: true, sasl: { mechanism: 'scram-sha-256', username: 'parley', password: 's3cret' } });
+  });
+
+  it('refuses an unknown mechanism, naming the variable', () => {
+    expect(() => loadConfig(schema, { KAFKA_SASL_MECHANISM: 'gssapi' })).toThrow(/KAFKA_SASL_MECHANISM/);
+  });
+
+  it('refuses a mechanism without username and password, naming both', () => {
+    const config = loadConfig(schema, { KAFKA_SASL_MECHANISM: 'plain' });
+    expect(() => kafkaSecurityFrom(config)).toThrow(ConfigError);
+    expect(() => kafkaSecurityFrom(config)).toThrow(/KAFKA_SASL_USERNAME[\s\S]*KAFKA_SASL_PASSWORD/);
   });
 });

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { commonConfigShape, env } from '@parley/core';
+import { commonConfigShape, env, kafkaConfigShape } from '@parley/core';
 
 export const pushConfigSchema = z.object({
   ...commonConfigShape,
   KAFKA_BROKERS: env.list(),
+  ...kafkaConfigShape,
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
   REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
   HTTP_PORT: env.port(9103),

@@ -1,6 +1,6 @@
 // Composition root of the push service.
 import { KafkaBus, topicNames } from '@parley/bus';
-import { Counter, GrpcServer, Histogram, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry } from '@parley/core';
+import { Counter, GrpcServer, Histogram, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, kafkaSecurityFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry } from '@parley/core';
 import { parleyGrpc, type ConnectorClient, type DeliverResponse__Output } from '@parley/proto';
 import { RedisSessionDirectory } from '@parley/sessions';
 import { pushConfigSchema } from './config';
@@ -15,7 +15,7 @@ runMain('parley-push', async () => {
   lifecycle.installSignalHandlers();
 
   const sessions = new RedisSessionDirectory({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
-  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `parley-push-${instanceId}`, log });
+  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `parley-push-${instanceId}`, log, security: kafkaSecurityFrom(config) });
 
   const Connector = parleyGrpc().parley.v1.Connector;
   const clients = new Map<string, ConnectorClient>();

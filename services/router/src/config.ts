@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { commonConfigShape, env } from '@parley/core';
+import { commonConfigShape, env, kafkaConfigShape } from '@parley/core';
 
 export const routerConfigSchema = z.object({
   ...commonConfigShape,
   KAFKA_BROKERS: env.list(),
+  ...kafkaConfigShape,
   /** host:port of the storage service's gRPC server. */
   STORAGE_ADDR: z.string().min(3),
   GRPC_PORT: env.port(7001),

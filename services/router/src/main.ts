@@ -1,6 +1,6 @@
 // Composition root of the router service.
 import { KafkaBus, topicNames } from '@parley/bus';
-import { GrpcServer, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler } from '@parley/core';
+import { GrpcServer, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler } from '@parley/core';
 import { parleyGrpc, type CheckSendResponse__Output, type ListMembersResponse__Output, type RouterHandlers } from '@parley/proto';
 import { routerConfigSchema } from './config';
 import { CachedMembership, routeReceipt, routeSignal } from './positions';
@@ -23,7 +23,7 @@ runMain('parley-router', async () => {
         storage.checkSend({ conversationId, userId, serverMsgId }, md, opts, cb),
       ),
   };
-  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `parley-router-${instanceId}`, log });
+  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `parley-router-${instanceId}`, log, security: kafkaSecurityFrom(config) });
   await bus.connect();
   const deps = {
     bus,

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { commonConfigShape, env } from '@parley/core';
+import { commonConfigShape, env, kafkaConfigShape } from '@parley/core';
 
 export const storageConfigSchema = z.object({
   ...commonConfigShape,
   KAFKA_BROKERS: env.list(),
+  ...kafkaConfigShape,
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL'),
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('parley'),
   GRPC_PORT: env.port(7002),

@@ -1,6 +1,6 @@
 // Composition root of the storage service.
 import { KafkaBus, topicNames } from '@parley/bus';
-import { Counter, GrpcServer, Lifecycle, createLogger, instanceIdFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry } from '@parley/core';
+import { Counter, GrpcServer, Lifecycle, createLogger, instanceIdFrom, kafkaSecurityFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry } from '@parley/core';
 import { parleyGrpc } from '@parley/proto';
 import { storageHandlers } from './api';
 import { storageConfigSchema } from './config';
@@ -18,7 +18,7 @@ runMain('parley-storage', async () => {
 
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const store = await MongoMessageStore.connect(config.MONGO_URL, config.MONGO_DB);
-  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `parley-storage-${instanceId}`, log });
+  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `parley-storage-${instanceId}`, log, security: kafkaSecurityFrom(config) });
   await bus.connect();
 
   const outcomes = new Counter({ name: 'parley_storage_messages_total', help: 'Messages consumed, by outcome.', labelNames: ['outcome'] as const, registers: [registry] });

@@ -117,8 +117,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- fail (printf "%s.autoscaling.minReplicas (%d) is above maxReplicas (%d)" $name (int $as.minReplicas) (int $as.maxReplicas)) -}}
 {{- end -}}
 {{- end -}}
-{{- if le (int .Values.connector.drain.shutdownTimeoutMs) (int .Values.connector.drain.windowMs) -}}
-{{- fail (printf "connector.drain.shutdownTimeoutMs (%d) must exceed connector.drain.windowMs (%d): the drain would be cut short" (int .Values.connector.drain.shutdownTimeoutMs) (int .Values.connector.drain.windowMs)) -}}
+{{- /* The connector refuses to start unless DRAIN_WINDOW_MS + 5000 <= SHUTDOWN_TIMEOUT_MS (services/connector/src/config.ts). */ -}}
+{{- if lt (int .Values.connector.drain.shutdownTimeoutMs) (add (int .Values.connector.drain.windowMs) 5000) -}}
+{{- fail (printf "connector.drain.shutdownTimeoutMs (%d) must be at least connector.drain.windowMs (%d) + 5000: after the window, in-flight work still needs time" (int .Values.connector.drain.shutdownTimeoutMs) (int .Values.connector.drain.windowMs)) -}}
 {{- end -}}
 {{- end -}}
 
