@@ -3,7 +3,7 @@
 // drain in time, autoscaling respects the partition count, and bad values are refused with
 // a message that names them.
 import * as path from 'node:path';
-import { CHART, KUBE_VERSION, helm, render, template, validateAgainstApi, valueArgs, type K8sObject } from './support/helm';
+import { CHART, KUBE_VERSION, helm, parseObjects, render, template, validateAgainstApi, valueArgs, type K8sObject } from './support/helm';
 
 const ALL = path.join(__dirname, 'support/all-features.yaml');
 // The same, with the lag autoscalers swapped (storage on an external metric, push on KEDA).
@@ -198,6 +198,27 @@ describe.each([
       expect(env.SIGNALS_RETENTION_MS).toBe('60000');
     });
   }
+});
+
+describe('another release name, namespace, registry and pull secret', () => {
+  const result = helm([
+    'template', 'chat', CHART, '--namespace', 'im', '--kube-version', KUBE_VERSION,
+    '--set', 'image.registry=registry.example.com/team,image.tag=1.2.3,imagePullSecrets[0].name=pull,clusterDomain=corp.local',
+  ]);
+  const objects = parseObjects(result.stdout);
+
+  it('names objects after the release and points the gRPC addresses at its namespace', () => {
+    expect(result.status).toBe(0);
+    const connector = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'chat-parley-connector')!;
+    expect(connector).toBeDefined();
+    expect(envOf(connector, 'ROUTER_ADDR')?.value).toBe('dns:///chat-parley-router-headless.im.svc.corp.local:7001');
+    expect(container(connector).name).toBe('connector');
+    expect(get(podSpec(connector), 'containers', 0, 'image')).toBe('registry.example.com/team/parley/connector:1.2.3');
+    expect(podSpec(connector).imagePullSecrets).toEqual([{ name: 'pull' }]);
+    expect(get(envOf(connector, 'JWT_SECRETS')?.valueFrom, 'secretKeyRef', 'name')).toBe('chat-parley-secrets');
+    for (const o of objects) expect(o.metadata.namespace).toBe('im');
+    expect(validateAgainstApi(objects)).toEqual([]);
+  });
 });
 
 describe('values the chart refuses', () => {
