@@ -2,8 +2,9 @@
 # Renders the chart's default values into plain manifests for teams not on Helm:
 #   deploy/helm/render-k8s.sh [OUT_DIR]     (default: k8s/)
 # One file per chart template (connector.yaml, router.yaml, ...), release "parley" in namespace
-# "parley". test/k8s/manifests.test.ts renders into a temporary folder and fails when k8s/
-# differs, so run this after every chart change and commit the result.
+# "parley", without the Helm-only labels (helm.sh/chart, managed-by). test/k8s/manifests.test.ts
+# renders into a temporary folder and fails when k8s/ differs, so run this after every chart
+# change and commit the result.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/k8s}"
@@ -29,6 +30,8 @@ awk -v out="$OUT" '
     else { print "---" >> target }
     next }
   /^---$/ { next }
+  # Not managed by Helm: drop the labels that would tell helm (and people) otherwise.
+  /^ *helm\.sh\/chart: / || /^ *app\.kubernetes\.io\/managed-by: Helm$/ { next }
   target != "" { print >> target }
 ' "$rendered"
 ls "$OUT"/*.yaml >/dev/null
