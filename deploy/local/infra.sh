@@ -265,6 +265,9 @@ start_pg() {
   if [[ "$(as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atqc "select 1 from pg_database where datname='ferretdb'")" != 1 ]]; then
     as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres ferretdb
   fi
+  # FerretDB v1 never uses an index for a lookup; give its tables GIN indexes (see the file).
+  as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d ferretdb -v ON_ERROR_STOP=1 -q -f - <"$HERE/ferretdb/lookup-indexes.sql" >>"$LOGS/postgres.log" 2>&1 \
+    || { tail -20 "$LOGS/postgres.log" >&2; die "applying ferretdb/lookup-indexes.sql failed"; }
 }
 
 ferretdb_bin="$TOOLS/bin/parley-ferretdb"

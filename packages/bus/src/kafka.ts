@@ -4,7 +4,7 @@
 // never serializes every caller behind it, and an idle producer adds no delay.
 // Consumer: eachBatch per partition, retried in place until it succeeds, offsets
 // committed only after the handler resolved.
-import { CompressionTypes, Kafka, Partitioners, logLevel, type KafkaConfig, type SASLOptions, type Consumer, type Producer, type Message, type LogEntry } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type KafkaConfig, type SASLOptions, type Consumer, type Producer, type Message, type LogEntry } from 'kafkajs';
 import { ParleyError, type KafkaSecurity, type Logger } from '@parley/core';
 import type { ConsumedBatch, ConsumedRecord, MessageBus, OutgoingRecord, SubscribeOptions, Subscription } from './port';
 
@@ -277,7 +277,9 @@ export async function ensureTopics(
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        // kafkajs's own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a busy broker
+        // answers for a moment after creating a topic: wait for the leaders here instead.
+        waitForLeaders: false,
         topics: missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.partitions,
@@ -285,6 +287,7 @@ export async function ensureTopics(
           configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
+      await waitForLeaders(admin, missing.map((t) => t.topic), 60_000);
     }
     const present = topics.filter((t) => existing.has(t.topic)).map((t) => t.topic);
     const metadata = present.length > 0 ? await admin.fetchTopicMetadata({ topics: present }) : { topics: [] };
@@ -294,5 +297,21 @@ export async function ensureTopics(
     };
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Until every partition of `topics` has a leader (metadata errors meanwhile are the broker catching up). */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const ready = metadata.topics.length === topics.length && metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready) return;
+    } catch (err) {
+      if (Date.now() > until) throw err;
+    }
+    if (Date.now() > until) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** attempt)));
   }
 }

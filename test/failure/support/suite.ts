@@ -41,7 +41,7 @@ export function useFailureCluster(title: string): void {
       env: {
         LOG_LEVEL: process.env['FAILURE_LOG_LEVEL'] ?? 'warn',
         // The MongoDB driver's own logging (connection pool, server selection, commands), on request.
-        ...(process.env['MONGODB_LOG_ALL'] ? { MONGODB_LOG_ALL: process.env['MONGODB_LOG_ALL'], MONGODB_LOG_PATH: 'stderr', MONGODB_LOG_MAX_DOCUMENT_LENGTH: '300' } : {}),
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MONGODB_LOG_'))),
         // Fast failure detection for a test that kills things every few seconds.
         SESSION_TTL_MS: '6000',
         HEARTBEAT_INTERVAL_MS: '2000',
