@@ -162,13 +162,19 @@ export class Platform {
     return this.spawnService('storage', { GRPC_PORT: String(await freePort()) });
   }
 
+  /** One more push instance (joins the push consumer groups). */
+  async addPush(): Promise<ServiceProcess> {
+    return this.spawnService('push', { GRPC_PORT: String(await freePort()) });
+  }
+
   /** The WebSocket URL of connector i. */
   wsUrlOf(i: number): string {
     return `ws://127.0.0.1:${this.wsPorts[i]}/`;
   }
 
-  async addConnector(): Promise<ServiceProcess> {
-    const wsPort = await freePort();
+  /** One more connector; wsPort lets a test hand its URL to clients before it runs. */
+  async addConnector(wsPort?: number): Promise<ServiceProcess> {
+    wsPort ??= await freePort();
     const grpcPort = await freePort();
     this.wsPorts.push(wsPort);
     return this.spawnService('connector', {

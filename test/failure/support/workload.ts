@@ -55,6 +55,12 @@ export interface WorkloadSpec {
   /** Users who also have a second device. */
   secondDevices: number;
   catchUpIntervalMs: number;
+  /** Every client gets this URL list, in this order (default: the platform's connectors, each client starting at another). */
+  urls?: readonly string[];
+  /** Clients connect at random moments over this many ms (default 0: all at once). */
+  connectSpreadMs?: number;
+  /** The clients' reconnect and retry backoff ceiling (default 2 000 ms: fast recovery for a few dozen clients). */
+  backoffMaxMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -65,6 +71,7 @@ export class Workload {
   private readonly sends: SendRecord[] = [];
   private readonly pending = new Set<Promise<void>>();
   private readonly run = randomUUID().slice(0, 8);
+  private readonly connectTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly platform: Platform,
@@ -89,21 +96,21 @@ export class Workload {
       for (const m of members) if (!users.includes(m)) users.push(m);
       this.conversations.push({ id: await this.platform.createGroup(members), members });
     }
-    const urls = this.platform.wsPorts.map((_, i) => this.platform.wsUrlOf(i));
+    const urls = [...(this.spec.urls ?? this.platform.wsPorts.map((_, i) => this.platform.wsUrlOf(i)))];
     users.forEach((userId, i) => {
       this.addDevice(userId, 'phone', i, urls);
       if (i < this.spec.secondDevices) this.addDevice(userId, 'laptop', i + 1, urls);
     });
-    await this.waitFor(() => this.devices.every((d) => d.client.state === 'open'), 60_000, 'every client connected');
+    await this.waitFor(() => this.devices.every((d) => d.client.state === 'open'), 60_000 + (this.spec.connectSpreadMs ?? 0), 'every client connected');
   }
 
   private addDevice(userId: string, deviceId: string, offset: number, urls: string[]): void {
     // Spread devices over the connectors; each client fails over to the others.
-    const rotated = [...urls.slice(offset % urls.length), ...urls.slice(0, offset % urls.length)];
+    const rotated = this.spec.urls ? urls : [...urls.slice(offset % urls.length), ...urls.slice(0, offset % urls.length)];
     const client = new ParleyClient({
       url: rotated,
       token: () => this.platform.token(userId, deviceId, 3600),
-      backoff: { initialMs: 100, maxMs: 2_000 },
+      backoff: { initialMs: 100, maxMs: this.spec.backoffMaxMs ?? 2_000 },
       resendAfterMs: 5_000,
       catchUpIntervalMs: this.spec.catchUpIntervalMs,
     });
@@ -113,7 +120,9 @@ export class Workload {
       list.push(m);
       device.received.set(m.conversationId, list);
     });
-    client.connect();
+    const spread = this.spec.connectSpreadMs ?? 0;
+    if (spread > 0) this.connectTimers.add(setTimeout(() => client.connect(), Math.floor(Math.random() * spread)));
+    else client.connect();
     this.devices.push(device);
   }
 
@@ -279,6 +288,7 @@ export class Workload {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.connectTimers) clearTimeout(timer);
     await Promise.all(this.devices.map((d) => d.client.close()));
   }
 
