@@ -2,22 +2,9 @@
 // runs `node dist/create-topics.js` from the storage image). Never changes an existing
 // topic: a topic with another partition count is reported, because repartitioning moves
 // conversations between partitions and must be planned (docs/OPERATIONS.md).
-import { z } from 'zod';
 import { ensureTopics, topicSpecs } from '@parley/bus';
-import { createLogger, env, kafkaConfigShape, kafkaSecurityFrom, loadConfig, runMain } from '@parley/core';
-
-export const createTopicsConfigSchema = z.object({
-  LOG_LEVEL: env.logLevel(),
-  KAFKA_BROKERS: env.list(),
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{0,100}$/).default('parley.'),
-  ...kafkaConfigShape,
-  TOPIC_PARTITIONS: env.int(12, 1, 10_000),
-  /** -1: the brokers' default.replication.factor. */
-  TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(-1).max(32).default(-1),
-  /** retention.ms of messages, deliveries and receipts (-1: forever). */
-  TOPIC_RETENTION_MS: z.coerce.number().int().min(-1).default(604_800_000),
-  SIGNALS_RETENTION_MS: env.int(60_000, 1_000),
-});
+import { createLogger, kafkaSecurityFrom, loadConfig, runMain } from '@parley/core';
+import { createTopicsConfigSchema } from './create-topics-config';
 
 runMain('parley-create-topics', async () => {
   const config = loadConfig(createTopicsConfigSchema);
