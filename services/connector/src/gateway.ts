@@ -107,8 +107,12 @@ export class Gateway {
   readonly sessions = new LocalSessions();
   private state: GatewayState = 'accepting';
   private readonly timers: NodeJS.Timeout[] = [];
-  /** Client requests in flight on every socket (a drain lets them finish upstream). */
-  private inflight = 0;
+  /**
+   * Router.Send calls in flight from every socket: a drain lets them finish (the message may
+   * be durable; the client resends it to another connector anyway). Reads (sync, convs,
+   * history) of a closed socket are not waited for: nobody is left to read the answer.
+   */
+  private sendsInFlight = 0;
   /** Session-directory removals not yet answered (a drain waits for them: sessions leave Redis). */
   private readonly unregistering = new Set<Promise<void>>();
   private draining: Promise<void> | undefined;
@@ -285,7 +289,8 @@ export class Gateway {
       return;
     }
     session.inflight++;
-    this.inflight++;
+    const isSend = frame.type === 'send';
+    if (isSend) this.sendsInFlight++;
     // Each client request starts a trace: ws -> router -> Kafka -> storage -> Kafka -> push -> connector.
     withSpan(`ws.${frame.type}`, { kind: SpanKind.SERVER, attributes: { 'parley.frame_type': frame.type } }, () => this.handle(session, frame))
       .then(
@@ -301,7 +306,7 @@ export class Gateway {
       )
       .finally(() => {
         session.inflight--;
-        this.inflight--;
+        if (isSend) this.sendsInFlight--;
       });
   }
 
@@ -531,6 +536,7 @@ export class Gateway {
 
   private async runDrain(): Promise<void> {
     this.state = 'draining';
+    const started = Date.now();
     const sessions = this.sessions.all() as Session[];
     const windowMs = this.options.drainWindowMs;
     this.log.info({ sockets: sessions.length, windowMs }, 'draining: closing sockets over the window');
@@ -542,13 +548,13 @@ export class Gateway {
     );
     await waitUntil(() => this.sessions.size === 0, DRAIN_CLOSE_WAIT_MS);
     for (const s of this.sessions.all()) s.socket.terminate();
-    await waitUntil(() => this.inflight === 0, DRAIN_UPSTREAM_WAIT_MS);
+    await waitUntil(() => this.sendsInFlight === 0, DRAIN_UPSTREAM_WAIT_MS);
     for (const timer of this.timers) clearInterval(timer);
     // Positions reported by sockets that went away without their own flush.
     this.flushPositions();
     await Promise.allSettled([...this.unregistering]);
     this.state = 'stopped';
-    this.log.info({ sockets: sessions.length }, 'drained');
+    this.log.info({ sockets: sessions.length, durationMs: Date.now() - started }, 'drained');
   }
 
   private async closeForDrain(session: Session): Promise<void> {
