@@ -70,6 +70,12 @@ describe.each([
     expect(validateAgainstApi(objects)).toEqual([]);
   });
 
+  it('writes large numbers as plain integers (YAML floats would print 6.048e+08)', () => {
+    const text = template(values).stdout;
+    if (label !== 'default values') expect(text).toMatch(/value: "604800000"[\s\S]*value: "1000000"|value: "1000000"[\s\S]*value: "604800000"/);
+    expect(text.match(/\d\.?\d*e\+\d+/g) ?? []).toEqual([]);
+  });
+
   it('every object is namespaced to the release and labelled', () => {
     for (const o of objects) {
       expect(o.metadata.namespace).toBe('parley');

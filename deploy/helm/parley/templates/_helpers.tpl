@@ -130,3 +130,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- if or $as.keda.enabled $as.externalMetric.enabled }}true{{ end -}}
 {{- end -}}
 {{- end -}}
+
+{{/* A value as an env string: whole numbers without the exponent YAML floats would get (604800000, not 6.048e+08). */}}
+{{- define "parley.envValue" -}}
+{{- if and (kindIs "float64" .) (eq (float64 (int64 .)) .) -}}
+{{- int64 . | quote -}}
+{{- else -}}
+{{- toString . | quote -}}
+{{- end -}}
+{{- end -}}

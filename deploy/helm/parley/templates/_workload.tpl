@@ -109,13 +109,13 @@ spec:
                 fieldRef:
                   fieldPath: status.podIP
             - name: HTTP_PORT
-              value: {{ $svc.ports.http | quote }}
+              value: {{ include "parley.envValue" $svc.ports.http }}
             - name: GRPC_PORT
-              value: {{ $svc.ports.grpc | quote }}
+              value: {{ include "parley.envValue" $svc.ports.grpc }}
             {{- include (printf "parley.env.%s" $c) $root | nindent 12 }}
             {{- range $k, $v := $svc.env }}
             - name: {{ $k }}
-              value: {{ $v | toString | quote }}
+              value: {{ include "parley.envValue" $v }}
             {{- end }}
           resources:
             {{- toYaml $svc.resources | nindent 12 }}
@@ -200,7 +200,7 @@ spec:
 {{- define "parley.env.connector" -}}
 {{- $v := .Values.connector -}}
 - name: WS_PORT
-  value: {{ $v.ports.ws | quote }}
+  value: {{ include "parley.envValue" $v.ports.ws }}
 # Push calls Connector.Deliver at the pod IP.
 - name: ADVERTISE_ADDR
   value: "$(POD_IP):{{ $v.ports.grpc }}"
@@ -219,9 +219,9 @@ spec:
   value: {{ . | quote }}
 {{- end }}
 - name: DRAIN_WINDOW_MS
-  value: {{ $v.drain.windowMs | quote }}
+  value: {{ include "parley.envValue" $v.drain.windowMs }}
 - name: SHUTDOWN_TIMEOUT_MS
-  value: {{ $v.drain.shutdownTimeoutMs | quote }}
+  value: {{ include "parley.envValue" $v.drain.shutdownTimeoutMs }}
 {{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
 {{ include "parley.secretEnv" (dict "root" . "key" "JWT_SECRETS") }}
 {{- end -}}
@@ -230,24 +230,24 @@ spec:
 - name: STORAGE_ADDR
   value: {{ include "parley.grpcAddr" (dict "root" . "component" "storage") | quote }}
 - name: SHUTDOWN_TIMEOUT_MS
-  value: {{ .Values.router.shutdownTimeoutMs | quote }}
+  value: {{ include "parley.envValue" .Values.router.shutdownTimeoutMs }}
 {{- include "parley.kafkaSaslEnv" . }}
 {{- end -}}
 
 {{- define "parley.env.storage" -}}
 - name: CONSUMER_CONCURRENCY
-  value: {{ .Values.storage.consumerConcurrency | quote }}
+  value: {{ include "parley.envValue" .Values.storage.consumerConcurrency }}
 - name: SHUTDOWN_TIMEOUT_MS
-  value: {{ .Values.storage.shutdownTimeoutMs | quote }}
+  value: {{ include "parley.envValue" .Values.storage.shutdownTimeoutMs }}
 {{ include "parley.secretEnv" (dict "root" . "key" "MONGO_URL") }}
 {{- include "parley.kafkaSaslEnv" . }}
 {{- end -}}
 
 {{- define "parley.env.push" -}}
 - name: CONSUMER_CONCURRENCY
-  value: {{ .Values.push.consumerConcurrency | quote }}
+  value: {{ include "parley.envValue" .Values.push.consumerConcurrency }}
 - name: SHUTDOWN_TIMEOUT_MS
-  value: {{ .Values.push.shutdownTimeoutMs | quote }}
+  value: {{ include "parley.envValue" .Values.push.shutdownTimeoutMs }}
 {{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
 {{- include "parley.kafkaSaslEnv" . }}
 {{- end -}}
