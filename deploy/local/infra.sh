@@ -301,11 +301,15 @@ start_ferretdb() {
 # ---------------------------------------------------------------- commands
 cmd_install() {
   mkdir -p "$CACHE" "$TOOLS" "$DATA" "$RUN" "$LOGS"
+  # Helm (the chart's tests, test/k8s) builds with Go in the background: its module downloads
+  # overlap the other installs. Instant when it is already there.
+  bash "$HERE/helm.sh" &
+  local helm_pid=$!
   install_kafka
   install_redis
   install_pg
   install_ferretdb
-  bash "$HERE/helm.sh" # the chart's tests (test/k8s) need helm
+  wait "$helm_pid" || die "installing Helm failed (see .local/logs/helm-build.log)"
 }
 
 cmd_up() {
