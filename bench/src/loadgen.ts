@@ -35,6 +35,11 @@ function nextAddress(addresses: string[]): string | undefined {
 interface Run {
   tag: string;
   flows: Flow[];
+  t0: number;
+  interval: number;
+  /** Per message: 0 in flight, 1 acked, 2 refused for good. */
+  state: Uint8Array;
+  attempts: Uint8Array;
   expected: Uint16Array;
   got: Uint16Array;
   hist: Histogram;
@@ -63,12 +68,43 @@ function countError(code: string): void {
   run.errors.set(code, (run.errors.get(code) ?? 0) + 1);
 }
 
+/** The message index of one of this run's clientMsgIds. */
+function indexOf(r: Run, clientMsgId: string | undefined): number | undefined {
+  if (!clientMsgId?.startsWith(`${r.tag}-`)) return undefined;
+  return Number(clientMsgId.slice(r.tag.length + 1));
+}
+
+function onAck(clientMsgId: string | undefined): void {
+  const r = run;
+  if (!r) return;
+  const i = indexOf(r, clientMsgId);
+  if (i === undefined || r.state[i] === 1) return;
+  r.state[i] = 1;
+  r.acked++;
+}
+
+/** A refused send: retried like the SDK does (same clientMsgId, after a pause) when retryable. */
+function onRefused(clientMsgId: string | undefined, code: string, retryable: boolean): void {
+  countError(code);
+  const r = run;
+  if (!r) return;
+  const i = indexOf(r, clientMsgId);
+  if (i === undefined) return;
+  if (retryable && r.attempts[i]! < 8) {
+    r.attempts[i]! += 1;
+    setTimeout(() => run === r && r.state[i] === 0 && send(r, i, r.t0 + i * r.interval, true), 100 * 2 ** r.attempts[i]!);
+  } else {
+    r.state[i] = 2;
+  }
+}
+
 function onFrame(device: Device, data: string): void {
   if (device.transport === 'relay') return onBody(device.key, data);
-  const frame = JSON.parse(data) as { type?: string; t?: string; conversationId?: string; seq?: number; body?: string; b?: string; code?: string };
+  const frame = JSON.parse(data) as { type?: string; t?: string; c?: string; conversationId?: string; seq?: number; body?: string; b?: string; code?: string; clientMsgId?: string; retryable?: boolean };
   if (device.transport === 'floor') {
     if (frame.t === 'm') onBody(device.key, frame.b ?? '');
-    else if (frame.t === 'a' && run) run.acked++;
+    else if (frame.t === 'a') onAck(frame.c);
+    else if (frame.t === 'e') onRefused(frame.c, 'UNAVAILABLE', true);
     return;
   }
   switch (frame.type) {
@@ -87,10 +123,10 @@ function onFrame(device: Device, data: string): void {
       return;
     }
     case 'ack':
-      if (run) run.acked++;
+      onAck(frame.clientMsgId);
       return;
     case 'error':
-      countError(frame.code ?? 'UNKNOWN');
+      onRefused(frame.clientMsgId, frame.code ?? 'UNKNOWN', frame.retryable === true);
       return;
     default:
   }
@@ -182,22 +218,25 @@ async function kafkaOpen(brokers: string[], topic: string): Promise<void> {
 }
 
 // ---------------------------------------------------------------- open-loop sending
-function send(r: Run, i: number, scheduledAt: number): void {
+function send(r: Run, i: number, scheduledAt: number, resend = false): void {
   const flow = r.flows[i % r.flows.length]!;
   const body = `${r.tag}|${i}|${scheduledAt.toFixed(3)}`;
-  r.expected[i] = flow.receivers;
-  r.sent++;
+  const clientMsgId = `${r.tag}-${i}`;
+  if (!resend) {
+    r.expected[i] = flow.receivers;
+    r.sent++;
+  }
   if (flow.transport === 'kafka') {
     if (!kafka) throw new Error('kafka baseline not open');
     kafka.producer.send({ topic: kafka.topic, acks: -1, messages: [{ key: flow.conversationId, value: body }] }).then(
-      () => r.acked++,
-      (err: unknown) => countError(String((err as Error).name)),
+      () => onAck(clientMsgId),
+      (err: unknown) => onRefused(clientMsgId, String((err as Error).name), false),
     );
     return;
   }
+  if (flow.transport === 'relay') r.state[i] = 1;
   const device = devices.get(flow.from);
-  if (!device || device.ws.readyState !== WebSocket.OPEN) return countError('SOCKET_CLOSED');
-  const clientMsgId = `${r.tag}-${i}`;
+  if (!device || device.ws.readyState !== WebSocket.OPEN) return onRefused(clientMsgId, 'SOCKET_CLOSED', false);
   if (flow.transport === 'parley') device.ws.send(JSON.stringify({ type: 'send', clientMsgId, conversationId: flow.conversationId, body }));
   else if (flow.transport === 'floor') device.ws.send(JSON.stringify({ c: clientMsgId, k: flow.conversationId, to: flow.to, b: body }));
   else device.ws.send(body);
@@ -205,9 +244,15 @@ function send(r: Run, i: number, scheduledAt: number): void {
 
 async function runLoad(flows: Flow[], rate: number, seconds: number, drainMs: number): Promise<RunResult> {
   const total = Math.max(1, Math.round(rate * seconds));
+  const interval = 1000 / rate;
+  const t0 = performance.now() + 5;
   const r: Run = {
     tag: randomUUID().slice(0, 8),
     flows,
+    t0,
+    interval,
+    state: new Uint8Array(total),
+    attempts: new Uint8Array(total),
     expected: new Uint16Array(total),
     got: new Uint16Array(total),
     hist: new Histogram(),
@@ -218,8 +263,6 @@ async function runLoad(flows: Flow[], rate: number, seconds: number, drainMs: nu
     gaps: 0,
   };
   run = r;
-  const interval = 1000 / rate;
-  const t0 = performance.now() + 5;
   let next = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {
@@ -234,25 +277,39 @@ async function runLoad(flows: Flow[], rate: number, seconds: number, drainMs: nu
     tick();
   });
   const sendSeconds = (performance.now() - t0) / 1000;
-  const expectedTotal = r.expected.reduce((a, b) => a + b, 0);
+  // Due: every message not refused for good (an unacked one that arrived counts too).
+  const due = (i: number) => (r.state[i] === 2 && r.got[i] === 0 ? 0 : r.expected[i]!);
   const until = performance.now() + drainMs;
-  const deliveredNow = () => r.hist.count;
-  while (performance.now() < until && (deliveredNow() < expectedTotal || (flows[0]?.transport !== 'relay' && r.acked < r.sent))) {
-    await new Promise((res) => setTimeout(res, 50));
-  }
+  const settled = () => {
+    let arrived = 0;
+    let dueTotal = 0;
+    let open = 0;
+    for (let i = 0; i < total; i++) {
+      dueTotal += due(i);
+      arrived += Math.min(r.got[i]!, r.expected[i]!);
+      if (r.state[i] === 0) open++;
+    }
+    return arrived >= dueTotal && open === 0;
+  };
+  while (performance.now() < until && !settled()) await new Promise((res) => setTimeout(res, 100));
   run = undefined;
   let lost = 0;
   let duplicated = 0;
   let delivered = 0;
+  let refused = 0;
+  let expectedTotal = 0;
   for (let i = 0; i < total; i++) {
     const got = r.got[i]!;
-    const exp = r.expected[i]!;
+    const exp = due(i);
+    if (exp === 0) refused++;
+    expectedTotal += exp;
     delivered += Math.min(got, exp);
     if (got < exp) lost += exp - got;
     if (got > exp) duplicated += got - exp;
   }
   return {
     sent: r.sent,
+    refused,
     acked: flows[0]?.transport === 'relay' ? r.sent : r.acked,
     errors: Object.fromEntries(r.errors),
     expected: expectedTotal,
@@ -315,7 +372,8 @@ async function sdkOpen(specs: DeviceSpec[], addresses: string[]): Promise<{ open
   return { opened, failed: list.length - opened };
 }
 
-function sdkStatus(): SdkStatus {
+/** Cheap unless `exact`: a client counts as complete once it holds as many as were acked, then its ids are checked. */
+function sdkStatus(exact: boolean): SdkStatus {
   let open = 0;
   let complete = 0;
   let missing = 0;
@@ -327,6 +385,10 @@ function sdkStatus(): SdkStatus {
     const acked = sdkAcked.get(d.conversationId);
     if (!acked || d.key.startsWith('sender')) continue;
     receivers++;
+    if (!exact && d.seen.size < acked.length) {
+      missing += acked.length - d.seen.size;
+      continue;
+    }
     const lacking = acked.filter((id) => !d.seen.has(id)).length;
     missing += lacking;
     if (lacking === 0) complete++;
@@ -385,7 +447,7 @@ async function handle(cmd: LoadCommand): Promise<unknown> {
       clearInterval(sdkSending);
       return {};
     case 'sdk-status':
-      return sdkStatus();
+      return sdkStatus(cmd.exact === true);
     case 'sdk-close':
       clearInterval(sdkSending);
       await Promise.all([...sdkDevices.values()].map((d) => d.client.close()));

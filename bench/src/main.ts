@@ -10,12 +10,11 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { BENCH_DIR, BenchInfra, LoadGen, OUT_DIR, cleanUp, log, sleep } from './harness';
-import { cpuProfiles, hopTimeline, profileEnv } from './profile';
+import { BENCH_DIR, BenchInfra, LoadGen, OUT_DIR, cleanUp, log } from './harness';
+import { profileEnv } from './profile';
 import { writeReport } from './report';
-import { group, idle, lag, measure, oneToOne, settings, storm, type Context } from './scenarios';
+import { group, idle, lag, oneToOne, profileRun, settings, storm, type Context } from './scenarios';
 import { Floor, Relay, startParley } from './systems';
-import type { Flow } from './protocol';
 
 export interface BenchResults {
   mode: 'quick' | 'full';
@@ -30,7 +29,7 @@ export interface BenchResults {
   idle?: Awaited<ReturnType<typeof idle>>;
   storm?: Awaited<ReturnType<typeof storm>>;
   lag?: Awaited<ReturnType<typeof lag>>;
-  profile?: { rate: number; seconds: number; hops: ReturnType<typeof hopTimeline>; services: ReturnType<typeof cpuProfiles> };
+  profile?: Awaited<ReturnType<typeof profileRun>>;
   failures: { scenario: string; error: string }[];
 }
 
@@ -79,7 +78,6 @@ async function main(): Promise<void> {
   const infra = new BenchInfra(flag('infra') === 'env' ? 'env' : 'own');
   log(`infrastructure: ${infra.own ? `own (${infra.dir})` : 'from the environment'}`);
   await infra.up();
-  const platform = await startParley(infra);
   const relay = await Relay.start();
   const floor = await new Floor(infra).start();
   const loadgen = new LoadGen();
@@ -87,13 +85,20 @@ async function main(): Promise<void> {
   const { ensureTopics } = await import('@parley/bus');
   await ensureTopics(infra.env.KAFKA_BROKERS.split(','), [{ topic: kafkaTopic, partitions: 8 }]);
   await loadgen.call({ op: 'kafka-open', brokers: infra.env.KAFKA_BROKERS.split(','), topic: kafkaTopic });
-  const ctx: Context = { settings: s, infra, platform, relay, floor, loadgen, kafkaTopic };
-  log(`everything is up; scenarios: ${only.join(', ')}`);
+  log(`infrastructure and baselines are up; scenarios: ${only.join(', ')}`);
+  let ctx: Context | undefined;
 
-  const attempt = async <T>(scenario: Scenario, fn: () => Promise<T>): Promise<T | undefined> => {
+  // A full run gives each scenario a fresh Parley: one scenario's backlog or stuck partition
+  // must not colour the next one's figures. A quick run shares one (it must stay short).
+  const attempt = async <T>(scenario: Scenario, fn: (ctx: Context) => Promise<T>, parleyOptions?: Parameters<typeof startParley>[1]): Promise<T | undefined> => {
     if (!only.includes(scenario)) return undefined;
     try {
-      return await fn();
+      if (!ctx || !quick || parleyOptions) {
+        if (ctx) await ctx.platform.stop();
+        log(`${scenario}: starting a fresh Parley`);
+        ctx = { settings: s, infra, platform: await startParley(infra, parleyOptions), relay, floor, loadgen, kafkaTopic };
+      }
+      return await fn(ctx);
     } catch (err) {
       log(`${scenario} failed: ${String((err as Error).stack ?? err)}`);
       results.failures.push({ scenario, error: String((err as Error).message ?? err) });
@@ -104,38 +109,16 @@ async function main(): Promise<void> {
       save();
     }
   };
-  results.oneToOne = await attempt('oneToOne', () => oneToOne(ctx));
-  results.group = await attempt('group', () => group(ctx));
-  results.idle = await attempt('idle', () => idle(ctx));
-  results.storm = await attempt('storm', () => storm(ctx));
-  results.lag = await attempt('lag', () => lag(ctx));
+  results.oneToOne = await attempt('oneToOne', oneToOne);
+  results.group = await attempt('group', group);
+  results.idle = await attempt('idle', idle);
+  results.storm = await attempt('storm', storm);
+  results.lag = await attempt('lag', lag);
 
-  if (only.includes('profile') && !quick) {
-    // A fresh Parley with CPU profiling and span files; the main one stops first.
-    await platform.stop();
-    results.profile = await attempt('profile', async () => {
-      const profiled = await startParley(infra, { env: profileEnv() });
-      const rate = Math.max(100, Math.round((results.oneToOne?.highestHealthyRate ?? 200) / 2));
-      const seconds = 20;
-      const tag = Math.random().toString(36).slice(2, 8);
-      const flows: Flow[] = [];
-      const devices = [];
-      for (let k = 0; k < 50; k++) {
-        const conversationId = await profiled.createDirect(`pa${k}-${tag}`, `pb${k}-${tag}`);
-        devices.push(
-          { key: `pp-s${k}`, transport: 'parley' as const, url: `${profiled.wsUrlOf(0)}?access_token=${profiled.token(`pa${k}-${tag}`, 'd1')}&ack=1` },
-          { key: `pp-r${k}`, transport: 'parley' as const, url: `${profiled.wsUrlOf(1)}?access_token=${profiled.token(`pb${k}-${tag}`, 'd1')}&ack=1` },
-        );
-        flows.push({ transport: 'parley', from: `pp-s${k}`, conversationId, receivers: 1 });
-      }
-      await loadgen.call({ op: 'open', devices, addresses: ['127.0.0.2'] });
-      log(`profile: ${rate} msg/s for ${seconds} s with --cpu-prof and spans`);
-      await measure({ ...ctx, platform: profiled }, 'parley', flows, rate, seconds);
-      await loadgen.call({ op: 'close-devices' });
-      await profiled.stop(); // profiles are written when the services exit
-      await sleep(1_000);
-      return { rate, seconds, hops: hopTimeline(), services: cpuProfiles() };
-    });
+  if (!quick) {
+    // A 1:1 load Parley sustains, with its services under --cpu-prof and every span in a file.
+    const rate = results.oneToOne?.highestKeepingUpRate || 50;
+    results.profile = await attempt('profile', (c) => profileRun(c, rate, 20), { env: profileEnv() });
   }
   results.finishedAt = new Date().toISOString();
   save();

@@ -31,7 +31,7 @@ export type LoadCommand =
   | { op: 'sdk-open'; devices: DeviceSpec[]; addresses: string[] }
   | { op: 'sdk-send-start'; senders: { key: string; conversationId: string }[]; intervalMs: number }
   | { op: 'sdk-send-stop' }
-  | { op: 'sdk-status' }
+  | { op: 'sdk-status'; exact?: boolean }
   | { op: 'sdk-close' }
   | { op: 'exit' };
 
@@ -43,9 +43,11 @@ export interface HistogramData {
 
 export interface RunResult {
   sent: number;
+  /** Refused for good (not retryable, or retries exhausted): not due anywhere. */
+  refused: number;
   acked: number;
   errors: Record<string, number>;
-  /** Deliveries due (messages x receiving devices). */
+  /** Deliveries due (messages not refused x receiving devices). */
   expected: number;
   delivered: number;
   lost: number;

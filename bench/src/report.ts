@@ -63,11 +63,15 @@ export function markdown(r: BenchResults): string {
   const o = r.oneToOne;
   if (o) {
     s.push('', `### 1:1 chat, rate ladder (${o.pairs} conversations, ${r.settings.stepSeconds} s per step)`, '');
-    s.push(`Highest rate with Parley's p99 ≤ 100 ms, nothing lost and no errors: **${o.highestHealthyRate} msg/s**.`, '');
+    s.push(
+      `Highest rate with Parley's p99 ≤ 100 ms, nothing lost and no errors: **${o.highestHealthyRate ? `${o.highestHealthyRate} msg/s` : 'none of the rates tried'}**. ` +
+        `Highest rate at which it kept up (everything delivered once, sends accepted after client retries, no backlog growing through the step): **${o.highestKeepingUpRate || 'none'}${o.highestKeepingUpRate ? ' msg/s' : ''}**. The ladder goes on past the 100 ms bar while Parley keeps up.`,
+      '',
+    );
     s.push(latencyTable(o.steps));
     if (o.held) {
       const p = o.held.measurements.find((x) => x.system === 'parley')!;
-      s.push('', `### 1:1 chat, ${o.held.rate} msg/s held for ${o.held.seconds} s`, '');
+      s.push('', `### 1:1 chat, ${o.held.rate} msg/s held for ${o.held.seconds} s (the highest rate that ${o.held.criterion === 'keeps up' ? 'kept up' : 'met p99 ≤ 100 ms'} on the ladder)`, '');
       s.push(latencyTable([o.held.measurements]));
       s.push('', `Processes during Parley's hold (CPU seconds over the hold and drain; peak RSS in that window):`, '', usageTable(p));
     }
@@ -85,7 +89,7 @@ export function markdown(r: BenchResults): string {
     s.push(`| Parley connector | ${i.parley.opened} (${i.parley.target}) | ${i.parley.seconds} | ${i.parley.connectorRssMb.join(' → ')} | ${i.parley.kbPerConnection} | ${ratio(i.parley.kbPerConnection, i.relay.kbPerConnection)} |`);
     s.push(`| Redis (session entries) | | | ${i.parley.redisRssMb.join(' → ')} | ${i.parley.redisKbPerConnection} | |`);
     s.push(`| ws relay (a) | ${i.relay.opened} (${i.relay.target}) | ${i.relay.seconds} | ${i.relay.rssMb.join(' → ')} | ${i.relay.kbPerConnection} | 1.0× |`);
-    s.push('', `The target is what the file-descriptor limit allows (\`ulimit -n\` 20,000 per process; the load generator holds the other end of each socket). Load generator: ${i.loadgenKbPerConnection} KB per socket.`);
+    s.push('', `Each on a process started for this scenario (heap grown by earlier load would hide the cost). The target is what the file-descriptor limit allows (\`ulimit -n\` 20,000 per process; the load generator holds the other end of each socket). Load generator: ${i.loadgenKbPerConnection} KB per socket.`);
   }
   const st = r.storm;
   if (st) {
@@ -93,6 +97,9 @@ export function markdown(r: BenchResults): string {
     s.push('| figure | Parley | baseline: same number of bare sockets connecting to the relay | ratio |', '|---|---|---|---|');
     s.push(`| seconds until every client is open again | ${st.secondsToAllBack ?? 'not within the bound'} | ${st.relayReconnect.seconds} | ${st.secondsToAllBack ? ratio(st.secondsToAllBack, st.relayReconnect.seconds) : '—'} |`);
     s.push(`| seconds until every client holds every acked message | ${st.secondsToAllSynced ?? 'not within the bound'} | | |`);
+    const when = (share: number) => st.series.find(([, open]) => open >= share * st.final.total)?.[0];
+    s.push(`| seconds until 50 % / 90 % / 99 % of clients are open again | ${[0.5, 0.9, 0.99].map((x) => when(x) ?? '—').join(' / ')} | | |`);
+    s.push(`| clients open at the end of the bound | ${st.final.open} of ${st.final.total} | | |`);
     s.push(`| acked messages missing on some client at the end | ${st.final.missing} | | |`);
     s.push(`| messages a client emitted twice | ${st.final.duplicates} | | |`);
     s.push(`| CPU s of the services + infrastructure during the storm | ${st.cpuSeconds} + ${st.infraCpuSeconds} | | |`);
@@ -116,6 +123,7 @@ export function markdown(r: BenchResults): string {
   const p = r.profile;
   if (p) {
     s.push('', `### Where the time goes (profile run: ${p.rate} msg/s 1:1 for ${p.seconds} s, services under \`node --cpu-prof\`, spans to a file)`, '');
+    s.push(`Latency in this run (profiling and tracing on): p50 ${ms(p.measurement.latency.p50)} ms, p99 ${ms(p.measurement.latency.p99)} ms; ${p.measurement.delivered} / ${p.measurement.expected} delivered.`, '');
     s.push('Median timeline of a message, in ms after the connector received its `send` (from the spans of each trace):', '');
     s.push('| span | service | traces | starts | ends | duration | wait before it |', '|---|---|---|---|---|---|---|');
     for (const h of p.hops) s.push(`| ${h.span} | ${h.service} | ${h.traces} | ${h.startMs} | ${h.endMs} | ${h.durationMs} | ${h.gapBeforeMs} |`);

@@ -4,10 +4,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Platform } from '../../test/e2e/support/platform';
 import { freePort } from '../../test/e2e/support/platform';
 import { Histogram, type LatencySummary } from './histogram';
+import { cpuProfiles, hopTimeline, type HopRow, type ServiceProfile } from './profile';
 import { log, sleep, sourceAddresses, type BenchInfra, type LoadGen } from './harness';
 import { UsageWindow, round, sample, type UsageRow, type Watched } from './procstats';
 import type { DeviceSpec, Flow, RunResult, SdkStatus, Transport } from './protocol';
-import { parleyWatched, type Floor, type Relay } from './systems';
+import { Relay, parleyWatched, type Floor } from './systems';
 
 export interface Settings {
   quick: boolean;
@@ -30,7 +31,7 @@ export function settings(quick: boolean, holdSeconds?: number): Settings {
     ? { quick, ladderRates: [50, 100], stepSeconds: 5, holdSeconds: 0, pairs: 20, groupSize: 50, groupRates: [5], idleConnections: 500, stormClients: 300, stormGroupSize: 100, lagRate: 50, lagStopSeconds: 8, drainMs: 15_000 }
     : {
         quick,
-        ladderRates: [100, 200, 400, 700, 1000, 1400, 2000, 2800, 4000],
+        ladderRates: [10, 25, 50, 100, 200, 400, 700, 1000, 1400, 2000],
         stepSeconds: 15,
         holdSeconds: holdSeconds ?? 60,
         pairs: 200,
@@ -61,6 +62,8 @@ export interface Measurement {
   rate: number;
   seconds: number;
   sent: number;
+  /** Sends refused for good (after the retries a client makes): not due. */
+  refused: number;
   acked: number;
   expected: number;
   delivered: number;
@@ -112,6 +115,7 @@ export async function measure(ctx: Context, system: Transport, flows: Flow[], ra
     rate,
     seconds,
     sent: result.sent,
+    refused: result.refused,
     acked: result.acked,
     expected: result.expected,
     delivered: result.delivered,
@@ -129,14 +133,20 @@ export async function measure(ctx: Context, system: Transport, flows: Flow[], ra
     usage,
   };
   log(
-    `${system.padEnd(6)} ${String(rate).padStart(5)}/s: delivered ${m.delivered}/${m.expected}, lost ${m.lost}, dup ${m.duplicated}, errors ${JSON.stringify(m.errors)}, ` +
+    `${system.padEnd(6)} ${String(rate).padStart(5)}/s: delivered ${m.delivered}/${m.expected}, lost ${m.lost}, dup ${m.duplicated}, refused ${m.refused}, errors ${JSON.stringify(m.errors)}, ` +
       `p50 ${m.latency.p50} p99 ${m.latency.p99} max ${m.latency.max} ms, cpu ${m.cpuSeconds}+${m.infraCpuSeconds} s`,
   );
   return m;
 }
 
+/** The issue's bar: p99 at most 100 ms, nothing lost or duplicated, no errors (not even retried ones). */
 export function healthy(m: Measurement): boolean {
-  return m.latency.p99 <= 100 && m.lost === 0 && m.duplicated === 0 && Object.keys(m.errors).length === 0;
+  return m.latency.p99 <= 100 && Object.keys(m.errors).length === 0 && keepsUp(m);
+}
+
+/** Weaker: every send accepted (retries allowed) and delivered once, and no backlog that grew through the step (max under half the step). */
+export function keepsUp(m: Measurement): boolean {
+  return m.lost === 0 && m.duplicated === 0 && m.refused === 0 && m.latency.max < (m.seconds * 1000) / 2;
 }
 
 function parleyUrl(ctx: Context, connector: number, userId: string, deviceId: string): string {
@@ -158,8 +168,9 @@ async function warmUp(ctx: Context, flowSets: Flow[][], rate: number): Promise<v
 export interface LadderResult {
   pairs: number;
   steps: Measurement[][];
-  held: { rate: number; seconds: number; measurements: Measurement[] } | undefined;
+  held: { rate: number; seconds: number; measurements: Measurement[]; criterion: 'p99 <= 100 ms' | 'keeps up' } | undefined;
   highestHealthyRate: number;
+  highestKeepingUpRate: number;
 }
 
 export async function oneToOne(ctx: Context): Promise<LadderResult> {
@@ -183,26 +194,35 @@ export async function oneToOne(ctx: Context): Promise<LadderResult> {
   await warmUp(ctx, systems.map((system) => flows[system]), ctx.settings.ladderRates[0]!);
   const steps: Measurement[][] = [];
   let highestHealthyRate = 0;
+  let highestKeepingUpRate = 0;
+  // Up the ladder while Parley keeps up (past the 100 ms bar too, to find its ceiling).
   for (const rate of ctx.settings.ladderRates) {
     log(`1:1 ladder: ${rate} msg/s for ${ctx.settings.stepSeconds} s`);
     const step: Measurement[] = [];
     for (const system of systems) step.push(await measure(ctx, system, flows[system], rate, ctx.settings.stepSeconds));
     steps.push(step);
-    if (!healthy(step.find((m) => m.system === 'parley')!)) break;
-    highestHealthyRate = rate;
+    const parley = step.find((m) => m.system === 'parley')!;
+    if (healthy(parley) && highestHealthyRate === highestKeepingUpRate) highestHealthyRate = rate;
+    if (!keepsUp(parley)) break;
+    highestKeepingUpRate = rate;
+    await sleep(3_000);
   }
   let held: LadderResult['held'];
-  const candidates = ctx.settings.ladderRates.filter((r) => r <= highestHealthyRate).reverse().slice(0, 2);
+  // Hold the highest rate that met the 100 ms bar; if none did, the highest that kept up.
+  const criterion = highestHealthyRate > 0 ? 'p99 <= 100 ms' : 'keeps up';
+  const top = highestHealthyRate || highestKeepingUpRate;
+  const candidates = ctx.settings.ladderRates.filter((r) => r <= top).reverse().slice(0, 2);
   for (const rate of ctx.settings.holdSeconds > 0 ? candidates : []) {
     log(`1:1 hold: ${rate} msg/s for ${ctx.settings.holdSeconds} s`);
     await sleep(10_000); // let any backlog of the failed step drain
     const measurements: Measurement[] = [];
     for (const system of systems) measurements.push(await measure(ctx, system, flows[system], rate, ctx.settings.holdSeconds));
-    held = { rate, seconds: ctx.settings.holdSeconds, measurements };
-    if (healthy(measurements.find((m) => m.system === 'parley')!)) break;
+    held = { rate, seconds: ctx.settings.holdSeconds, measurements, criterion };
+    const parley = measurements.find((m) => m.system === 'parley')!;
+    if (criterion === 'keeps up' ? keepsUp(parley) : healthy(parley)) break;
   }
   await ctx.loadgen.call({ op: 'close-devices' });
-  return { pairs, steps, held, highestHealthyRate };
+  return { pairs, steps, held, highestHealthyRate, highestKeepingUpRate };
 }
 
 // ---------------------------------------------------------------- 1,000-member group
@@ -236,7 +256,7 @@ export async function group(ctx: Context): Promise<GroupResult> {
     const step: Measurement[] = [];
     for (const system of ['relay', 'floor', 'parley'] as const) step.push(await measure(ctx, system, flows[system]!, rate, ctx.settings.stepSeconds));
     steps.push(step);
-    if (!healthy(step.find((m) => m.system === 'parley')!)) break;
+    if (!keepsUp(step.find((m) => m.system === 'parley')!)) break;
   }
   await ctx.loadgen.call({ op: 'close-devices' });
   return { members: n, steps };
@@ -252,53 +272,62 @@ export interface IdleResult {
 export async function idle(ctx: Context): Promise<IdleResult> {
   const n = ctx.settings.idleConnections;
   const tag = rand();
-  const connector = ctx.platform.running('connector')[0]!;
+  // A fresh connector and a fresh relay: heap grown by earlier scenarios would hide the cost.
+  const connector = await ctx.platform.addConnector();
+  const index = ctx.platform.wsPorts.length - 1;
+  const relay = await Relay.start('relay-idle');
   const redis = ctx.infra.watched().find((w) => w.name === 'redis');
   const rss = (pid: number | undefined) => (pid ? round(sample(pid).rssMb, 1) : 0);
   const perConn = (mb: [number, number], count: number) => (count > 0 ? round(((mb[1] - mb[0]) * 1024) / count, 2) : 0);
+  await sleep(3_000);
+  try {
+    const specs: DeviceSpec[] = Array.from({ length: n }, (_, i) => ({ key: `idle-${i}`, transport: 'parley' as const, url: parleyUrl(ctx, index, `idle${i}-${tag}`, 'd1') }));
+    const before = { connector: rss(connector.child.pid), redis: rss(redis?.pid), loadgen: rss(ctx.loadgen.pid) };
+    log(`idle: opening ${n} Parley sockets on a fresh connector`);
+    let started = Date.now();
+    const p = await ctx.loadgen.call<{ opened: number; failed: number; firstError?: string }>({ op: 'open', devices: specs, addresses: ADDRESSES, concurrency: 100 });
+    const parleySeconds = (Date.now() - started) / 1000;
+    await sleep(5_000);
+    const connectorRssMb: [number, number] = [before.connector, rss(connector.child.pid)];
+    const redisRssMb: [number, number] = [before.redis, rss(redis?.pid)];
+    const loadgenAfter = rss(ctx.loadgen.pid);
+    log(`idle: ${p.opened} open (${p.failed} failed), connector RSS ${connectorRssMb[0]} -> ${connectorRssMb[1]} MB`);
+    await ctx.loadgen.call({ op: 'close-devices' });
 
-  const specs: DeviceSpec[] = Array.from({ length: n }, (_, i) => ({ key: `idle-${i}`, transport: 'parley' as const, url: parleyUrl(ctx, 0, `idle${i}-${tag}`, 'd1') }));
-  const before = { connector: rss(connector.child.pid), redis: rss(redis?.pid), loadgen: rss(ctx.loadgen.pid) };
-  log(`idle: opening ${n} Parley sockets on one connector`);
-  let started = Date.now();
-  const p = await ctx.loadgen.call<{ opened: number; failed: number; firstError?: string }>({ op: 'open', devices: specs, addresses: ADDRESSES, concurrency: 100 });
-  const parleySeconds = (Date.now() - started) / 1000;
-  await sleep(5_000);
-  const connectorRssMb: [number, number] = [before.connector, rss(connector.child.pid)];
-  const redisRssMb: [number, number] = [before.redis, rss(redis?.pid)];
-  const loadgenAfter = rss(ctx.loadgen.pid);
-  log(`idle: ${p.opened} open (${p.failed} failed), connector RSS ${connectorRssMb[0]} -> ${connectorRssMb[1]} MB`);
-  await ctx.loadgen.call({ op: 'close-devices' });
-
-  const relayPid = ctx.relay.child.proc.pid;
-  const relayBefore = rss(relayPid);
-  started = Date.now();
-  const r = await ctx.loadgen.call<{ opened: number; failed: number }>({
-    op: 'open',
-    devices: Array.from({ length: n }, (_, i) => ({ key: `idle-r${i}`, transport: 'relay' as const, url: ctx.relay.url(`idle${i}`) })),
-    addresses: ADDRESSES,
-    concurrency: 100,
-  });
-  const relaySeconds = (Date.now() - started) / 1000;
-  await sleep(5_000);
-  const relayRssMb: [number, number] = [relayBefore, rss(relayPid)];
-  log(`idle: relay ${r.opened} open, RSS ${relayRssMb[0]} -> ${relayRssMb[1]} MB`);
-  await ctx.loadgen.call({ op: 'close-devices' });
-  return {
-    parley: {
-      target: n,
-      opened: p.opened,
-      failed: p.failed,
-      ...(p.firstError ? { firstError: p.firstError } : {}),
-      seconds: round(parleySeconds, 1),
-      connectorRssMb,
-      redisRssMb,
-      kbPerConnection: perConn(connectorRssMb, p.opened),
-      redisKbPerConnection: perConn(redisRssMb, p.opened),
-    },
-    relay: { target: n, opened: r.opened, seconds: round(relaySeconds, 1), rssMb: relayRssMb, kbPerConnection: perConn(relayRssMb, r.opened) },
-    loadgenKbPerConnection: perConn([before.loadgen, loadgenAfter], p.opened),
-  };
+    const relayPid = relay.child.proc.pid;
+    const relayBefore = rss(relayPid);
+    started = Date.now();
+    const r = await ctx.loadgen.call<{ opened: number; failed: number }>({
+      op: 'open',
+      devices: Array.from({ length: n }, (_, i) => ({ key: `idle-r${i}`, transport: 'relay' as const, url: relay.url(`idle${i}`) })),
+      addresses: ADDRESSES,
+      concurrency: 100,
+    });
+    const relaySeconds = (Date.now() - started) / 1000;
+    await sleep(5_000);
+    const relayRssMb: [number, number] = [relayBefore, rss(relayPid)];
+    log(`idle: relay ${r.opened} open, RSS ${relayRssMb[0]} -> ${relayRssMb[1]} MB`);
+    await ctx.loadgen.call({ op: 'close-devices' });
+    return {
+      parley: {
+        target: n,
+        opened: p.opened,
+        failed: p.failed,
+        ...(p.firstError ? { firstError: p.firstError } : {}),
+        seconds: round(parleySeconds, 1),
+        connectorRssMb,
+        redisRssMb,
+        kbPerConnection: perConn(connectorRssMb, p.opened),
+        redisKbPerConnection: perConn(redisRssMb, p.opened),
+      },
+      relay: { target: n, opened: r.opened, seconds: round(relaySeconds, 1), rssMb: relayRssMb, kbPerConnection: perConn(relayRssMb, r.opened) },
+      loadgenKbPerConnection: perConn([before.loadgen, loadgenAfter], p.opened),
+    };
+  } finally {
+    await ctx.loadgen.call({ op: 'close-devices' });
+    await ctx.platform.stopProcess(connector);
+    await relay.stop();
+  }
 }
 
 // ---------------------------------------------------------------- reconnect storm
@@ -309,6 +338,8 @@ export interface StormResult {
   secondsToAllBack: number | undefined;
   secondsToAllSynced: number | undefined;
   final: SdkStatus;
+  /** [seconds after the kill, clients open, receivers holding every acked message]. */
+  series: [number, number, number][];
   cpuSeconds: number;
   infraCpuSeconds: number;
   relayReconnect: { clients: number; seconds: number };
@@ -346,8 +377,10 @@ export async function storm(ctx: Context): Promise<StormResult> {
   let secondsToAllBack: number | undefined;
   let secondsToAllSynced: number | undefined;
   let status = await ctx.loadgen.call<SdkStatus>({ op: 'sdk-status' });
+  const series: [number, number, number][] = [];
   while (Date.now() < deadline) {
     status = await ctx.loadgen.call<SdkStatus>({ op: 'sdk-status' });
+    series.push([round((Date.now() - killedAt) / 1000, 1), status.open, status.complete]);
     if (secondsToAllBack === undefined && status.open === status.total) {
       secondsToAllBack = (Date.now() - killedAt) / 1000;
       // Stop sending: "synced" means holding every message acked until now.
@@ -360,9 +393,10 @@ export async function storm(ctx: Context): Promise<StormResult> {
       secondsToAllSynced = (Date.now() - killedAt) / 1000;
       break;
     }
-    await sleep(250);
+    await sleep(1_000);
   }
   await ctx.loadgen.call({ op: 'sdk-send-stop' });
+  status = await ctx.loadgen.call<SdkStatus>({ op: 'sdk-status', exact: true });
   const usage = window.end();
   log(`storm: synced after ${secondsToAllSynced} s; ${JSON.stringify(status)}`);
   await ctx.loadgen.call({ op: 'sdk-close' });
@@ -380,6 +414,7 @@ export async function storm(ctx: Context): Promise<StormResult> {
     secondsToAllBack: secondsToAllBack === undefined ? undefined : round(secondsToAllBack, 1),
     secondsToAllSynced: secondsToAllSynced === undefined ? undefined : round(secondsToAllSynced, 1),
     final: status,
+    series,
     cpuSeconds: sum('parley'),
     infraCpuSeconds: sum('infra'),
     relayReconnect: { clients: n, seconds: round(relaySeconds, 1) },
@@ -515,4 +550,33 @@ export async function lag(ctx: Context): Promise<LagRun[]> {
   );
   await ctx.loadgen.call({ op: 'close-devices' });
   return runs;
+}
+
+// ---------------------------------------------------------------- profile run
+export interface ProfileResult {
+  rate: number;
+  seconds: number;
+  measurement: Measurement;
+  hops: HopRow[];
+  services: ServiceProfile[];
+}
+
+/** 1:1 load on a Parley started with profileEnv(); its services are stopped here so that they write their profiles. */
+export async function profileRun(ctx: Context, rate: number, seconds: number): Promise<ProfileResult> {
+  const tag = rand();
+  const specs: DeviceSpec[] = [];
+  const flows: Flow[] = [];
+  for (let k = 0; k < 50; k++) {
+    const [a, b] = [`pa${k}-${tag}`, `pb${k}-${tag}`];
+    const conversationId = await ctx.platform.createDirect(a, b);
+    specs.push({ key: `pp-s${k}`, transport: 'parley', url: parleyUrl(ctx, 0, a, 'd1') }, { key: `pp-r${k}`, transport: 'parley', url: parleyUrl(ctx, 1, b, 'd1') });
+    flows.push({ transport: 'parley', from: `pp-s${k}`, conversationId, receivers: 1 });
+  }
+  await open(ctx, specs);
+  log(`profile: ${rate} msg/s for ${seconds} s with --cpu-prof and spans`);
+  const measurement = await measure(ctx, 'parley', flows, rate, seconds);
+  await ctx.loadgen.call({ op: 'close-devices' });
+  await ctx.platform.stop(); // profiles are written when the services exit
+  await sleep(1_000);
+  return { rate, seconds, measurement, hops: hopTimeline(), services: cpuProfiles() };
 }

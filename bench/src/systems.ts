@@ -7,7 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { ensureTopics } from '@parley/bus';
 import { Platform, freePort } from '../../test/e2e/support/platform';
-import { onCleanUp, startChild, stopChild, type BenchInfra, type Child } from './harness';
+import { log, onCleanUp, sleep, startChild, stopChild, type BenchInfra, type Child } from './harness';
 import type { Watched } from './procstats';
 
 export const PARTITIONS = 8;
@@ -17,7 +17,20 @@ export interface ParleyOptions {
   env?: Record<string, string>;
 }
 
+/** A fresh Parley (own topics, database and key prefix); retried, because Kafka may still be deleting the previous one's topics. */
 export async function startParley(infra: BenchInfra, options: ParleyOptions = {}): Promise<Platform> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startParleyOnce(infra, options);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      log(`starting Parley failed (${String((err as Error).message).split('\n')[0]}); again in 5 s`);
+      await sleep(5_000);
+    }
+  }
+}
+
+async function startParleyOnce(infra: BenchInfra, options: ParleyOptions): Promise<Platform> {
   const platform = new Platform(
     {
       partitions: PARTITIONS,
@@ -33,7 +46,12 @@ export async function startParley(infra: BenchInfra, options: ParleyOptions = {}
     infra.env,
   );
   onCleanUp(() => platform.stop());
-  await platform.start();
+  try {
+    await platform.start();
+  } catch (err) {
+    await platform.stop().catch(() => undefined);
+    throw err;
+  }
   return platform;
 }
 
@@ -49,9 +67,13 @@ export class Relay {
     readonly port: number,
   ) {}
 
-  static async start(): Promise<Relay> {
+  static async start(name = 'relay'): Promise<Relay> {
     const port = await freePort();
-    return new Relay(await startChild('relay', 'relay', { WS_PORT: String(port) }), port);
+    return new Relay(await startChild(name, 'relay', { WS_PORT: String(port) }), port);
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.child);
   }
 
   url(room: string): string {
@@ -62,10 +84,6 @@ export class Relay {
     return [{ name: 'relay', kind: 'baseline', pid: this.child.proc.pid!, tree: false }];
   }
 
-  async restart(): Promise<void> {
-    await stopChild(this.child, 'SIGKILL');
-    Object.assign(this, { child: await startChild('relay', 'relay', this.child.env) });
-  }
 }
 
 export class Floor {

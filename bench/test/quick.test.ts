@@ -21,8 +21,10 @@ function runQuickBench(out: string): Promise<void> {
   });
 }
 
-function expectCountsRight(m: Measurement): void {
-  expect({ system: m.system, rate: m.rate, delivered: m.delivered, lost: m.lost, duplicated: m.duplicated }).toEqual({ system: m.system, rate: m.rate, delivered: m.expected, lost: 0, duplicated: 0 });
+/** Baselines without dedupe may repeat a replayed batch after their consumer restarts (at least once). */
+function expectCountsRight(m: Measurement, atLeastOnce = false): void {
+  const duplicated = atLeastOnce ? 0 : m.duplicated;
+  expect({ system: m.system, rate: m.rate, delivered: m.delivered, lost: m.lost, duplicated }).toEqual({ system: m.system, rate: m.rate, delivered: m.expected, lost: 0, duplicated: 0 });
   expect(m.expected).toBeGreaterThan(0);
   expect(m.sent).toBe(Math.round(m.rate * m.seconds));
   if (m.system !== 'relay') expect(m.acked).toBe(m.sent);
@@ -40,10 +42,10 @@ describe('bench --quick', () => {
 
     const ladder = r.oneToOne!.steps.flat();
     expect(new Set(ladder.map((m) => m.system))).toEqual(new Set(['parley', 'relay', 'kafka', 'floor']));
-    ladder.forEach(expectCountsRight);
+    ladder.forEach((m) => expectCountsRight(m));
     const group = r.group!.steps.flat();
     expect(group.map((m) => m.expected / (m.sent || 1))).toEqual(group.map(() => r.group!.members - 1));
-    group.forEach(expectCountsRight);
+    group.forEach((m) => expectCountsRight(m));
 
     expect(r.idle!.parley.opened).toBe(r.idle!.parley.target);
     expect(r.idle!.relay.opened).toBe(r.idle!.relay.target);
@@ -56,7 +58,7 @@ describe('bench --quick', () => {
 
     expect(r.lag!.map((l) => l.system)).toEqual(['floor', 'parley']);
     for (const l of r.lag!) {
-      expectCountsRight(l.measurement);
+      expectCountsRight(l.measurement, l.system !== 'parley');
       expect(l.peakLag).toBeGreaterThan(0); // the consumer really was stopped
     }
   }, 300_000);
