@@ -5,6 +5,7 @@
 #   Redis         Debian's redis-server
 #   PostgreSQL    Debian's PostgreSQL, the storage backend of ...
 #   FerretDB v1   a MongoDB wire-protocol server (our small wrapper module, see ferretdb/main.go)
+#   Helm          built with Go by helm.sh at install time (the chart's tests need it)
 #
 # Usage: deploy/local/infra.sh install|up|down|status|env
 #   install  fetch and build what is missing (idempotent; cached in .local/cache)
