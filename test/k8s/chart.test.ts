@@ -124,6 +124,9 @@ describe.each([
       expect(grace).toBeGreaterThan(sleep + shutdownMs / 1000);
     }
     const connector = deployments.find((d) => d.metadata.name === 'parley-connector')!;
+    // Rollouts wait until one connector's drain (preStop + window) is over before stopping the next.
+    const connectorSleep = Number((get(container(connector).lifecycle, 'preStop', 'exec', 'command') as string[])[1]);
+    expect(connector.spec?.minReadySeconds).toBeGreaterThanOrEqual(connectorSleep + Number(envOf(connector, 'DRAIN_WINDOW_MS')?.value) / 1000);
     // The connector's own rule (services/connector/src/config.ts): window + 5 s margin within the shutdown limit.
     expect(Number(envOf(connector, 'SHUTDOWN_TIMEOUT_MS')?.value)).toBeGreaterThanOrEqual(Number(envOf(connector, 'DRAIN_WINDOW_MS')?.value) + 5000);
   });

@@ -32,6 +32,9 @@ spec:
   replicas: {{ $svc.replicaCount }}
   {{- end }}
   revisionHistoryLimit: 5
+  {{- with $svc.minReadySeconds }}
+  minReadySeconds: {{ . }}
+  {{- end }}
   strategy:
     type: RollingUpdate
     rollingUpdate:
