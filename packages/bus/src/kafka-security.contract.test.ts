@@ -1,0 +1,32 @@
+// TLS and SASL settings reach the Kafka client: against the local plaintext broker, a bus
+// configured for TLS or SASL must fail to connect (one without them connects, in the bus
+// contract suite). The positive path needs a TLS/SASL cluster and is not run here.
+import { createLogger } from '@parley/core';
+import { KafkaBus } from './kafka';
+
+const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').filter(Boolean);
+if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set: run the suite with ./parley test');
+const log = createLogger('contract', 'bus', 'silent');
+
+describe('Kafka security settings reach the client', () => {
+  it('connects without them (control)', async () => {
+    const bus = new KafkaBus({ brokers, clientId: 'security-control', log, security: { ssl: false } });
+    try {
+      await expect(bus.connect()).resolves.toBeUndefined();
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it.each([
+    ['TLS', { ssl: true }],
+    ['SASL/SCRAM', { ssl: false, sasl: { mechanism: 'scram-sha-512' as const, username: 'parley', password: 'wrong' } }],
+  ])('fails against a plaintext broker with %s', async (_label, security) => {
+    const bus = new KafkaBus({ brokers, clientId: 'security-test', log, security });
+    try {
+      await expect(bus.connect()).rejects.toThrow();
+    } finally {
+      await bus.close().catch(() => undefined);
+    }
+  });
+});
