@@ -16,7 +16,9 @@ export class FailureInfra {
   // chasing one scenario) share the machine with the first.
   readonly dir = process.env['FAILURE_INFRA_DIR'] ? path.resolve(process.env['FAILURE_INFRA_DIR']) : path.join(REPO_ROOT, '.local', 'failure-infra');
   private readonly offset = Number(process.env['FAILURE_PORT_OFFSET'] ?? 0);
-  readonly ports = { kafka: 39092 + this.offset, redis: 36379 + this.offset, postgres: 35432 + this.offset, mongo: 37117 + this.offset };
+  // Below 32768: Linux hands out 32768-60999 as ephemeral ports, and with thousands of
+  // client sockets open one of them can hold a server's port just when the suite restarts it.
+  readonly ports = { kafka: 29092 + this.offset, redis: 26379 + this.offset, postgres: 25432 + this.offset, mongo: 28117 + this.offset };
 
   private scriptEnv(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {
