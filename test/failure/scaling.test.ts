@@ -1,6 +1,7 @@
 // The failure suite, part 3: behaviour under scaling (issue 6). On infrastructure of its own,
 // one instance of each service, then:
-// 1. 2,000 SDK clients on one connector; a second connector starts and the first is drained
+// 1. 2,000 SDK clients on one connector (364 of them in conversations under load, the others
+//    idle); a second connector starts and the first is drained
 //    (SIGTERM) under a steady load: every client must end up on the second, the drained
 //    process must exit 0, and no acked message may be lost, duplicated or reordered. Prints
 //    the drain time (SIGTERM -> exit) and the time until every client is back.
@@ -56,16 +57,16 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 }
 
 /**
- * Sends a steady `rate` from 3 s before `changes` starts until 3 s after it ended (in slices
+ * Sends a steady `rate` from leadInMs before `changes` starts until 3 s after it ended (in slices
  * of 2 s, at most maxMs in all), then lets every send settle and every device converge,
  * scores it and prints the row. The load follows the changes, however slow the machine.
  */
-async function score(workload: Workload, name: string, rate: number, changes: () => Promise<void>, maxMs = 240_000): Promise<ScenarioRow> {
+async function score(workload: Workload, name: string, rate: number, changes: () => Promise<void>, leadInMs = 3_000, maxMs = 240_000): Promise<ScenarioRow> {
   let done = false;
   let failure: unknown;
   const until = Date.now() + maxMs;
   const run = (async () => {
-    await sleep(3_000);
+    await sleep(leadInMs);
     await changes();
   })().then(
     () => (done = true),
@@ -79,8 +80,9 @@ async function score(workload: Workload, name: string, rate: number, changes: ()
   if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
   await workload.drive(name, 3_000, rate, []);
   const recoveredAt = Date.now();
-  await workload.settle(90_000);
-  const row = await workload.verify(name, recoveredAt, 90_000);
+  // 2,000 clients catching up at once after a move keep a busy machine's storage behind for a while.
+  await workload.settle(180_000);
+  const row = await workload.verify(name, recoveredAt, 180_000);
   rows.push(row);
   process.stdout.write(`${formatTable([row])}\n${Object.keys(row.refused).length > 0 ? `refused: ${JSON.stringify(row.refused)}\n` : ''}`);
   if (!row.converged || row.lostAcked > 0 || row.reordered > 0) for (const a of (await workload.anomalies()).slice(0, 20)) process.stdout.write(`  ${a}\n`);
@@ -129,8 +131,14 @@ it(`drain a connector holding ${CLIENTS} clients under load: all move to a secon
   // give once the first pod is not ready.
   const secondPort = await freePort();
   const urls = [platform.wsUrlOf(0), `ws://127.0.0.1:${secondPort}/`];
-  const pairs = Math.round(CLIENTS / 10);
-  const groups = Math.round((CLIENTS - 2 * pairs) / (GROUP_SIZE - 1));
+  // 364 of the clients are members of conversations (20 direct, 36 groups of 10) and get the
+  // load; the others are members of none. Each client's catch-up after a move costs one
+  // ListConversations, and on FerretDB on 2 shared vCPU 2,000 of them with messages to sync
+  // keep storage saturated for minutes (see bench/RESULTS.md); the drain itself treats every
+  // socket the same.
+  const pairs = 20;
+  const groups = 36;
+  const idleClients = Math.max(0, CLIENTS - 2 * pairs - groups * (GROUP_SIZE - 1));
   // Arrivals spread over 20 s and a 10 s retry ceiling: 2,000 clients that all retry every
   // 2 s would be a load test of their own.
   const workload = new Workload(platform, {
@@ -139,6 +147,7 @@ it(`drain a connector holding ${CLIENTS} clients under load: all move to a secon
     groupSize: GROUP_SIZE,
     secondDevices: 0,
     catchUpIntervalMs: 120_000,
+    idleClients,
     urls,
     connectSpreadMs: 20_000,
     backoffMaxMs: 10_000,
@@ -202,9 +211,16 @@ it('scale storage and push out and in under load (1 -> 3 -> 1 each): rebalances 
     const steps: [string, () => Promise<void>][] = [
       ['storage 1 -> 3', async () => void added.storage.push(...(await Promise.all([platform.addStorage(), platform.addStorage()])))],
       ['push 1 -> 3', async () => void added.push.push(...(await Promise.all([platform.addPush(), platform.addPush()])))],
-      ['storage 3 -> 1 (SIGTERM)', async () => expect(await Promise.all(added.storage.map((p) => platform.stopProcess(p, 'SIGTERM')))).toEqual([0, 0])],
-      ['push 3 -> 1 (SIGTERM)', async () => expect(await Promise.all(added.push.map((p) => platform.stopProcess(p, 'SIGTERM')))).toEqual([0, 0])],
+      ['storage 3 -> 1 (SIGTERM)', async () => expect(await Promise.all(added.storage.map((p) => stopTimed(p)))).toEqual([0, 0])],
+      ['push 3 -> 1 (SIGTERM)', async () => expect(await Promise.all(added.push.map((p) => stopTimed(p)))).toEqual([0, 0])],
     ];
+    const exits: string[] = [];
+    const stopTimed = async (p: ServiceProcess) => {
+      const at = Date.now();
+      const code = await platform.stopProcess(p, 'SIGTERM');
+      exits.push(`${p.env['INSTANCE_ID']} ${((Date.now() - at) / 1000).toFixed(1)} s (exit ${String(code)})`);
+      return code;
+    };
     const row = await score(workload, 'scale storage+push 1->3->1', RATE, async () => {
       for (const [what, step] of steps) {
         const at = Date.now();
@@ -212,7 +228,7 @@ it('scale storage and push out and in under load (1 -> 3 -> 1 each): rebalances 
         changes.push({ what, at, took: Date.now() - at });
         await sleep(8_000); // the group settles and the stream runs before the next change
       }
-    });
+    }, 10_000);
     // The longest gap in deliveries from each change's start to the next one's; before any
     // change the gaps are tens of ms at this rate.
     const sorted = [...deliveries].sort((a, b) => a - b);
@@ -234,6 +250,7 @@ it('scale storage and push out and in under load (1 -> 3 -> 1 each): rebalances 
       const { longest, resumedAt } = longestGap(c.at, changes[i + 1]?.at ?? c.at + c.took + 8_000);
       note(`  ${c.what} (processes ready / exited after ${(c.took / 1000).toFixed(1)} s): longest delivery gap ${(longest / 1000).toFixed(2)} s, ending ${((resumedAt - c.at) / 1000).toFixed(2)} s after the change began`);
     });
+    note(`  SIGTERM -> exit: ${exits.join(', ')}`);
     expect(changes.map((c) => c.what)).toEqual(steps.map(([what]) => what));
     expectClean(row);
   } finally {

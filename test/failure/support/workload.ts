@@ -57,6 +57,8 @@ export interface WorkloadSpec {
   catchUpIntervalMs: number;
   /** Every client gets this URL list, in this order (default: the platform's connectors, each client starting at another). */
   urls?: readonly string[];
+  /** Users in no conversation, one client each: they only connect (and move when their connector drains). */
+  idleClients?: number;
   /** Clients connect at random moments over this many ms (default 0: all at once). */
   connectSpreadMs?: number;
   /** The clients' reconnect and retry backoff ceiling (default 2 000 ms: fast recovery for a few dozen clients). */
@@ -96,6 +98,7 @@ export class Workload {
       for (const m of members) if (!users.includes(m)) users.push(m);
       this.conversations.push({ id: await this.platform.createGroup(members), members });
     }
+    for (let i = 0; i < (this.spec.idleClients ?? 0); i++) users.push(this.user(next++));
     const urls = [...(this.spec.urls ?? this.platform.wsPorts.map((_, i) => this.platform.wsUrlOf(i)))];
     users.forEach((userId, i) => {
       this.addDevice(userId, 'phone', i, urls);
