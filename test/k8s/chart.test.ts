@@ -3,7 +3,7 @@
 // drain in time, autoscaling respects the partition count, and bad values are refused with
 // a message that names them.
 import * as path from 'node:path';
-import { CHART, KUBE_VERSION, helm, parseObjects, render, template, validateAgainstApi, valueArgs, type K8sObject } from './support/helm';
+import { CHART, KUBE_VERSION, helm, parseObjects, render, strictDecode, template, validateAgainstApi, valueArgs, type K8sObject } from './support/helm';
 
 const ALL = path.join(__dirname, 'support/all-features.yaml');
 // The same, with the lag autoscalers swapped (storage on an external metric, push on KEDA).
@@ -74,6 +74,15 @@ describe.each([
     const text = template(values).stdout;
     if (label !== 'default values') expect(text).toMatch(/value: "604800000"[\s\S]*value: "1000000"|value: "1000000"[\s\S]*value: "604800000"/);
     expect(text.match(/\d\.?\d*e\+\d+/g) ?? []).toEqual([]);
+  });
+
+  it('every built-in object decodes strictly into the Kubernetes API types (no unknown or mistyped field)', () => {
+    const decoded = strictDecode(template(values).stdout);
+    expect(decoded.errors).toEqual([]);
+    expect(decoded.status).toBe(0);
+    const crds = objects.filter((o) => /keda\.sh|monitoring\.coreos\.com/.test(o.apiVersion));
+    expect(decoded.checked).toBe(objects.length - crds.length);
+    expect(decoded.skipped).toHaveLength(crds.length);
   });
 
   it('every object is namespaced to the release and labelled', () => {
@@ -227,6 +236,18 @@ describe('another release name, namespace, registry and pull secret', () => {
     expect(get(envOf(connector, 'JWT_SECRETS')?.valueFrom, 'secretKeyRef', 'name')).toBe('chat-parley-secrets');
     for (const o of objects) expect(o.metadata.namespace).toBe('im');
     expect(validateAgainstApi(objects)).toEqual([]);
+  });
+});
+
+describe('the strict decoder', () => {
+  it('refuses a misspelt field and a wrong type, which the JSON schemas let through', () => {
+    const service = 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec:\n  ports: [{port: 80, targetPort: ws, protocl: TCP}]\n';
+    const deployment = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: "two", selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}}\n';
+    expect(validateAgainstApi(parseObjects(service))).toEqual([]);
+    const decoded = strictDecode(`${service}---\n${deployment}`);
+    expect(decoded.status).toBe(1);
+    expect(decoded.errors.join('\n')).toMatch(/v1\/Service\/x: .*unknown field "spec\.ports\[0\]\.protocl"/);
+    expect(decoded.errors.join('\n')).toMatch(/apps\/v1\/Deployment\/web: .*spec\.replicas of type int32/);
   });
 });
 

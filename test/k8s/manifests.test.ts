@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ROOT, helmBinary, parseObjects, validateAgainstApi } from './support/helm';
+import { ROOT, helmBinary, parseObjects, strictDecode, validateAgainstApi } from './support/helm';
 
 const yamlFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
 
@@ -32,5 +32,8 @@ describe('k8s/ plain manifests', () => {
     const objects = yamlFiles(k8s).flatMap((f) => parseObjects(readFileSync(path.join(k8s, f), 'utf8')));
     expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['Deployment', 'Service', 'PodDisruptionBudget', 'ServiceAccount', 'ConfigMap']));
     expect(validateAgainstApi(objects)).toEqual([]);
+    const decoded = strictDecode(yamlFiles(k8s).map((f) => readFileSync(path.join(k8s, f), 'utf8')).join('\n---\n'));
+    expect(decoded.errors).toEqual([]);
+    expect(decoded.checked).toBe(objects.length);
   });
 });

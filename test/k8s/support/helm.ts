@@ -77,3 +77,23 @@ export function validateAgainstApi(objects: K8sObject[]): { name: string; error:
   if (result.status !== 0) throw new Error(`validate-k8s.mjs failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as { name: string; error: string }[];
 }
+
+/**
+ * Strict decoding into the Kubernetes API's Go types (deploy/helm/strict, built by
+ * deploy/local/helm.sh): unknown fields, duplicates and wrong types fail, which the JSON
+ * schemas above let through. CRD kinds are reported as skipped.
+ */
+export function strictDecode(yamlText: string): { status: number; checked: number; skipped: string[]; errors: string[] } {
+  const local = path.join(ROOT, '.local/tools/bin/parley-k8s-strict');
+  const binary = process.env.PARLEY_K8S_STRICT ?? local;
+  if (!existsSync(binary)) throw new Error('parley-k8s-strict not found: run `bash deploy/local/helm.sh` (./parley test does it through infra.sh install)');
+  const result = spawnSync(binary, [], { input: yamlText, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.error) throw result.error;
+  const lines = result.stdout.split('\n');
+  return {
+    status: result.status ?? -1,
+    checked: Number(lines.find((l) => l.startsWith('checked: '))?.slice('checked: '.length) ?? -1),
+    skipped: lines.filter((l) => l.startsWith('skipped: ')),
+    errors: lines.filter((l) => l.startsWith('error: ')),
+  };
+}
