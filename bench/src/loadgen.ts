@@ -43,6 +43,8 @@ interface Run {
   expected: Uint16Array;
   got: Uint16Array;
   hist: Histogram;
+  early: Histogram;
+  late: Histogram;
   sent: number;
   acked: number;
   errors: Map<string, number>;
@@ -60,7 +62,12 @@ function onBody(receiverKey: string, body: string): void {
   const flow = r.flows[i % r.flows.length]!;
   if (flow.from === receiverKey) return; // the sender's own copy (it learns the seq from it)
   r.got[i]! += 1;
-  r.hist.recordMs(performance.now() - Number(parts[2]));
+  const latency = performance.now() - Number(parts[2]);
+  r.hist.recordMs(latency);
+  // The first and last thirds of the run apart: a backlog that grows shows as a later third slower than the first.
+  const third = Math.floor((3 * i) / r.got.length);
+  if (third === 0) r.early.recordMs(latency);
+  else if (third === 2) r.late.recordMs(latency);
 }
 
 function countError(code: string): void {
@@ -256,6 +263,8 @@ async function runLoad(flows: Flow[], rate: number, seconds: number, drainMs: nu
     expected: new Uint16Array(total),
     got: new Uint16Array(total),
     hist: new Histogram(),
+    early: new Histogram(),
+    late: new Histogram(),
     sent: 0,
     acked: 0,
     errors: new Map(),
@@ -320,6 +329,8 @@ async function runLoad(flows: Flow[], rate: number, seconds: number, drainMs: nu
     gaps: r.gaps,
     sendSeconds,
     hist: r.hist.toJSON(),
+    earlyP50: r.early.percentileMs(50),
+    lateP50: r.late.percentileMs(50),
   };
 }
 

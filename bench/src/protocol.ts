@@ -57,6 +57,9 @@ export interface RunResult {
   gaps: number;
   sendSeconds: number;
   hist: HistogramData;
+  /** Median latency of the first and of the last third of the messages. */
+  earlyP50: number;
+  lateP50: number;
 }
 
 export interface SdkStatus {

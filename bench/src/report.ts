@@ -16,8 +16,8 @@ const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
 function latencyTable(rows: Measurement[][], withDeliveries = false): string {
   const out = [
-    `| offered msg/s | system | delivered / due | lost | dup | errors | ${withDeliveries ? 'deliveries/s | ' : ''}p50 ms | p95 | p99 | p99.9 | max | p99 vs floor | CPU s (own + infra) | CPU s per 1k delivered (own; + infra) | vs floor (own + infra) |`,
-    `|---|---|---|---|---|---|${withDeliveries ? '---|' : ''}---|---|---|---|---|---|---|---|---|`,
+    `| offered msg/s | system | delivered / due | lost | dup | errors | ${withDeliveries ? 'deliveries/s | ' : ''}p50 ms | p50 first → last third | p95 | p99 | p99.9 | max | p99 vs floor | CPU s (own + infra) | CPU s per 1k delivered (own; + infra) | vs floor (own + infra) |`,
+    `|---|---|---|---|---|---|${withDeliveries ? '---|' : ''}---|---|---|---|---|---|---|---|---|---|`,
   ];
   for (const step of rows) {
     const floor = step.find((m) => m.system === 'floor');
@@ -25,7 +25,7 @@ function latencyTable(rows: Measurement[][], withDeliveries = false): string {
       const errors = Object.entries(m.errors).map(([k, v]) => `${k} ${v}`).join(', ') || '0';
       const l = m.latency;
       out.push(
-        `| ${m.rate} | ${NAMES[m.system]} | ${m.delivered} / ${m.expected} | ${m.lost} | ${m.duplicated} | ${errors} | ${withDeliveries ? `${Math.round(m.deliveriesPerSecond)} | ` : ''}${ms(l.p50)} | ${ms(l.p95)} | ${ms(l.p99)} | ${ms(l.p999)} | ${ms(l.max)} | ${floor && m.system !== 'floor' ? ratio(l.p99, floor.latency.p99) : ''} | ${m.cpuSeconds} + ${m.infraCpuSeconds} | ${m.cpuPer1000}; ${m.cpuPer1000WithInfra} | ${floor && m.system !== 'floor' ? ratio(m.cpuPer1000WithInfra, floor.cpuPer1000WithInfra) : ''} |`,
+        `| ${m.rate} | ${NAMES[m.system]} | ${m.delivered} / ${m.expected} | ${m.lost} | ${m.duplicated} | ${errors} | ${withDeliveries ? `${Math.round(m.deliveriesPerSecond)} | ` : ''}${ms(l.p50)} | ${m.earlyP50 === undefined ? '' : `${ms(m.earlyP50)} → ${ms(m.lateP50)}`} | ${ms(l.p95)} | ${ms(l.p99)} | ${ms(l.p999)} | ${ms(l.max)} | ${floor && m.system !== 'floor' ? ratio(l.p99, floor.latency.p99) : ''} | ${m.cpuSeconds} + ${m.infraCpuSeconds} | ${m.cpuPer1000}; ${m.cpuPer1000WithInfra} | ${floor && m.system !== 'floor' ? ratio(m.cpuPer1000WithInfra, floor.cpuPer1000WithInfra) : ''} |`,
       );
     }
   }
