@@ -110,10 +110,15 @@ async function main(): Promise<void> {
     }
   };
   results.oneToOne = await attempt('oneToOne', oneToOne);
+  save();
   results.group = await attempt('group', group);
+  save();
   results.idle = await attempt('idle', idle);
+  save();
   results.storm = await attempt('storm', storm);
+  save();
   results.lag = await attempt('lag', lag);
+  save();
 
   if (!quick) {
     // A 1:1 load Parley sustains, with its services under --cpu-prof and every span in a file.

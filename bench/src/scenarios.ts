@@ -481,7 +481,8 @@ async function lagRun(ctx: Context, system: 'parley' | 'floor', flows: Flow[], g
   sampling = false;
   await sampler;
   const peakLag = Math.max(0, ...series.map(([, lag]) => lag));
-  const caughtUp = series.find(([t, lag]) => t > restartAt && lag >= 0 && lag <= rate);
+  // Caught up: the backlog under one second of traffic, or under 5 % of its peak (commits trail a little).
+  const caughtUp = series.find(([t, lag]) => t > restartAt && lag >= 0 && lag <= Math.max(rate, 0.05 * peakLag));
   const catchUpSeconds = caughtUp ? round(caughtUp[0] - restartAt, 1) : undefined;
   return {
     system,
@@ -489,7 +490,7 @@ async function lagRun(ctx: Context, system: 'parley' | 'floor', flows: Flow[], g
     stopSeconds,
     peakLag,
     catchUpSeconds,
-    catchUpRate: catchUpSeconds ? round(peakLag / catchUpSeconds + rate, 0) : undefined,
+    catchUpRate: catchUpSeconds && caughtUp ? round((peakLag - caughtUp[1]) / catchUpSeconds + rate, 0) : undefined,
     measurement,
     lagSeries: series,
   };
