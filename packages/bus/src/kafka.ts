@@ -8,6 +8,29 @@ import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Kafka
 import { ParleyError, type KafkaSecurity, type Logger } from '@parley/core';
 import type { ConsumedBatch, ConsumedRecord, MessageBus, OutgoingRecord, SubscribeOptions, Subscription } from './port';
 
+/**
+ * How long a stopping consumer may take to finish its batch in hand and leave its group.
+ * kafkajs's stop() also waits for a group join in progress, and a join lasts until every
+ * member has rejoined (up to rebalanceTimeout): when instances are scaled in together, the
+ * first to leave starts a rebalance the others are caught in. Past this bound shutdown goes
+ * on; offsets were committed only for finished work, and the coordinator drops the member
+ * after its session timeout.
+ */
+const CONSUMER_STOP_BOUND_MS = 8_000;
+
+/** Resolves true when work settles within ms, false when the bound passed first. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true, () => true), bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface KafkaBusOptions {
   brokers: string[];
   clientId: string;
@@ -243,8 +266,14 @@ export class KafkaBus implements MessageBus {
     return {
       stop: async () => {
         stopping = true;
-        await consumer.stop();
-        await consumer.disconnect();
+        const left = consumer.stop().then(() => consumer.disconnect());
+        left.catch((err: unknown) => this.options.log.warn({ err, groupId: options.groupId }, 'stopping a consumer failed'));
+        if (!(await settlesWithin(left, CONSUMER_STOP_BOUND_MS))) {
+          this.options.log.warn(
+            { groupId: options.groupId, boundMs: CONSUMER_STOP_BOUND_MS },
+            'consumer did not stop in time (a group join in progress); going on without leaving the group: the coordinator drops this member after its session timeout',
+          );
+        }
         this.consumers.delete(consumer);
       },
     };
@@ -256,7 +285,7 @@ export class KafkaBus implements MessageBus {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.consumers].map((c) => c.disconnect().catch(() => undefined)));
+    await Promise.all([...this.consumers].map((c) => settlesWithin(c.disconnect(), CONSUMER_STOP_BOUND_MS)));
     this.consumers.clear();
     while (this.flushing || this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
     await this.producer?.disconnect();
