@@ -18,6 +18,21 @@ import type { ConsumedBatch, ConsumedRecord, MessageBus, OutgoingRecord, Subscri
  */
 const CONSUMER_STOP_BOUND_MS = 8_000;
 
+/**
+ * The errors that mean this consumer must rejoin its group before it may commit again. kafkajs
+ * rejoins on them when they come out of eachBatch (runner.js), so they must not be swallowed.
+ */
+const MEMBERSHIP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
+
+/** The error (err or one of its causes) whose `type` is a membership error, as kafkajs wants it thrown. */
+export function membershipError(err: unknown): Error | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && MEMBERSHIP_ERRORS.has(type)) return e;
+  }
+  return undefined;
+}
+
 /** Resolves true when work settles within ms, false when the bound passed first. */
 async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -226,18 +241,31 @@ export class KafkaBus implements MessageBus {
           value: m.value ?? Buffer.alloc(0),
           headers: headersToStrings(m.headers),
         }));
+        // Set when a heartbeat says this member is no longer in the group (evicted while the
+        // process was starved, or the coordinator moved after a broker restart).
+        let membershipLost: Error | undefined;
         const consumed: ConsumedBatch = {
           topic: batch.topic,
           partition: batch.partition,
           records,
-          isActive: () => !stopping && isRunning() && !isStale(),
+          isActive: () => !stopping && isRunning() && !isStale() && membershipLost === undefined,
         };
         // Keep the membership alive while a slow batch (a slow database, a retry loop) runs:
         // kafkajs only heartbeats when asked, and a member silent for sessionTimeout is
         // evicted, which turns one slow batch into a rebalance storm.
-        const beat = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
+        const beat = setInterval(
+          () =>
+            void heartbeat().catch((err: unknown) => {
+              membershipLost ??= membershipError(err);
+            }),
+          1_000,
+        );
         try {
           for (let attempt = 0; ; attempt++) {
+            // Out of the group: give the batch up uncommitted and let kafkajs rejoin (it does
+            // so for the errors below only when eachBatch throws them; swallowed, the member
+            // would go on heartbeating with a stale id and never get partitions back).
+            if (membershipLost !== undefined) throw membershipLost;
             if (!consumed.isActive()) return; // the partition moved: its new owner redoes the batch
             try {
               await options.handler(consumed);
@@ -260,6 +288,8 @@ export class KafkaBus implements MessageBus {
           await heartbeat();
         } catch (err) {
           this.options.log.warn({ err, topic: batch.topic, partition: batch.partition }, 'offset commit refused (group rebalanced); the batch will be redone by its new owner');
+          const lost = membershipError(err);
+          if (lost) throw lost; // kafkajs rejoins the group
         }
       },
     });
