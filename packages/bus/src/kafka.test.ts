@@ -10,7 +10,9 @@ describe('membershipError', () => {
     for (const type of ['UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR_FOR_GROUP']) {
       const inner = protocol(type);
       expect(membershipError(inner)).toBe(inner);
-      const wrapped = new KafkaJSNonRetriableError(inner, { cause: inner });
+      // What kafkajs's retrier throws: new KafkaJSNonRetriableError(e, { cause }) (the typings know one argument).
+      const Wrapper = KafkaJSNonRetriableError as unknown as new (e: Error, options: { cause: Error }) => Error;
+      const wrapped = new Wrapper(inner, { cause: inner });
       expect((wrapped as unknown as { type?: string }).type).toBeUndefined();
       expect(membershipError(wrapped)).toBe(inner);
     }
