@@ -5,7 +5,7 @@ import type { Platform } from '../../test/e2e/support/platform';
 import { freePort } from '../../test/e2e/support/platform';
 import { Histogram, type LatencySummary } from './histogram';
 import { cpuProfiles, hopTimeline, type HopRow, type ServiceProfile } from './profile';
-import { log, sleep, sourceAddresses, type BenchInfra, type LoadGen } from './harness';
+import { log, onCleanUp, sleep, sourceAddresses, type BenchInfra, type LoadGen } from './harness';
 import { UsageWindow, round, sample, type UsageRow, type Watched } from './procstats';
 import type { DeviceSpec, Flow, RunResult, SdkStatus, Transport } from './protocol';
 import { Relay, parleyWatched, type Floor } from './systems';
@@ -504,7 +504,14 @@ export async function lag(ctx: Context): Promise<LagRun[]> {
   const apiPrefix = `${platform.topicPrefix}api.`;
   const { ensureTopics, topicNames } = await import('@parley/bus');
   const t = topicNames(apiPrefix);
-  await ensureTopics(ctx.infra.env.KAFKA_BROKERS.split(','), [t.messages, t.deliveries, t.receipts, t.signals].map((topic) => ({ topic, partitions: 1 })));
+  const apiTopics = [t.messages, t.deliveries, t.receipts, t.signals];
+  await ensureTopics(ctx.infra.env.KAFKA_BROKERS.split(','), apiTopics.map((topic) => ({ topic, partitions: 1 })));
+  onCleanUp(async () => {
+    const admin = new Kafka({ clientId: 'bench-clean-up', brokers: ctx.infra.env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: apiTopics }).catch(() => undefined);
+    await admin.disconnect();
+  });
   const apiPort = await freePort();
   await platform.spawnService('storage', { GRPC_PORT: String(apiPort), KAFKA_TOPIC_PREFIX: apiPrefix });
   const apiAddr = `127.0.0.1:${apiPort}`;
