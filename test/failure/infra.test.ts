@@ -18,12 +18,6 @@ it('SIGKILL and restart Redis (it comes back empty)', async () => {
   expectClean(await scenario('kill redis', [{ atMs: at(0.3), run: infraOutage('redis', 'kill', 2_000) }]));
 });
 
-// Known failing, so it runs only on request (FAILURE_FERRETDB_KILL=1): after FerretDB is
-// SIGKILLed and restarted under load, storage's reads kept timing out (Storage.Sync past its
-// 10 s deadline for 90 s) in two of the last runs, while earlier runs were clean. Until the
-// storage MongoDB client's recovery after a killed server is understood, CI does not run it.
-const ferretdbKill = process.env['FAILURE_FERRETDB_KILL'] === '1' ? it : it.skip;
-
-ferretdbKill('SIGKILL and restart the MongoDB-wire server (FerretDB)', async () => {
+it('SIGKILL and restart the MongoDB-wire server (FerretDB)', async () => {
   expectClean(await scenario('kill ferretdb', [{ atMs: at(0.3), run: infraOutage('ferretdb', 'kill', 2_000) }]));
 });

@@ -77,6 +77,25 @@ export function runBusContract(name: string, makeFixture: () => Promise<BusContr
       }
     });
 
+    it('publishes a batch larger than one produce request allows for one partition (3 MiB under one key), in order', async () => {
+      const topic = await fixture.newTopic(2);
+      // Like a batch of deliveries to a 1,000-member group: each record carries 20 KB of member ids.
+      const filler = 'u'.repeat(20 * 1024);
+      const records = Array.from({ length: 150 }, (_, n) => ({ key: 'big-group', value: JSON.stringify({ n, filler }) }));
+      await fixture.bus.publish(topic, records);
+      const seen: number[] = [];
+      const sub = await fixture.bus.subscribe({
+        groupId: `${topic}-big`,
+        topic,
+        handler: async (batch) => {
+          for (const r of batch.records) seen.push((JSON.parse(r.value.toString()) as { n: number }).n);
+        },
+      });
+      await waitFor(() => seen.length >= records.length);
+      await sub.stop();
+      expect(seen).toEqual(records.map((_, n) => n));
+    });
+
     it('redelivers a batch whose handler failed, skipping nothing', async () => {
       const topic = await fixture.newTopic(1);
       await fixture.bus.publish(

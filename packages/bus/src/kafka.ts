@@ -33,6 +33,13 @@ export function membershipError(err: unknown): Error | undefined {
   return undefined;
 }
 
+/** What a record adds to a produce request, near enough (record framing is a few bytes more). */
+function recordBytes(record: OutgoingRecord): number {
+  let n = Buffer.byteLength(record.key) + (typeof record.value === 'string' ? Buffer.byteLength(record.value) : record.value.length) + 32;
+  for (const [k, v] of Object.entries(record.headers ?? {})) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 8;
+  return n;
+}
+
 /** Resolves true when work settles within ms, false when the bound passed first. */
 async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -54,6 +61,13 @@ export interface KafkaBusOptions {
   maxQueuedRecords?: number;
   /** Upper bound of one produce request. */
   maxBatchRecords?: number;
+  /**
+   * Upper bound, in bytes of keys, values and headers, of one produce request (default
+   * 512 KiB). The broker refuses a request whose records for one partition pass
+   * message.max.bytes (1 MiB by default), and a group's deliveries carry every member id
+   * (about 20 KB each for 1,000 members), so a batch of them must go in several requests.
+   */
+  maxBatchBytes?: number;
   /** TLS and SASL (kafkaSecurityFrom(config)); plaintext when absent. */
   security?: KafkaSecurity;
 }
@@ -177,31 +191,52 @@ export class KafkaBus implements MessageBus {
     try {
       while (this.queue.length > 0) {
         const maxBatch = this.options.maxBatchRecords ?? 2_000;
+        const maxBytes = this.options.maxBatchBytes ?? 512 * 1024;
         const taken: Pending[] = [];
         let count = 0;
-        while (this.queue.length > 0 && (taken.length === 0 || count + this.queue[0]!.records.length <= maxBatch)) {
-          const next = this.queue.shift()!;
+        let bytes = 0;
+        while (this.queue.length > 0) {
+          const next = this.queue[0]!;
+          const size = next.records.reduce((sum, r) => sum + recordBytes(r), 0);
+          if (taken.length > 0 && (count + next.records.length > maxBatch || bytes + size > maxBytes)) break;
+          this.queue.shift();
           taken.push(next);
           count += next.records.length;
+          bytes += size;
         }
         this.queuedRecords -= count;
-        const byTopic = new Map<string, Message[]>();
+        // In order, in requests of at most maxBytes (a single larger record goes alone).
+        const requests: Map<string, Message[]>[] = [];
+        let request = new Map<string, Message[]>();
+        let requestBytes = 0;
         for (const pending of taken) {
-          const messages = byTopic.get(pending.topic) ?? [];
           for (const record of pending.records) {
+            const size = recordBytes(record);
+            if (requestBytes > 0 && requestBytes + size > maxBytes) {
+              requests.push(request);
+              request = new Map();
+              requestBytes = 0;
+            }
+            const messages = request.get(pending.topic) ?? [];
             messages.push({ key: record.key, value: record.value, ...(record.headers ? { headers: record.headers } : {}) });
+            request.set(pending.topic, messages);
+            requestBytes += size;
           }
-          byTopic.set(pending.topic, messages);
         }
+        if (requestBytes > 0) requests.push(request);
         try {
           const producer = await this.getProducer();
-          await producer.sendBatch({
-            acks: -1,
-            compression: CompressionTypes.None,
-            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-          });
+          for (const topicMessages of requests) {
+            await producer.sendBatch({
+              acks: -1,
+              compression: CompressionTypes.None,
+              topicMessages: [...topicMessages].map(([topic, messages]) => ({ topic, messages })),
+            });
+          }
           for (const pending of taken) pending.resolve();
         } catch (err) {
+          // Some requests may have gone through: the caller publishes again, and every
+          // consumer of Parley's topics is idempotent, so that costs a duplicate record, never a loss.
           const error = new ParleyError('UNAVAILABLE', `could not publish to Kafka: ${(err as Error).message}`, { cause: err });
           for (const pending of taken) pending.reject(error);
         }
