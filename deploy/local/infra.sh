@@ -237,7 +237,7 @@ install_pg() {
 start_pg() {
   external MONGO_URL && return 0
   local bin; bin="$(pg_bindir)"
-  if pid_alive postgres; then return 0; fi
+  if pid_alive postgres; then prepare_ferretdb_db; return 0; fi
   mkdir -p "$DATA/postgres" "$RUN/pgsock"
   [[ $EUID -eq 0 ]] && chown postgres "$DATA/postgres" "$RUN/pgsock" && chmod 700 "$DATA/postgres"
   if [[ ! -f "$DATA/postgres/PG_VERSION" ]]; then
@@ -263,6 +263,12 @@ start_pg() {
     ((SECONDS > deadline)) && die "PostgreSQL does not answer queries"
     sleep 0.3
   done
+  prepare_ferretdb_db
+}
+
+# The database FerretDB keeps its collections in; also on a server that was already running.
+prepare_ferretdb_db() {
+  local bin; bin="$(pg_bindir)"
   if [[ "$(as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atqc "select 1 from pg_database where datname='ferretdb'")" != 1 ]]; then
     as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres ferretdb
   fi
