@@ -59,13 +59,13 @@ export interface InfraEnv {
 
 /**
  * The bench's infrastructure: its own instance of deploy/local/infra.sh (.local/bench-infra,
- * ports 49092/46379/45432/47117), or, with --infra=env, the one KAFKA_BROKERS, REDIS_URL and
+ * ports 22092/22379/22432/22117, below the ephemeral range), or, with --infra=env, the one KAFKA_BROKERS, REDIS_URL and
  * MONGO_URL point at (the test suite's), whose pid files are in PARLEY_INFRA_DIR or .local/run.
  */
 export class BenchInfra {
   readonly own: boolean;
   readonly dir: string;
-  private readonly ports = { kafka: 49092, redis: 46379, postgres: 45432, mongo: 47117 };
+  private readonly ports = { kafka: 22092, redis: 22379, postgres: 22432, mongo: 22117 };
 
   constructor(mode: 'own' | 'env') {
     this.own = mode === 'own';
