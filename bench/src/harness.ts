@@ -1,20 +1,21 @@
 // The harness's moving parts: the bench's own infrastructure (a separate instance of
 // deploy/local/infra.sh), child processes it starts (load generator, baselines) and the
 // clean-up that stops all of them, also on failure and Ctrl-C.
-import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import type { LoadCommand } from './protocol';
 import type { Watched } from './procstats';
+import { LocalInfra } from '../../test/e2e/support/local-infra';
 
 export const BENCH_DIR = path.resolve(__dirname, '..');
 export const REPO_ROOT = path.resolve(BENCH_DIR, '..');
 export const OUT_DIR = path.join(BENCH_DIR, 'out');
 const LOG_DIR = path.join(OUT_DIR, 'logs');
-const run = promisify(execFile);
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../../test/e2e/support/platform';
+
+export { sleep };
 
 export function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -58,18 +59,27 @@ export interface InfraEnv {
 }
 
 /**
- * The bench's infrastructure: its own instance of deploy/local/infra.sh (.local/bench-infra,
- * ports 22092/22379/22432/22117, below the ephemeral range), or, with --infra=env, the one KAFKA_BROKERS, REDIS_URL and
- * MONGO_URL point at (the test suite's), whose pid files are in PARLEY_INFRA_DIR or .local/run.
+ * The bench's infrastructure: its own LocalInfra (.local/bench-infra, ports
+ * 22092/22379/22432/22117, below the ephemeral range), or, with --infra=env, the one
+ * KAFKA_BROKERS, REDIS_URL and MONGO_URL point at (the test suite's), whose pid files are in
+ * PARLEY_INFRA_DIR or .local/run.
  */
 export class BenchInfra {
   readonly own: boolean;
-  readonly dir: string;
-  private readonly ports = { kafka: 22092, redis: 22379, postgres: 22432, mongo: 22117 };
+  private readonly local: LocalInfra;
+
+  get dir(): string {
+    return this.local.dir;
+  }
 
   constructor(mode: 'own' | 'env') {
     this.own = mode === 'own';
-    this.dir = this.own ? path.join(REPO_ROOT, '.local', 'bench-infra') : (process.env['PARLEY_INFRA_DIR'] ?? path.join(REPO_ROOT, '.local'));
+    this.local = new LocalInfra({
+      dir: this.own ? path.join(REPO_ROOT, '.local', 'bench-infra') : (process.env['PARLEY_INFRA_DIR'] ?? path.join(REPO_ROOT, '.local')),
+      ports: { kafka: 22092, redis: 22379, postgres: 22432, mongo: 22117 },
+      partitions: 8,
+      timeoutMs: 300_000,
+    });
   }
 
   get env(): InfraEnv {
@@ -78,45 +88,25 @@ export class BenchInfra {
       if (!KAFKA_BROKERS || !REDIS_URL || !MONGO_URL) throw new Error('--infra=env needs KAFKA_BROKERS, REDIS_URL and MONGO_URL');
       return { KAFKA_BROKERS, REDIS_URL, MONGO_URL };
     }
-    return { KAFKA_BROKERS: `127.0.0.1:${this.ports.kafka}`, REDIS_URL: `redis://127.0.0.1:${this.ports.redis}`, MONGO_URL: `mongodb://127.0.0.1:${this.ports.mongo}/` };
-  }
-
-  private async script(...args: string[]): Promise<void> {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PARLEY_INFRA_DIR: this.dir,
-      PARLEY_KAFKA_PORT: String(this.ports.kafka),
-      PARLEY_REDIS_PORT: String(this.ports.redis),
-      PARLEY_PG_PORT: String(this.ports.postgres),
-      PARLEY_MONGO_PORT: String(this.ports.mongo),
-      PARLEY_PARTITIONS: '8',
-    };
-    delete env['KAFKA_BROKERS'];
-    delete env['REDIS_URL'];
-    delete env['MONGO_URL'];
-    await run('bash', [path.join(REPO_ROOT, 'deploy', 'local', 'infra.sh'), ...args], { env, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
+    return this.local.env;
   }
 
   /** Own infrastructure: starts from empty data and registers its stop. */
   async up(): Promise<void> {
     if (!this.own) return;
-    await this.script('down').catch(() => undefined);
-    rmSync(path.join(this.dir, 'data'), { recursive: true, force: true });
     onCleanUp(async () => {
       log('stopping the bench infrastructure');
-      await this.script('down');
+      await this.local.down();
     });
-    await this.script('up');
+    await this.local.up();
   }
 
   /** The infrastructure's processes, for CPU and memory (PostgreSQL with its backends). */
   watched(): Watched[] {
     const out: Watched[] = [];
-    for (const name of ['kafka', 'redis', 'postgres', 'ferretdb']) {
-      const file = path.join(this.dir, 'run', `${name}.pid`);
-      if (!existsSync(file)) continue;
-      const pid = Number(readFileSync(file, 'utf8').trim());
-      if (pid > 0) out.push({ name, kind: 'infra', pid, tree: name === 'postgres' });
+    for (const name of ['kafka', 'redis', 'postgres', 'ferretdb'] as const) {
+      const pid = this.local.pidOf(name);
+      if (pid !== undefined) out.push({ name, kind: 'infra', pid, tree: name === 'postgres' });
     }
     return out;
   }

@@ -3,7 +3,7 @@
 // a restart of router and storage.
 import { randomUUID } from 'node:crypto';
 import { TestClient, type Frame } from './support/client';
-import { Platform } from './support/platform';
+import { Platform, sleep } from './support/platform';
 
 jest.setTimeout(180_000);
 
@@ -16,7 +16,6 @@ async function connect(userId: string, deviceId: string, query = ''): Promise<Te
   return client;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface ConvState {
   conversationId: string;

@@ -13,7 +13,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { Platform, REPO_ROOT, freePort, type ServiceProcess } from '../e2e/support/platform';
+import { freePort, Platform, REPO_ROOT, sleep, type ServiceProcess } from '../e2e/support/platform';
 import { FailureInfra } from './support/infra';
 import { expectClean } from './support/suite';
 import { Workload, formatTable, type ScenarioRow } from './support/workload';
@@ -27,7 +27,6 @@ const RATE = Number(process.env['SCALING_RATE'] ?? 100);
 // The default window: 2,000 reconnects over it are ~200 handshakes and catch-up convs per second.
 const DRAIN_WINDOW_MS = 10_000;
 const GROUP_SIZE = 10;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const infra = new FailureInfra();
 let platform: Platform;

@@ -14,6 +14,8 @@ import { callUnary, createClient, signHs256 } from '@parley/core';
 import { parleyGrpc, type StorageClient } from '@parley/proto';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const LOG_DIR = path.join(REPO_ROOT, '.local', 'logs', 'e2e');
 
 export type ServiceName = 'storage' | 'router' | 'push' | 'connector';

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { topicNames } from '@parley/bus';
-import { Platform, REPO_ROOT, type ServiceName } from '../../e2e/support/platform';
+import { Platform, REPO_ROOT, sleep, type ServiceName } from '../../e2e/support/platform';
 import { FailureInfra, type InfraComponent } from './infra';
 import { Workload, formatTable, type ScenarioRow } from './workload';
 
@@ -20,7 +20,6 @@ import { Workload, formatTable, type ScenarioRow } from './workload';
 const RATE = Number(process.env['FAILURE_RATE'] ?? 200);
 const SECONDS = Number(process.env['FAILURE_SECONDS'] ?? 12);
 export const DURATION = SECONDS * 1000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const infra = new FailureInfra();
 let platform: Platform;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { callUnary } from '@parley/core';
 import type { MessagesResponse__Output } from '@parley/proto';
 import { ParleyClient, type ParleyMessage } from '@parley/sdk';
-import type { Platform } from '../../e2e/support/platform';
+import { sleep, type Platform } from '../../e2e/support/platform';
 
 export interface Device {
   userId: string;
@@ -65,7 +65,6 @@ export interface WorkloadSpec {
   backoffMaxMs?: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Workload {
   readonly devices: Device[] = [];
