@@ -1,9 +1,11 @@
-// Baseline (c), the floor: Parley's chain of hops with no logic in any of them, in four
-// processes like Parley's: edge (WebSocket in and out, gRPC client and server) -> hop (gRPC
-// server, Kafka produce) -> store (Kafka consume, one MongoDB insert per batch, Kafka
-// produce) -> push (Kafka consume, one gRPC Deliver per batch) -> edge. Kafka goes through
-// @parley/bus, the adapter Parley uses, so the floor differs from Parley by Parley's logic
-// (auth, membership, dedupe, sequencing, sessions, acks), not by its transport.
+// Baseline (c), the floor: Parley's chain of hops with no logic in any of them, in processes
+// like Parley's: edge (WebSocket in and out, gRPC client and server; as many edge processes as
+// Parley has connectors) -> hop (gRPC server, Kafka produce) -> store (Kafka consume, one
+// MongoDB insert per batch, Kafka produce) -> push (Kafka consume, one gRPC Deliver per edge
+// per batch) -> edge. Kafka goes through @parley/bus, the adapter Parley uses, so the floor
+// differs from Parley by Parley's logic (auth, membership, dedupe, sequencing, sessions,
+// acks), not by its transport. The floor has no session directory: a sender names each
+// receiver as "<edge>:<device>" and push sends it to that edge.
 // Role and settings come from the environment (FLOOR_ROLE, ports, addresses, names).
 import * as grpc from '@grpc/grpc-js';
 import { MongoClient } from 'mongodb';
@@ -60,10 +62,17 @@ interface Envelope {
   k: string;
 }
 
+/** "<edge>:<device>": the edge index and the device key. */
+function splitAddress(address: string): [number, string] {
+  const colon = address.indexOf(':');
+  return [Number(address.slice(0, colon)), address.slice(colon + 1)];
+}
+
 async function edge(): Promise<void> {
   const hop = client(env('HOP_ADDR'));
   const sockets = new Map<string, WebSocket>();
   await serve(Number(env('GRPC_PORT')), {
+    // Envelopes addressed to this edge's devices only (push split them), `to` as bare device keys.
     Deliver: async (request) => {
       for (const envelope of JSON.parse(request.toString()) as Envelope[]) {
         const frame = JSON.stringify({ t: 'm', b: envelope.b });
@@ -119,14 +128,30 @@ async function store(): Promise<void> {
 async function push(): Promise<void> {
   const kafka = bus('push');
   await kafka.connect();
-  const edgeClient = client(env('EDGE_ADDR'));
+  const edges = env('EDGE_ADDRS').split(',').map((address) => client(address));
   await kafka.subscribe({
     groupId: `${env('DELIVERIES_TOPIC')}-push`,
     topic: env('DELIVERIES_TOPIC'),
     concurrency: 8,
     handler: async (batch) => {
-      const payload = Buffer.from(`[${batch.records.map((r) => r.value.toString()).join(',')}]`);
-      await new Promise<void>((resolve, reject) => edgeClient.Deliver(payload, (err) => (err ? reject(err) : resolve())));
+      // One Deliver per edge per batch, each with the envelopes' receivers on that edge.
+      const perEdge = edges.map((): Envelope[] => []);
+      for (const r of batch.records) {
+        const envelope = JSON.parse(r.value.toString()) as Envelope;
+        const split = edges.map((): string[] => []);
+        for (const address of envelope.to) {
+          const [index, key] = splitAddress(address);
+          split[index]?.push(key);
+        }
+        split.forEach((to, i) => to.length > 0 && perEdge[i]!.push({ to, b: envelope.b, k: envelope.k }));
+      }
+      await Promise.all(
+        perEdge.map((envelopes, i) =>
+          envelopes.length === 0
+            ? Promise.resolve()
+            : new Promise<void>((resolve, reject) => edges[i]!.Deliver(Buffer.from(JSON.stringify(envelopes)), (err) => (err ? reject(err) : resolve()))),
+        ),
+      );
     },
   });
 }

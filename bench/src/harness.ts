@@ -2,9 +2,11 @@
 // deploy/local/infra.sh), child processes it starts (load generator, baselines) and the
 // clean-up that stops all of them, also on failure and Ctrl-C.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import type { LoadCommand } from './protocol';
+import { Histogram } from './histogram';
+import { epochNow, type Boot, type DeviceSpec, type Flow, type LoadCommand, type OpenResult, type RunResult, type WorkerRunResult } from './protocol';
 import type { Watched } from './procstats';
 import { LocalInfra } from '../../test/e2e/support/local-infra';
 
@@ -30,14 +32,28 @@ export function onCleanUp(fn: () => Promise<void> | void): void {
   cleanups.push(fn);
 }
 
+/** Longest one clean-up step may take: a step stuck on a hung server must not keep the others (stopping processes) from running. */
+const CLEAN_UP_STEP_MS = 30_000;
+
 export function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
     while (cleanups.length > 0) {
       const fn = cleanups.pop()!;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await fn();
+        await Promise.race([
+          Promise.resolve().then(fn),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(() => {
+              log(`clean-up step still running after ${CLEAN_UP_STEP_MS / 1000} s; going on with the next`);
+              resolve();
+            }, CLEAN_UP_STEP_MS);
+          }),
+        ]);
       } catch (err) {
         log(`clean-up step failed: ${String(err)}`);
+      } finally {
+        clearTimeout(timer);
       }
     }
   })();
@@ -62,7 +78,9 @@ export interface InfraEnv {
  * The bench's infrastructure: its own LocalInfra (.local/bench-infra, ports
  * 22092/22379/22432/22117, below the ephemeral range), or, with --infra=env, the one
  * KAFKA_BROKERS, REDIS_URL and MONGO_URL point at (the test suite's), whose pid files are in
- * PARLEY_INFRA_DIR or .local/run.
+ * PARLEY_INFRA_DIR or .local/run. --infra=reuse: the bench's own, left running by an earlier
+ * `--infra=reuse` run (started when it is not running; never stopped, never wiped): for
+ * development, where starting from empty data every time costs more than the run.
  */
 export class BenchInfra {
   readonly own: boolean;
@@ -72,8 +90,8 @@ export class BenchInfra {
     return this.local.dir;
   }
 
-  constructor(mode: 'own' | 'env') {
-    this.own = mode === 'own';
+  constructor(private readonly mode: 'own' | 'env' | 'reuse') {
+    this.own = mode !== 'env';
     this.local = new LocalInfra({
       dir: this.own ? path.join(REPO_ROOT, '.local', 'bench-infra') : (process.env['PARLEY_INFRA_DIR'] ?? path.join(REPO_ROOT, '.local')),
       ports: { kafka: 22092, redis: 22379, postgres: 22432, mongo: 22117 },
@@ -91,9 +109,26 @@ export class BenchInfra {
     return this.local.env;
   }
 
+  private running(): boolean {
+    return (['kafka', 'redis', 'postgres', 'ferretdb'] as const).every((name) => {
+      const pid = this.local.pidOf(name);
+      if (pid === undefined) return false;
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
   /** Own infrastructure: starts from empty data and registers its stop. */
   async up(): Promise<void> {
     if (!this.own) return;
+    if (this.mode === 'reuse') {
+      if (!this.running()) await this.local.up();
+      return;
+    }
     onCleanUp(async () => {
       log('stopping the bench infrastructure');
       await this.local.down();
@@ -159,23 +194,28 @@ export async function stopChild(child: Child, signal: NodeJS.Signals = 'SIGTERM'
   clearTimeout(timer);
 }
 
-/** The load generator process and a promise-based call over its IPC channel. */
+/** One load-generator worker process and a promise-based call over its IPC channel. */
 export class LoadGen {
   private readonly proc: ChildProcess;
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
-  constructor() {
-    this.proc = fork(path.join(BENCH_DIR, 'run.js'), ['@loadgen'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
+  constructor(readonly index: number) {
+    this.proc = fork(path.join(BENCH_DIR, 'run.js'), ['@loadgen'], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: ['--max-old-space-size=4096'],
+      // Structured clone: the per-message typed arrays of a run cross as they are.
+      serialization: 'advanced',
+    });
     this.proc.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
       const w = this.waiting.get(msg.id);
       if (!w) return;
       this.waiting.delete(msg.id);
-      if (msg.error) w.reject(new Error(`load generator: ${msg.error}`));
+      if (msg.error) w.reject(new Error(`load generator ${index}: ${msg.error}`));
       else w.resolve(msg.result);
     });
     this.proc.once('exit', (code) => {
-      for (const w of this.waiting.values()) w.reject(new Error(`load generator exited (${code})`));
+      for (const w of this.waiting.values()) w.reject(new Error(`load generator ${index} exited (${code})`));
       this.waiting.clear();
     });
     onCleanUp(() => this.stop());
@@ -201,6 +241,152 @@ export class LoadGen {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/**
+ * The load generator: several worker processes (one process has 20,000 file descriptors and
+ * one core). Devices are placed on workers by the harness (DeviceSpec.worker, else by a hash
+ * of the key); a run goes to every worker at once and their shares are added up.
+ */
+export class LoadGens {
+  readonly workers: LoadGen[];
+
+  constructor(count: number) {
+    this.workers = Array.from({ length: Math.max(1, count) }, (_, i) => new LoadGen(i));
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  get pids(): number[] {
+    return this.workers.map((w) => w.pid);
+  }
+
+  /** The worker of a device key when the caller did not choose one. */
+  workerFor(key: string): number {
+    let h = 0;
+    for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) >>> 0;
+    return h % this.workers.length;
+  }
+
+  /** Worker 0: the kafkajs baseline, the SDK clients of the storm, the removal probe. */
+  first<T>(cmd: LoadCommand): Promise<T> {
+    return this.workers[0]!.call<T>(cmd);
+  }
+
+  all<T>(cmd: LoadCommand): Promise<T[]> {
+    return Promise.all(this.workers.map((w) => w.call<T>(cmd)));
+  }
+
+  async open(devices: DeviceSpec[], addresses: string[], options: { concurrency?: number; boot?: Boot } = {}): Promise<OpenResult> {
+    const shares = this.workers.map((): DeviceSpec[] => []);
+    for (const d of devices) shares[(d.worker ?? this.workerFor(d.key)) % this.workers.length]!.push(d);
+    const concurrency = Math.max(1, Math.ceil((options.concurrency ?? 200) / this.workers.length));
+    const results = await Promise.all(
+      this.workers.map((w, i): Promise<OpenResult> =>
+        shares[i]!.length === 0 ? Promise.resolve({ opened: 0, failed: 0, booted: 0, synced: 0 }) : w.call<OpenResult>({ op: 'open', devices: shares[i]!, addresses, concurrency, boot: options.boot ?? 'none' }),
+      ),
+    );
+    const out: OpenResult = { opened: 0, failed: 0, booted: 0, synced: 0 };
+    for (const r of results) {
+      out.opened += r.opened;
+      out.failed += r.failed;
+      out.booted += r.booted;
+      out.synced += r.synced;
+      if (r.firstError) out.firstError ??= r.firstError;
+    }
+    return out;
+  }
+
+  /** Registers a named flow set on every worker (sent once, not with every run). */
+  async flows(name: string, flows: Flow[]): Promise<void> {
+    await this.all({ op: 'flows', name, flows });
+  }
+
+  async closeDevices(prefix?: string): Promise<void> {
+    await this.all({ op: 'close-devices', ...(prefix !== undefined ? { prefix } : {}) });
+  }
+
+  async count(): Promise<number> {
+    return (await this.all<{ open: number }>({ op: 'count' })).reduce((a, r) => a + r.open, 0);
+  }
+
+  /** One open-loop run over every worker, started on the same epoch instant, shares merged. */
+  async run(flows: string, rate: number, seconds: number, drainMs: number): Promise<RunResult> {
+    const tag = randomBytes(4).toString('hex');
+    const t0 = epochNow() + 200;
+    const shares = await this.all<WorkerRunResult>({ op: 'run', tag, flows, rate, seconds, t0, drainMs });
+    return mergeRun(shares);
+  }
+
+  stop(): Promise<void> {
+    return Promise.all(this.workers.map((w) => w.stop())).then(() => undefined);
+  }
+}
+
+/** Adds up the workers' shares of one run: per message, due on all workers together, arrived on all. */
+export function mergeRun(shares: WorkerRunResult[]): RunResult {
+  const total = shares[0]?.state.length ?? 0;
+  const errors: Record<string, number> = {};
+  const hist = new Histogram();
+  const early = new Histogram();
+  const late = new Histogram();
+  let sent = 0;
+  let acked = 0;
+  let redelivered = 0;
+  let gaps = 0;
+  let sendSeconds = 0;
+  for (const s of shares) {
+    sent += s.sent;
+    acked += s.acked;
+    redelivered += s.redelivered;
+    gaps += s.gaps;
+    sendSeconds = Math.max(sendSeconds, s.sendSeconds);
+    for (const [code, n] of Object.entries(s.errors)) errors[code] = (errors[code] ?? 0) + n;
+    hist.add(Histogram.fromJSON(s.hist));
+    early.add(Histogram.fromJSON(s.early));
+    late.add(Histogram.fromJSON(s.late));
+  }
+  let lost = 0;
+  let duplicated = 0;
+  let delivered = 0;
+  let refused = 0;
+  let expectedTotal = 0;
+  for (let i = 0; i < total; i++) {
+    let state = 0;
+    let got = 0;
+    let exp = 0;
+    for (const s of shares) {
+      state = Math.max(state, s.state[i]!);
+      got += s.got[i]!;
+      exp += s.expected[i]!;
+    }
+    // Due: every delivery of a message not refused for good (one refused but delivered anyway counts as due).
+    const due = state === 2 && got === 0 ? 0 : exp;
+    if (state === 2) refused++;
+    expectedTotal += due;
+    delivered += Math.min(got, due);
+    if (got < due) lost += due - got;
+    if (got > exp) duplicated += got - exp;
+  }
+  return {
+    sent,
+    refused,
+    refusals: Object.values(errors).reduce((a, n) => a + n, 0),
+    acked,
+    errors,
+    expected: expectedTotal,
+    delivered,
+    lost,
+    duplicated,
+    redelivered,
+    gaps,
+    sendSeconds,
+    hist: hist.toJSON(),
+    earlyP50: early.percentileMs(50),
+    lateP50: late.percentileMs(50),
+  };
 }
 
 /** 127.0.0.2 ... : source addresses for client sockets (each has its own ephemeral ports). */

@@ -1,17 +1,19 @@
-// The load generator: a process of its own, driven by the harness over IPC (protocol.ts).
-// It holds the devices' sockets (spread over 127.0.0.x source addresses), sends open-loop at
-// a fixed rate, and measures each message from its *scheduled* send time to its arrival on
-// each receiving device, so a stalled system cannot hide its queueing delay (no coordinated
-// omission). Four transports: Parley's client protocol on raw sockets, the SDK (for the
-// reconnect storm), the bare relay and the floor chain (baselines a and c), and kafkajs
-// produce -> consume (baseline b).
-import { performance } from 'node:perf_hooks';
+// A load-generator worker: a process of its own, driven by the harness over IPC (protocol.ts).
+// Several run side by side (LoadGens in harness.ts), each holding a share of the devices'
+// sockets (spread over 127.0.0.x source addresses): one process has 20,000 file descriptors
+// and one core. In a run every worker walks the same open-loop schedule, sends the messages
+// whose sender it holds and measures each message from its *scheduled* send time to its
+// arrival on each of its receiving devices (no coordinated omission). Times are epoch
+// milliseconds (protocol.ts epochNow), so a message sent by one worker and received by
+// another is timed on the same clock. Four transports: Parley's client protocol on raw
+// sockets, the SDK (reconnect storm), the bare relay and the floor chain (baselines a and
+// c), and kafkajs produce -> consume (baseline b).
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import WebSocket from 'ws';
 import { ParleyClient, type WebSocketConstructor } from '@parley/sdk';
 import { Histogram } from './histogram';
-import type { DeviceSpec, Flow, LoadCommand, RunResult, SdkStatus } from './protocol';
+import { epochNow, type Boot, type DeviceSpec, type Flow, type LoadCommand, type OpenResult, type ProbeSend, type SdkStatus, type WorkerRunResult } from './protocol';
 
 interface Device {
   key: string;
@@ -21,9 +23,28 @@ interface Device {
   lastSeq: Map<string, number>;
   /** Parley: conversations whose `recv` is due. */
   dirty: Set<string>;
+  /** Parley: answers awaited by reqId (boot's convs and syncs). */
+  waiting: Map<string, (frame: ServerFrame) => void>;
+}
+
+interface ServerFrame {
+  type?: string;
+  t?: string;
+  c?: string;
+  reqId?: string;
+  conversationId?: string;
+  seq?: number;
+  body?: string;
+  b?: string;
+  code?: string;
+  clientMsgId?: string;
+  retryable?: boolean;
+  conversations?: { conversationId: string }[];
+  messages?: unknown[];
 }
 
 const devices = new Map<string, Device>();
+const flowSets = new Map<string, Flow[]>();
 let addressCursor = 0;
 
 function nextAddress(addresses: string[]): string | undefined {
@@ -35,9 +56,12 @@ function nextAddress(addresses: string[]): string | undefined {
 interface Run {
   tag: string;
   flows: Flow[];
+  /** Per flow: does this worker send it? */
+  owned: Uint8Array;
+  /** Per flow: how many of its receivers this worker holds. */
+  localReceivers: Uint16Array;
   t0: number;
   interval: number;
-  /** Per message: 0 in flight, 1 acked, 2 refused for good. */
   state: Uint8Array;
   attempts: Uint8Array;
   expected: Uint16Array;
@@ -56,13 +80,14 @@ let run: Run | undefined;
 function onBody(receiverKey: string, body: string): void {
   const r = run;
   if (!r) return;
-  const parts = body.split('|');
-  if (parts[0] !== r.tag) return;
-  const i = Number(parts[1]);
+  const bar = body.indexOf('|');
+  if (bar < 0 || body.slice(0, bar) !== r.tag) return;
+  const i = Number(body.slice(bar + 1, body.indexOf('|', bar + 1)));
+  if (!(i >= 0 && i < r.got.length)) return;
   const flow = r.flows[i % r.flows.length]!;
   if (flow.from === receiverKey) return; // the sender's own copy (it learns the seq from it)
   r.got[i]! += 1;
-  const latency = performance.now() - Number(parts[2]);
+  const latency = epochNow() - (r.t0 + i * r.interval);
   r.hist.recordMs(latency);
   // The first and last thirds of the run apart: a backlog that grows shows as a later third slower than the first.
   const third = Math.floor((3 * i) / r.got.length);
@@ -78,14 +103,15 @@ function countError(code: string): void {
 /** The message index of one of this run's clientMsgIds. */
 function indexOf(r: Run, clientMsgId: string | undefined): number | undefined {
   if (!clientMsgId?.startsWith(`${r.tag}-`)) return undefined;
-  return Number(clientMsgId.slice(r.tag.length + 1));
+  const i = Number(clientMsgId.slice(r.tag.length + 1));
+  return i >= 0 && i < r.state.length ? i : undefined;
 }
 
 function onAck(clientMsgId: string | undefined): void {
   const r = run;
   if (!r) return;
   const i = indexOf(r, clientMsgId);
-  if (i === undefined || r.state[i] === 1) return;
+  if (i === undefined || r.state[i] !== 0) return;
   r.state[i] = 1;
   r.acked++;
 }
@@ -99,20 +125,37 @@ function onRefused(clientMsgId: string | undefined, code: string, retryable: boo
   if (i === undefined) return;
   if (retryable && r.attempts[i]! < 8) {
     r.attempts[i]! += 1;
-    setTimeout(() => run === r && r.state[i] === 0 && send(r, i, r.t0 + i * r.interval, true), 100 * 2 ** r.attempts[i]!);
-  } else {
+    setTimeout(() => run === r && r.state[i] === 0 && send(r, i, true), 100 * 2 ** r.attempts[i]!);
+  } else if (r.state[i] === 0) {
     r.state[i] = 2;
   }
 }
 
+/** Storage refused a message after its ack (`rejected`): it will never be delivered, so it is not due. */
+function onRejected(clientMsgId: string | undefined, code: string): void {
+  countError(`REJECTED ${code}`);
+  const r = run;
+  if (!r) return;
+  const i = indexOf(r, clientMsgId);
+  if (i !== undefined) r.state[i] = 2;
+}
+
 function onFrame(device: Device, data: string): void {
   if (device.transport === 'relay') return onBody(device.key, data);
-  const frame = JSON.parse(data) as { type?: string; t?: string; c?: string; conversationId?: string; seq?: number; body?: string; b?: string; code?: string; clientMsgId?: string; retryable?: boolean };
+  const frame = JSON.parse(data) as ServerFrame;
   if (device.transport === 'floor') {
     if (frame.t === 'm') onBody(device.key, frame.b ?? '');
     else if (frame.t === 'a') onAck(frame.c);
     else if (frame.t === 'e') onRefused(frame.c, 'UNAVAILABLE', true);
     return;
+  }
+  if (frame.reqId !== undefined) {
+    const waiter = device.waiting.get(frame.reqId);
+    if (waiter) {
+      device.waiting.delete(frame.reqId);
+      waiter(frame);
+      return;
+    }
   }
   switch (frame.type) {
     case 'msg': {
@@ -130,10 +173,16 @@ function onFrame(device: Device, data: string): void {
       return;
     }
     case 'ack':
+      if (probe) probeAnswer(frame.clientMsgId, 'ack');
       onAck(frame.clientMsgId);
       return;
     case 'error':
+      if (probe) probeAnswer(frame.clientMsgId, frame.code ?? 'UNKNOWN');
       onRefused(frame.clientMsgId, frame.code ?? 'UNKNOWN', frame.retryable === true);
+      return;
+    case 'rejected':
+      if (probe) probeRejected(frame.clientMsgId, frame.code ?? 'UNKNOWN');
+      onRejected(frame.clientMsgId, frame.code ?? 'UNKNOWN');
       return;
     default:
   }
@@ -148,10 +197,34 @@ const recvTimer = setInterval(() => {
   }
 }, 500);
 
+function request(device: Device, frame: Record<string, unknown>, timeoutMs = 30_000): Promise<ServerFrame> {
+  const reqId = `q${Math.random().toString(36).slice(2, 10)}`;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      device.waiting.delete(reqId);
+      reject(new Error(`${String(frame['type'])} not answered in ${timeoutMs} ms`));
+    }, timeoutMs);
+    device.waiting.set(reqId, (answer) => {
+      clearTimeout(timer);
+      if (answer.type === 'error') reject(new Error(`${String(frame['type'])}: ${answer.code}`));
+      else resolve(answer);
+    });
+    device.ws.send(JSON.stringify({ ...frame, reqId }));
+  });
+}
+
+/** What a client does after it connects: the conversation list, then one sync of each conversation. */
+async function bootSync(device: Device): Promise<number> {
+  const list = await request(device, { type: 'convs', limit: 100 });
+  const conversations = list.conversations ?? [];
+  await Promise.all(conversations.map((c) => request(device, { type: 'sync', conversationId: c.conversationId, afterSeq: 0 })));
+  return conversations.length;
+}
+
 function openDevice(spec: DeviceSpec, localAddress: string | undefined): Promise<Device> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(spec.url, { perMessageDeflate: false, ...(localAddress ? { localAddress } : {}) });
-    const device: Device = { key: spec.key, transport: spec.transport, ws, lastSeq: new Map(), dirty: new Set() };
+    const device: Device = { key: spec.key, transport: spec.transport, ws, lastSeq: new Map(), dirty: new Set(), waiting: new Map() };
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error('open timed out'));
@@ -165,7 +238,9 @@ function openDevice(spec: DeviceSpec, localAddress: string | undefined): Promise
       clearTimeout(timer);
       reject(err);
     });
-    ws.on('close', () => devices.delete(spec.key));
+    ws.on('close', () => {
+      if (devices.get(spec.key) === device) devices.delete(spec.key);
+    });
     let welcomed = spec.transport !== 'parley';
     ws.on('message', (data) => {
       const text = String(data);
@@ -179,26 +254,30 @@ function openDevice(spec: DeviceSpec, localAddress: string | undefined): Promise
   });
 }
 
-async function openAll(specs: DeviceSpec[], addresses: string[], concurrency: number): Promise<{ opened: number; failed: number; firstError?: string }> {
+async function openAll(specs: DeviceSpec[], addresses: string[], concurrency: number, boot: Boot): Promise<OpenResult> {
   let next = 0;
-  let opened = 0;
-  let failed = 0;
-  let firstError: string | undefined;
+  const result: OpenResult = { opened: 0, failed: 0, booted: 0, synced: 0 };
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: Math.min(concurrency, specs.length) }, async () => {
       while (next < specs.length) {
         const spec = specs[next++]!;
         try {
-          await openDevice(spec, nextAddress(addresses));
-          opened++;
+          const device = await openDevice(spec, nextAddress(addresses));
+          result.opened++;
+          if (boot === 'sync' && spec.transport === 'parley') {
+            // Not `synced += await ...`: that reads the total before the await and loses the other workers' adds.
+            const synced = await bootSync(device);
+            result.synced += synced;
+            result.booted++;
+          }
         } catch (err) {
-          failed++;
-          firstError ??= String(err);
+          result.failed++;
+          result.firstError ??= String(err);
         }
       }
     }),
   );
-  return { opened, failed, ...(firstError ? { firstError } : {}) };
+  return result;
 }
 
 // ---------------------------------------------------------------- kafkajs baseline
@@ -225,14 +304,11 @@ async function kafkaOpen(brokers: string[], topic: string): Promise<void> {
 }
 
 // ---------------------------------------------------------------- open-loop sending
-function send(r: Run, i: number, scheduledAt: number, resend = false): void {
+function send(r: Run, i: number, resend = false): void {
   const flow = r.flows[i % r.flows.length]!;
-  const body = `${r.tag}|${i}|${scheduledAt.toFixed(3)}`;
+  const body = `${r.tag}|${i}|${(r.t0 + i * r.interval).toFixed(1)}`;
   const clientMsgId = `${r.tag}-${i}`;
-  if (!resend) {
-    r.expected[i] = flow.receivers;
-    r.sent++;
-  }
+  if (!resend) r.sent++;
   if (flow.transport === 'kafka') {
     if (!kafka) throw new Error('kafka baseline not open');
     kafka.producer.send({ topic: kafka.topic, acks: -1, messages: [{ key: flow.conversationId, value: body }] }).then(
@@ -241,21 +317,37 @@ function send(r: Run, i: number, scheduledAt: number, resend = false): void {
     );
     return;
   }
-  if (flow.transport === 'relay') r.state[i] = 1;
+  if (flow.transport === 'relay') {
+    if (r.state[i] === 0) r.acked++;
+    r.state[i] = 1;
+  }
   const device = devices.get(flow.from);
   if (!device || device.ws.readyState !== WebSocket.OPEN) return onRefused(clientMsgId, 'SOCKET_CLOSED', false);
   if (flow.transport === 'parley') device.ws.send(JSON.stringify({ type: 'send', clientMsgId, conversationId: flow.conversationId, body }));
   else if (flow.transport === 'floor') device.ws.send(JSON.stringify({ c: clientMsgId, k: flow.conversationId, to: flow.to, b: body }));
-  else device.ws.send(body);
+  else device.ws.send(flow.relayTo === undefined ? body : `${flow.relayTo}\n${body}`);
 }
 
-async function runLoad(flows: Flow[], rate: number, seconds: number, drainMs: number): Promise<RunResult> {
+function holds(key: string): boolean {
+  return devices.has(key) || ((key === 'kafka-producer' || key === 'kafka-consumer') && kafka !== undefined);
+}
+
+async function runLoad(tag: string, flowsName: string, rate: number, seconds: number, t0: number, drainMs: number): Promise<WorkerRunResult> {
+  const flows = flowSets.get(flowsName);
+  if (!flows || flows.length === 0) throw new Error(`no flows named ${flowsName}`);
   const total = Math.max(1, Math.round(rate * seconds));
   const interval = 1000 / rate;
-  const t0 = performance.now() + 5;
+  const owned = new Uint8Array(flows.length);
+  const localReceivers = new Uint16Array(flows.length);
+  flows.forEach((f, k) => {
+    owned[k] = holds(f.from) ? 1 : 0;
+    localReceivers[k] = f.receivers.filter(holds).length;
+  });
   const r: Run = {
-    tag: randomUUID().slice(0, 8),
+    tag,
     flows,
+    owned,
+    localReceivers,
     t0,
     interval,
     state: new Uint8Array(total),
@@ -271,13 +363,14 @@ async function runLoad(flows: Flow[], rate: number, seconds: number, drainMs: nu
     redelivered: 0,
     gaps: 0,
   };
+  for (let i = 0; i < total; i++) r.expected[i] = localReceivers[i % flows.length]!;
   run = r;
   let next = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {
-      const now = performance.now();
+      const now = epochNow();
       while (next < total && t0 + next * interval <= now) {
-        send(r, next, t0 + next * interval);
+        if (owned[next % flows.length]) send(r, next);
         next++;
       }
       if (next < total) setTimeout(tick, Math.max(0, Math.min(5, t0 + next * interval - now)));
@@ -285,53 +378,70 @@ async function runLoad(flows: Flow[], rate: number, seconds: number, drainMs: nu
     };
     tick();
   });
-  const sendSeconds = (performance.now() - t0) / 1000;
-  // Due: every message not refused for good (an unacked one that arrived counts too).
-  const due = (i: number) => (r.state[i] === 2 && r.got[i] === 0 ? 0 : r.expected[i]!);
-  const until = performance.now() + drainMs;
+  const sendSeconds = Math.max(0, (epochNow() - t0) / 1000);
+  // Settled: every send of this worker answered, every delivery due here arrived. (A message
+  // another worker's sender had refused for good is not known here: its wait runs to the bound.)
+  const until = epochNow() + drainMs;
   const settled = () => {
-    let arrived = 0;
-    let dueTotal = 0;
-    let open = 0;
     for (let i = 0; i < total; i++) {
-      dueTotal += due(i);
-      arrived += Math.min(r.got[i]!, r.expected[i]!);
-      if (r.state[i] === 0) open++;
+      if (owned[i % flows.length] && r.state[i] === 0) return false;
+      if (r.got[i]! < r.expected[i]! && !(r.state[i] === 2 && r.got[i] === 0)) return false;
     }
-    return arrived >= dueTotal && open === 0;
+    return true;
   };
-  while (performance.now() < until && !settled()) await new Promise((res) => setTimeout(res, 100));
+  while (epochNow() < until && !settled()) await new Promise((res) => setTimeout(res, 100));
   run = undefined;
-  let lost = 0;
-  let duplicated = 0;
-  let delivered = 0;
-  let refused = 0;
-  let expectedTotal = 0;
-  for (let i = 0; i < total; i++) {
-    const got = r.got[i]!;
-    const exp = due(i);
-    if (exp === 0) refused++;
-    expectedTotal += exp;
-    delivered += Math.min(got, exp);
-    if (got < exp) lost += exp - got;
-    if (got > exp) duplicated += got - exp;
-  }
   return {
+    state: r.state,
+    expected: r.expected,
+    got: r.got,
     sent: r.sent,
-    refused,
-    acked: flows[0]?.transport === 'relay' ? r.sent : r.acked,
+    acked: r.acked,
     errors: Object.fromEntries(r.errors),
-    expected: expectedTotal,
-    delivered,
-    lost,
-    duplicated,
     redelivered: r.redelivered,
     gaps: r.gaps,
     sendSeconds,
     hist: r.hist.toJSON(),
-    earlyP50: r.early.percentileMs(50),
-    lateP50: r.late.percentileMs(50),
+    early: r.early.toJSON(),
+    late: r.late.toJSON(),
   };
+}
+
+// ---------------------------------------------------------------- membership-removal probe
+let probe: { tag: string; timer: NodeJS.Timeout; sends: Map<string, ProbeSend> } | undefined;
+
+function probeAnswer(clientMsgId: string | undefined, answer: string): void {
+  const s = clientMsgId ? probe?.sends.get(clientMsgId) : undefined;
+  if (!s || s.answer !== 'none') return;
+  s.answer = answer;
+  s.answeredAt = epochNow();
+}
+
+function probeRejected(clientMsgId: string | undefined, code: string): void {
+  const s = clientMsgId ? probe?.sends.get(clientMsgId) : undefined;
+  if (s && !s.rejected) s.rejected = { code, at: epochNow() };
+}
+
+/** Each device sends one message every intervalMs into the conversation; every answer is kept with its time. */
+function probeStart(keys: string[], conversationId: string, intervalMs: number, tag: string): void {
+  const sends = new Map<string, ProbeSend>();
+  let n = 0;
+  const timer = setInterval(() => {
+    for (const key of keys) {
+      const device = devices.get(key);
+      const clientMsgId = `${tag}-${key}-${n}`;
+      const s: ProbeSend = { device: key, clientMsgId, sentAt: epochNow(), answer: 'none', answeredAt: 0 };
+      sends.set(clientMsgId, s);
+      if (!device || device.ws.readyState !== WebSocket.OPEN) {
+        s.answer = 'SOCKET_CLOSED';
+        s.answeredAt = s.sentAt;
+        continue;
+      }
+      device.ws.send(JSON.stringify({ type: 'send', clientMsgId, conversationId, body: `${tag}|probe|${n}` }));
+    }
+    n++;
+  }, intervalMs);
+  probe = { tag, timer, sends };
 }
 
 // ---------------------------------------------------------------- SDK clients (reconnect storm)
@@ -432,12 +542,15 @@ function sdkStartSending(senders: { key: string; conversationId: string }[], int
 async function handle(cmd: LoadCommand): Promise<unknown> {
   switch (cmd.op) {
     case 'open':
-      return openAll(cmd.devices, cmd.addresses, cmd.concurrency ?? 200);
+      return openAll(cmd.devices, cmd.addresses, cmd.concurrency ?? 200, cmd.boot ?? 'none');
+    case 'flows':
+      flowSets.set(cmd.name, cmd.flows);
+      return {};
     case 'kafka-open':
       await kafkaOpen(cmd.brokers, cmd.topic);
       return {};
     case 'run':
-      return runLoad(cmd.flows, cmd.rate, cmd.seconds, cmd.drainMs);
+      return runLoad(cmd.tag, cmd.flows, cmd.rate, cmd.seconds, cmd.t0, cmd.drainMs);
     case 'count':
       return { open: [...devices.values()].filter((d) => d.ws.readyState === WebSocket.OPEN).length };
     case 'close-devices': {
@@ -465,6 +578,17 @@ async function handle(cmd: LoadCommand): Promise<unknown> {
       sdkDevices.clear();
       sdkAcked.clear();
       return {};
+    case 'probe-start':
+      if (probe) clearInterval(probe.timer);
+      probeStart(cmd.keys, cmd.conversationId, cmd.intervalMs, cmd.tag);
+      return {};
+    case 'probe-stop': {
+      if (!probe) return [];
+      clearInterval(probe.timer);
+      const sends = [...probe.sends.values()];
+      probe = undefined;
+      return sends;
+    }
     case 'exit':
       clearInterval(recvTimer);
       for (const d of devices.values()) d.ws.terminate();
@@ -480,5 +604,5 @@ process.on('message', (msg: { id: number; cmd: LoadCommand }) => {
     (err: unknown) => process.send?.({ id: msg.id, error: String((err as Error).stack ?? err) }),
   );
 });
-// The harness going away takes the load generator with it.
+// The harness going away takes the worker with it.
 process.on('disconnect', () => process.exit(0));

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { ensureTopics } from '@parley/bus';
+import { ensureTopics, topicNames } from '@parley/bus';
 import { Platform, freePort } from '../../test/e2e/support/platform';
 import { log, onCleanUp, sleep, startChild, stopChild, type BenchInfra, type Child } from './harness';
 import type { Watched } from './procstats';
@@ -15,7 +15,22 @@ export const PARTITIONS = 8;
 export interface ParleyOptions {
   /** Extra environment of every service (NODE_OPTIONS for --cpu-prof, PARLEY_TRACE_FILE). */
   env?: Record<string, string>;
+  /** Router instances (default 1); the connectors get all of them, balanced round-robin. */
+  routers?: number;
+  connectors?: number;
 }
+
+/**
+ * Environment of every bench Parley. The per-sender rate limit (a product rule, 50/s per
+ * router by default) is raised: the group scenario's single sender and the removal probe
+ * (100 sends/s per device) must measure the pipeline, not that rule.
+ */
+export const PARLEY_BENCH_ENV: Record<string, string> = {
+  LOG_LEVEL: 'warn',
+  CONSUMER_CONCURRENCY: String(PARTITIONS),
+  SENDER_RATE_PER_SEC: '1000000',
+  SENDER_BURST: '1000000',
+};
 
 /** A fresh Parley (own topics, database and key prefix); retried, because Kafka may still be deleting the previous one's topics. */
 export async function startParley(infra: BenchInfra, options: ParleyOptions = {}): Promise<Platform> {
@@ -34,12 +49,12 @@ async function startParleyOnce(infra: BenchInfra, options: ParleyOptions): Promi
   const platform = new Platform(
     {
       partitions: PARTITIONS,
-      connectors: 2,
+      // Connectors are added below, once every router runs (Platform starts one router).
+      connectors: 0,
       env: {
-        LOG_LEVEL: 'warn',
-        CONSUMER_CONCURRENCY: String(PARTITIONS),
         // Idle sockets in the thousands: the default 60 s session TTL means a Redis refresh
         // every 20 s per socket, which is what a deployment pays, so it stays.
+        ...PARLEY_BENCH_ENV,
         ...options.env,
       },
     },
@@ -48,6 +63,16 @@ async function startParleyOnce(infra: BenchInfra, options: ParleyOptions): Promi
   onCleanUp(() => platform.stop());
   try {
     await platform.start();
+    // More routers: Platform's `instances` would multiply storage and push too, so the
+    // extra routers are spawned here and the connectors get the whole list.
+    const routers = [platform.routerAddr];
+    for (let i = 1; i < (options.routers ?? 1); i++) {
+      const port = await freePort();
+      await platform.spawnService('router', { GRPC_PORT: String(port), STORAGE_ADDR: platform.storageAddr });
+      routers.push(`127.0.0.1:${port}`);
+    }
+    platform.routerAddr = routers.join(',');
+    for (let i = 0; i < (options.connectors ?? 2); i++) await platform.addConnector();
   } catch (err) {
     await platform.stop().catch(() => undefined);
     throw err;
@@ -80,18 +105,30 @@ export class Relay {
     return `ws://127.0.0.1:${this.port}/?room=${encodeURIComponent(room)}`;
   }
 
+  /** An addressable socket (frames "to1,to2\n<body>"). */
+  idUrl(id: string): string {
+    return `ws://127.0.0.1:${this.port}/?id=${encodeURIComponent(id)}`;
+  }
+
   watched(): Watched[] {
     return [{ name: 'relay', kind: 'baseline', pid: this.child.proc.pid!, tree: false }];
   }
 
 }
 
+/**
+ * The floor (baseline c). Its edge role runs as `edges` processes (2, as Parley runs 2
+ * connectors), each with its own WebSocket port; devices are spread over them by the caller.
+ */
 export class Floor {
   readonly children = new Map<string, Child>();
   readonly namespace = `floor${randomBytes(4).toString('hex')}`;
-  wsPort = 0;
+  wsPorts: number[] = [];
 
-  constructor(private readonly infra: BenchInfra) {}
+  constructor(
+    private readonly infra: BenchInfra,
+    readonly edges = 2,
+  ) {}
 
   get messagesTopic(): string {
     return `${this.namespace}.messages`;
@@ -104,16 +141,22 @@ export class Floor {
       { topic: topics.MESSAGES_TOPIC, partitions: PARTITIONS },
       { topic: topics.DELIVERIES_TOPIC, partitions: PARTITIONS },
     ]);
-    const [edgeGrpc, hopGrpc, wsPort] = [await freePort(), await freePort(), await freePort()];
-    this.wsPort = wsPort;
+    const hopGrpc = await freePort();
+    const edgeGrpc: number[] = [];
+    for (let i = 0; i < this.edges; i++) {
+      edgeGrpc.push(await freePort());
+      this.wsPorts.push(await freePort());
+    }
     const common = { ...this.infra.env, ...topics, MONGO_DB: this.namespace };
-    const role = async (name: string, env: Record<string, string>) => {
-      this.children.set(name, await startChild(`floor-${name}`, 'floor', { ...common, FLOOR_ROLE: name, ...env }));
+    const role = async (name: string, role: string, env: Record<string, string>) => {
+      this.children.set(name, await startChild(`floor-${name}`, 'floor', { ...common, FLOOR_ROLE: role, ...env }));
     };
-    await role('hop', { GRPC_PORT: String(hopGrpc) });
-    await role('edge', { GRPC_PORT: String(edgeGrpc), WS_PORT: String(wsPort), HOP_ADDR: `127.0.0.1:${hopGrpc}` });
-    await role('store', {});
-    await role('push', { EDGE_ADDR: `127.0.0.1:${edgeGrpc}` });
+    await role('hop', 'hop', { GRPC_PORT: String(hopGrpc) });
+    for (let i = 0; i < this.edges; i++) {
+      await role(`edge-${i}`, 'edge', { GRPC_PORT: String(edgeGrpc[i]), WS_PORT: String(this.wsPorts[i]), HOP_ADDR: `127.0.0.1:${hopGrpc}` });
+    }
+    await role('store', 'store', {});
+    await role('push', 'push', { EDGE_ADDRS: edgeGrpc.map((p) => `127.0.0.1:${p}`).join(',') });
     return this;
   }
 
@@ -128,8 +171,25 @@ export class Floor {
     await admin.disconnect();
   }
 
-  url(deviceKey: string): string {
-    return `ws://127.0.0.1:${this.wsPort}/?id=${encodeURIComponent(deviceKey)}`;
+  get deliveriesTopic(): string {
+    return `${this.namespace}.deliveries`;
+  }
+
+  /** The consumer groups of its store and push roles, with their topics (for lag). */
+  get groups(): { groupId: string; topic: string }[] {
+    return [
+      { groupId: `${this.messagesTopic}-store`, topic: this.messagesTopic },
+      { groupId: `${this.deliveriesTopic}-push`, topic: this.deliveriesTopic },
+    ];
+  }
+
+  url(deviceKey: string, edge = 0): string {
+    return `ws://127.0.0.1:${this.wsPorts[edge % this.edges]}/?id=${encodeURIComponent(deviceKey)}`;
+  }
+
+  /** How a sender names a receiver on edge `edge`. */
+  static address(deviceKey: string, edge: number): string {
+    return `${edge}:${deviceKey}`;
   }
 
   watched(): Watched[] {
@@ -146,4 +206,13 @@ export class Floor {
     const old = this.children.get('store')!;
     this.children.set('store', await startChild('floor-store', 'floor', old.env));
   }
+}
+
+/** Parley's consumer groups that carry messages (storage on messages, push on deliveries), for lag. */
+export function parleyGroups(platform: Platform): { groupId: string; topic: string }[] {
+  const t = topicNames(platform.topicPrefix);
+  return [
+    { groupId: `${platform.topicPrefix}storage`, topic: t.messages },
+    { groupId: `${platform.topicPrefix}push`, topic: t.deliveries },
+  ];
 }

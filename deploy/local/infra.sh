@@ -44,7 +44,7 @@ PG_PORT="${PARLEY_PG_PORT:-15432}"
 MONGO_PORT="${PARLEY_MONGO_PORT:-27117}"
 PARTITIONS="${PARLEY_PARTITIONS:-12}"
 TOPIC_PREFIX="${KAFKA_TOPIC_PREFIX:-parley.}"
-TOPICS=(messages deliveries receipts signals)
+TOPICS=(messages deliveries receipts signals membership dlq)
 
 log() { printf '[infra %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -180,9 +180,12 @@ create_topics() {
   log "creating topics ${missing[*]} ($PARTITIONS partitions each)"
   local pids=()
   for t in "${missing[@]}"; do
-    # Signals are QoS 0: a minute of retention is plenty. The rest keep a day locally.
+    # Signals are QoS 0: a minute of retention is plenty; membership is read from the
+    # beginning by every instance (an hour); parked records wait four weeks. The rest keep a day locally.
     local retention=86400000
     [[ "$t" == *signals ]] && retention=60000
+    [[ "$t" == *membership ]] && retention=3600000
+    [[ "$t" == *dlq ]] && retention=2419200000
     kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" --create --if-not-exists \
       --topic "$t" --partitions "$PARTITIONS" --replication-factor 1 \
       --config retention.ms="$retention" >>"$LOGS/kafka-topics.log" 2>&1 &
@@ -299,7 +302,7 @@ start_ferretdb() {
   port_open "$MONGO_PORT" && die "port $MONGO_PORT is taken by another process (set PARLEY_MONGO_PORT)"
   log "starting FerretDB on 127.0.0.1:$MONGO_PORT (PostgreSQL backend)"
   "$ferretdb_bin" --listen-addr "127.0.0.1:$MONGO_PORT" \
-    --postgresql-url "postgres://postgres@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=40" \
+    --postgresql-url "postgres://postgres@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=150" \
     --log-level warn >>"$LOGS/ferretdb.log" 2>&1 </dev/null &
   echo $! >"$RUN/ferretdb.pid"
   wait_port ferretdb "$MONGO_PORT" 30

@@ -46,6 +46,9 @@ fi
 export PATH="$_parley_pnpm_bin:$PATH"
 # Set after the npm calls above: npm warns about the pnpm-only key.
 export npm_config_store_dir="$_parley_root/.local/cache/pnpm-store"
+# pnpm's metadata cache (registry answers) too: by default it lives under the home directory,
+# and `pnpm deploy` (the Dockerfiles' step, run by test/k8s/images.test.ts) reads it.
+export npm_config_cache_dir="$_parley_root/.local/cache/pnpm-cache"
 # pnpm must not try to fetch another pnpm because of packageManager.
 export COREPACK_ENABLE_STRICT=0
 unset _parley_node_bin _parley_pnpm_bin

@@ -67,7 +67,7 @@ describe('one-to-one chat', () => {
     expect(alicePhone.messages(conversationId).filter((m) => m.senderId === bob)).toHaveLength(100);
   });
 
-  it('answers a resend of a clientMsgId with the same serverMsgId and stores it once', async () => {
+  it('answers a resend of a clientMsgId with the same serverMsgId, stores it once and delivers it once', async () => {
     const a = `a-${randomUUID()}`;
     const b = `b-${randomUUID()}`;
     const conversationId = await platform.createDirect(a, b);
@@ -77,7 +77,9 @@ describe('one-to-one chat', () => {
     expect(first.type).toBe('ack');
     await device.waitFor(() => device.messages(conversationId).length === 1);
     const again = await device.send(conversationId, 'hello', clientMsgId);
-    expect(again).toMatchObject({ type: 'ack', serverMsgId: first['serverMsgId'], seq: 1 });
+    // The router answers before storage sees the resend: no seq (PROTOCOL.md, ack).
+    expect(again).toMatchObject({ type: 'ack', serverMsgId: first['serverMsgId'] });
+    expect(again['seq']).toBeUndefined();
     // A resend racing the first (before storage has it) is also deduplicated.
     const raceId = randomUUID();
     const [r1, r2] = await Promise.all([device.send(conversationId, 'race', raceId), device.send(conversationId, 'race', raceId)]);
@@ -87,6 +89,11 @@ describe('one-to-one chat', () => {
     const stored = history['messages'] as MsgFrame[];
     expect(stored.map((m) => m.clientMsgId)).toEqual([clientMsgId, raceId]);
     expect(stored.map((m) => m.seq)).toEqual([1, 2]);
+    // A barrier after both resends: once it arrived, the resends would have too. Each
+    // message reached the device exactly once (no second delivery of the same seq).
+    await device.send(conversationId, 'barrier', randomUUID());
+    await device.waitFor(() => device.messages(conversationId).some((m) => m.body === 'barrier'));
+    expect(device.messages(conversationId).map((m) => m.seq)).toEqual([1, 2, 3]);
   });
 });
 
@@ -205,6 +212,22 @@ describe('bad input', () => {
       req.end();
     });
   }
+
+  it('refuses a body no store can keep (U+0000, a lone surrogate) before the ack, and the conversation goes on', async () => {
+    const alice = `alice-${randomUUID()}`;
+    const bob = `bob-${randomUUID()}`;
+    const conversationId = await platform.createDirect(alice, bob);
+    const alicePhone = await connect(alice, 'phone');
+    const bobPhone = await connect(bob, 'phone');
+    for (const body of ['before\u0000after', 'half \ud83d of an emoji']) {
+      const answer = await alicePhone.send(conversationId, body);
+      expect(answer).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT', retryable: false });
+    }
+    // The next message is stored with seq 1 (nothing refused took a seq) and delivered.
+    expect((await alicePhone.send(conversationId, 'fine \ud83d\ude00')).type).toBe('ack');
+    await bobPhone.waitFor(() => bobPhone.messages(conversationId).length >= 1);
+    expect(bobPhone.messages(conversationId).map((m) => [m.seq, m.body])).toEqual([[1, 'fine \ud83d\ude00']]);
+  });
 
   it('refuses upgrades without a valid token with HTTP 401 and no socket', async () => {
     expect(await upgradeStatus({})).toBe(401);

@@ -73,7 +73,7 @@ it('carries one trace from the sending socket through router, Kafka, storage, pu
   const receiver = await TestClient.connect(platform.wsUrl, platform.token(b, 'd'), b, 'd');
   expect((await sender.send(conversationId, 'traced')).type).toBe('ack');
   await receiver.waitFor(() => receiver.messages(conversationId).length === 1);
-  // Spans are written when they end; the connector's Deliver span ends just after the write.
+  // Spans are written when they end; push's fan-out span ends after the connector's Deliver.
   let trace: SpanLine[] = [];
   const until = Date.now() + 10_000;
   while (Date.now() < until) {
@@ -82,7 +82,7 @@ it('carries one trace from the sending socket through router, Kafka, storage, pu
       : [];
     const root = spans.find((s) => s.name === 'ws.send' && s.service === 'parley-connector');
     trace = root ? spans.filter((s) => s.traceId === root.traceId) : [];
-    if (new Set(trace.map((s) => s.service)).size === 4 && trace.some((s) => s.name === 'Connector.Deliver' && s.service === 'parley-connector')) break;
+    if (new Set(trace.map((s) => s.service)).size === 4 && trace.some((s) => s.name === 'Connector.Deliver' && s.service === 'parley-connector') && trace.some((s) => s.name === 'push.fanout')) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   await sender.close();
@@ -90,7 +90,7 @@ it('carries one trace from the sending socket through router, Kafka, storage, pu
   const services = new Set(trace.map((s) => s.service));
   expect([...services].sort()).toEqual(['parley-connector', 'parley-push', 'parley-router', 'parley-storage']);
   const names = trace.map((s) => `${s.service}:${s.name}`);
-  for (const expected of ['parley-connector:ws.send', 'parley-router:Router.Send', 'parley-storage:storage.store', 'parley-push:push.fanout', 'parley-connector:Connector.Deliver']) {
+  for (const expected of ['parley-connector:ws.send', 'parley-router:Router.SendBatch', 'parley-storage:storage.store', 'parley-push:push.fanout', 'parley-connector:Connector.Deliver']) {
     expect(names).toContain(expected);
   }
   // Every span but the root has its parent in the same trace.

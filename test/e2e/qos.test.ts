@@ -2,7 +2,7 @@
 // counts, the conversation list (sync cursor), QoS 0 signals, and durable dedupe across
 // a restart of router and storage.
 import { randomUUID } from 'node:crypto';
-import { TestClient, type Frame } from './support/client';
+import { TestClient, type Frame, type MsgFrame } from './support/client';
 import { Platform, sleep } from './support/platform';
 
 jest.setTimeout(180_000);
@@ -141,7 +141,7 @@ describe('QoS 0 signals', () => {
 });
 
 describe('durable dedupe', () => {
-  it('answers a resend after router and storage restarted with the original serverMsgId and seq', async () => {
+  it('answers a resend after router and storage restarted with the original serverMsgId, and stores and delivers it once', async () => {
     const [alice, bob] = [`alice-${randomUUID()}`, `bob-${randomUUID()}`];
     const conversationId = await platform.createDirect(alice, bob);
     const alicePhone = await connect(alice, 'phone');
@@ -153,9 +153,14 @@ describe('durable dedupe', () => {
 
     for (const name of ['router', 'storage'] as const) await platform.restartProcess(platform.running(name)[0]!, 'SIGKILL');
     const again = await alicePhone.send(conversationId, 'only once', clientMsgId);
-    expect(again).toMatchObject({ type: 'ack', serverMsgId: first['serverMsgId'], seq });
-    await sleep(500);
-    const history = (await alicePhone.request({ type: 'sync', conversationId, afterSeq: 0 })) as Frame & { messages: unknown[] };
-    expect(history.messages).toHaveLength(1);
+    expect(again).toMatchObject({ type: 'ack', serverMsgId: first['serverMsgId'] });
+    await alicePhone.send(conversationId, 'barrier', randomUUID());
+    await alicePhone.waitFor(() => alicePhone.messages(conversationId).some((m) => m.body === 'barrier'));
+    const history = (await alicePhone.request({ type: 'sync', conversationId, afterSeq: 0 })) as Frame & { messages: MsgFrame[] };
+    expect(history.messages.map((m) => [m.seq, m.clientMsgId])).toEqual([
+      [seq, clientMsgId],
+      [seq + 1, expect.any(String)],
+    ]);
+    expect(alicePhone.messages(conversationId).map((m) => m.seq)).toEqual([seq, seq + 1]);
   });
 });

@@ -15,7 +15,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { freePort, Platform, REPO_ROOT, sleep, type ServiceProcess } from '../e2e/support/platform';
 import { FailureInfra } from './support/infra';
-import { expectClean } from './support/suite';
+import { countParked, expectClean } from './support/suite';
 import { Workload, formatTable, type ScenarioRow } from './support/workload';
 
 jest.setTimeout(20 * 60_000);
@@ -82,6 +82,7 @@ async function score(workload: Workload, name: string, rate: number, changes: ()
   // 2,000 clients catching up at once after a move keep a busy machine's storage behind for a while.
   await workload.settle(180_000);
   const row = await workload.verify(name, recoveredAt, 180_000);
+  row.parked = await countParked(infra.env.KAFKA_BROKERS, platform.topicPrefix);
   rows.push(row);
   process.stdout.write(`${formatTable([row])}\n${Object.keys(row.refused).length > 0 ? `refused: ${JSON.stringify(row.refused)}\n` : ''}`);
   if (!row.converged || row.lostAcked > 0 || row.reordered > 0) for (const a of (await workload.anomalies()).slice(0, 20)) process.stdout.write(`  ${a}\n`);

@@ -3,7 +3,9 @@
 // drain in time, autoscaling respects the partition count, and bad values are refused with
 // a message that names them.
 import * as path from 'node:path';
-import { CHART, KUBE_VERSION, helm, parseObjects, render, strictDecode, template, validateAgainstApi, valueArgs, type K8sObject } from './support/helm';
+import { readFileSync } from 'node:fs';
+import { DLQ_RETENTION_MS, MEMBERSHIP_RETENTION_MS, TOPIC_KEYS, topicSpecs } from '@parley/bus';
+import { CHART, KUBE_VERSION, ROOT, helm, parseObjects, render, strictDecode, template, validateAgainstApi, valueArgs, type K8sObject } from './support/helm';
 
 const ALL = path.join(__dirname, 'support/all-features.yaml');
 // The same, with the lag autoscalers swapped (storage on an external metric, push on KEDA).
@@ -153,8 +155,21 @@ describe.each([
     expect(secretKey(connector, 'REDIS_URL')).toBe('REDIS_URL');
     expect(secretKey(byName('push'), 'REDIS_URL')).toBe('REDIS_URL');
     expect(secretKey(byName('storage'), 'MONGO_URL')).toBe('MONGO_URL');
+    // Storage keeps its registers in Redis: the same Secret key as connector and push, the prefix from the ConfigMap.
+    expect(secretKey(byName('storage'), 'REDIS_URL')).toBe('REDIS_URL');
+    expect(get(envOf(byName('storage'), 'REDIS_URL')?.valueFrom, 'secretKeyRef', 'name')).toBe(get(envOf(connector, 'REDIS_URL')?.valueFrom, 'secretKeyRef', 'name'));
+    // Push reads member lists from storage's gRPC.
+    expect(envOf(byName('push'), 'STORAGE_ADDR')?.value).toBe('dns:///parley-storage-headless.parley.svc.cluster.local:7002');
+    // The services' own defaults, written out so an operator sees and can change them.
+    const values = (n: string, names: string[]) => Object.fromEntries(names.map((v) => [v, envOf(byName(n), v)?.value]));
+    expect(values('storage', ['MAX_GROUP_MEMBERS', 'MAX_PAGE_SIZE', 'READ_CACHE_BYTES'])).toEqual({ MAX_GROUP_MEMBERS: '100000', MAX_PAGE_SIZE: '500', READ_CACHE_BYTES: '67108864' });
+    expect(values('push', ['STORAGE_DEADLINE_MS', 'MEMBER_CACHE_SIZE'])).toEqual({ STORAGE_DEADLINE_MS: '5000', MEMBER_CACHE_SIZE: '2000000' });
+    expect(values('router', ['MEMBERSHIP_CACHE_CONVERSATIONS', 'MEMBERSHIP_CACHE_MAX_AGE_MS'])).toEqual({ MEMBERSHIP_CACHE_CONVERSATIONS: '200000', MEMBERSHIP_CACHE_MAX_AGE_MS: '600000' });
+    // Replaced by MEMBERSHIP_CACHE_CONVERSATIONS and MEMBERSHIP_CACHE_MAX_AGE_MS.
+    for (const d of deployments) expect(envOf(d, 'MEMBERSHIP_CACHE_MS')).toBeUndefined();
     const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'parley-common')!;
     expect(Object.keys(config.data as Obj)).toEqual(expect.arrayContaining(['KAFKA_BROKERS', 'KAFKA_TOPIC_PREFIX', 'LOG_LEVEL', 'REDIS_KEY_PREFIX', 'MONGO_DB']));
+    expect(get(config, 'data', 'KAFKA_CLIENT')).toBe('kafkajs');
     if (label !== 'default values') {
       expect(get(config, 'data', 'KAFKA_SASL_MECHANISM')).toBe('scram-sha-512');
       expect(get(config, 'data', 'KAFKA_SSL')).toBe('true');
@@ -207,15 +222,65 @@ describe.each([
       for (const d of deployments) expect(d.spec?.replicas).toBeUndefined();
     });
 
-    it('creates the four topics with the partition count, in a hook Job', () => {
+    it('creates the six topics, membership and dlq included, with the partition count, in a hook Job', () => {
       const job = kinds(objects, 'Job')[0]!;
       expect(job.metadata.annotations?.['helm.sh/hook']).toContain('install');
       const env = (container(job).env ?? []).reduce<Record<string, string | undefined>>((acc, e) => ({ ...acc, [e.name]: e.value }), {});
       expect(env.TOPIC_PARTITIONS).toBe('12');
       expect(env.KAFKA_TOPIC_PREFIX).toBe('parley.');
       expect(env.SIGNALS_RETENTION_MS).toBe('60000');
+      // The Job runs the storage image's dist/create-topics.js, which creates topicSpecs(...) from this env.
+      expect(get(container(job), 'command')).toEqual(['node', 'dist/create-topics.js']);
+      expect(get(podSpec(job), 'containers', 0, 'image')).toBe(get(podSpec(deployments.find((d) => d.metadata.name === 'parley-storage')!), 'containers', 0, 'image'));
+      const specs = topicSpecs(env.KAFKA_TOPIC_PREFIX!, {
+        partitions: Number(env.TOPIC_PARTITIONS),
+        replicationFactor: Number(env.TOPIC_REPLICATION_FACTOR),
+        retentionMs: Number(env.TOPIC_RETENTION_MS),
+        signalsRetentionMs: Number(env.SIGNALS_RETENTION_MS),
+      });
+      const retention = Object.fromEntries(specs.map((t) => [t.topic, t.configs?.['retention.ms']]));
+      expect(retention).toEqual({
+        'parley.messages': '604800000',
+        'parley.deliveries': '604800000',
+        'parley.receipts': '604800000',
+        'parley.signals': '60000',
+        'parley.membership': '3600000',
+        'parley.dlq': '2419200000',
+      });
+      for (const t of specs) expect(t.partitions).toBe(12);
     });
   }
+});
+
+describe('topics', () => {
+  it('the chart\'s Job and the local set-up (deploy/local/infra.sh) create the same topics with the same short retentions', () => {
+    const infra = readFileSync(path.join(ROOT, 'deploy/local/infra.sh'), 'utf8');
+    const local = /^TOPICS=\(([^)]*)\)/m.exec(infra)?.[1]?.trim().split(/\s+/);
+    expect(local).toEqual([...TOPIC_KEYS]);
+    const localRetention = (suffix: string) => new RegExp(`\\[\\[ "\\$t" == \\*${suffix} \\]\\] && retention=(\\d+)`).exec(infra)?.[1];
+    expect(MEMBERSHIP_RETENTION_MS).toBe(3_600_000);
+    expect(DLQ_RETENTION_MS).toBe(28 * 86_400_000);
+    expect(localRetention('membership')).toBe(String(MEMBERSHIP_RETENTION_MS));
+    expect(localRetention('dlq')).toBe(String(DLQ_RETENTION_MS));
+  });
+});
+
+describe('network policies', () => {
+  const policies = render({ set: ['networkPolicy.enabled=true'] }).filter((o) => o.kind === 'NetworkPolicy');
+  const grpcCallers = (component: string): string[] => {
+    const policy = policies.find((p) => p.metadata.name === `parley-${component}`)!;
+    const grpcPort = { connector: 7000, router: 7001, storage: 7002, push: 7003 }[component];
+    const rule = (get(policy, 'spec', 'ingress') as Obj[]).find((r) => (r.ports as Obj[]).some((p) => p.port === grpcPort));
+    return ((rule?.from ?? []) as Obj[]).map((f) => get(f, 'podSelector', 'matchLabels', 'app.kubernetes.io/component') as string).sort();
+  };
+
+  it('let each service\'s gRPC callers in, and only them', () => {
+    expect(grpcCallers('connector')).toEqual(['push']);
+    expect(grpcCallers('router')).toEqual(['connector']);
+    // push reads member lists from storage (STORAGE_ADDR).
+    expect(grpcCallers('storage')).toEqual(['connector', 'push', 'router']);
+    expect(grpcCallers('push')).toEqual([]);
+  });
 });
 
 describe('another release name, namespace, registry and pull secret', () => {
@@ -263,6 +328,13 @@ describe('values the chart refuses', () => {
     ['a PDB that blocks every drain', ['router.pdb.maxUnavailable=0'], /\/router\/pdb\/maxUnavailable/],
     ['a short JWT secret', ['secrets.create=true', 'secrets.jwtSecrets=short', 'secrets.redisUrl=redis://r:6379', 'secrets.mongoUrl=mongodb://m:27017'], /\/secrets\/jwtSecrets/],
     ['a created Secret without credentials', ['secrets.create=true'], /\/secrets\/(jwtSecrets|redisUrl|mongoUrl).*minLength/],
+    ['a page larger than storage allows', ['storage.maxPageSize=1001'], /\/storage\/maxPageSize.*maximum/],
+    ['a group limit storage refuses', ['storage.maxGroupMembers=1'], /\/storage\/maxGroupMembers.*minimum/],
+    ['a negative read cache', ['storage.readCacheBytes=-1'], /\/storage\/readCacheBytes.*minimum/],
+    ['a push member cache below the service\'s minimum', ['push.memberCacheSize=10'], /\/push\/memberCacheSize.*minimum/],
+    ['a push storage deadline above a minute', ['push.storageDeadlineMs=120000'], /\/push\/storageDeadlineMs.*maximum/],
+    ['a router membership cache of no conversations', ['router.membershipCache.conversations=0'], /\/router\/membershipCache\/conversations.*minimum/],
+    ['an unknown Kafka client', ['kafka.client=rdkafka'], /\/kafka\/client.*must be one of/],
   ])('%s (values.schema.json)', (_label, set, message) => {
     const rendered = template({ set });
     expect(rendered.status).not.toBe(0);

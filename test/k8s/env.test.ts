@@ -34,6 +34,48 @@ describe('environment the chart sets', () => {
     expect(unknown).toEqual([]);
   });
 
+  // The other direction: a variable without a default that the chart forgets stops the pod at
+  // start (loadConfig names it), which no render would show.
+  const required = (schema: { shape: Record<string, { safeParse: (v: unknown) => { success: boolean } }> }): string[] =>
+    Object.entries(schema.shape).filter(([, field]) => !field.safeParse(undefined).success).map(([key]) => key);
+  const requiredBy: Record<string, string[]> = {
+    connector: required(connectorConfigSchema),
+    router: required(routerConfigSchema),
+    storage: required(storageConfigSchema),
+    push: required(pushConfigSchema),
+    'create-topics': required(createTopicsConfigSchema),
+  };
+
+  it('knows which variables each service requires', () => {
+    expect(requiredBy.storage).toEqual(expect.arrayContaining(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL']));
+    expect(requiredBy.push).toEqual(expect.arrayContaining(['KAFKA_BROKERS', 'REDIS_URL', 'STORAGE_ADDR']));
+    expect(requiredBy.router).toEqual(expect.arrayContaining(['KAFKA_BROKERS', 'STORAGE_ADDR']));
+    expect(requiredBy.connector).toEqual(expect.arrayContaining(['ROUTER_ADDR', 'STORAGE_ADDR', 'REDIS_URL', 'JWT_SECRETS']));
+  });
+
+  describe.each([
+    ['default values', {}],
+    ['every optional feature on', { files: [path.join(__dirname, 'support/all-features.yaml')] }],
+  ])('with %s', (_label, values) => {
+    const rendered = render(values);
+    const common = rendered.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'parley-common')!;
+
+    it.each(['connector', 'router', 'storage', 'push'])('%s gets every variable it requires (own env or the shared ConfigMap)', (name) => {
+      const workload = rendered.find((o) => o.kind === 'Deployment' && o.metadata.name === `parley-${name}`)!;
+      const container = (workload.spec!.template as { spec: { containers: (Container & { envFrom?: { configMapRef?: { name: string } }[] })[] } }).spec.containers[0]!;
+      expect(container.envFrom).toEqual([{ configMapRef: { name: 'parley-common' } }]);
+      const given = new Set([...(container.env ?? []).map((e) => e.name), ...Object.keys(common.data as Record<string, string>)]);
+      expect(requiredBy[name]!.filter((n) => !given.has(n))).toEqual([]);
+    });
+  });
+
+  it('the topics Job gets every variable create-topics requires', () => {
+    const job = objects.find((o) => o.kind === 'Job')!;
+    const container = (job.spec!.template as { spec: { containers: Container[] } }).spec.containers[0]!;
+    const given = new Set((container.env ?? []).map((e) => e.name));
+    expect(requiredBy['create-topics']!.filter((n) => !given.has(n))).toEqual([]);
+  });
+
   it('every key of the shared ConfigMap is read by at least one service', () => {
     const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'parley-common')!;
     const all = new Set(Object.values(schemas).flat());

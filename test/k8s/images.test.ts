@@ -95,7 +95,10 @@ describe.each(SERVICES)('services/%s/Dockerfile', (service) => {
   it('its deploy step yields a service that starts on production dependencies alone', () => {
     const out = mkdtempSync(path.join(tmpdir(), `parley-image-${service}-`));
     try {
-      const deploy = spawnSync('pnpm', ['--filter', `@parley/${service}`, 'deploy', '--prod', '--legacy', '--offline', path.join(out, 'app')], {
+      // --prefer-offline: the registry metadata pnpm deploy resolves with comes from the
+      // project's own cache (.local/cache/pnpm-cache, set by deploy/local/toolchain.sh) and is
+      // fetched into it on a machine that never resolved online before.
+      const deploy = spawnSync('pnpm', ['--filter', `@parley/${service}`, 'deploy', '--prod', '--legacy', '--prefer-offline', path.join(out, 'app')], {
         cwd: ROOT,
         encoding: 'utf8',
         timeout: 120_000,

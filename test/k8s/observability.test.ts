@@ -59,6 +59,7 @@ describe('Grafana dashboard (deploy/helm/parley/dashboards/parley.json)', () => 
       'kafka_consumergroup_lag',
       'parley_grpc_server_handled_total',
       'parley_connector_frame_errors_total',
+      'parley_dlq_parked_total',
     ]) {
       expect(all).toContain(metric);
     }
@@ -67,7 +68,8 @@ describe('Grafana dashboard (deploy/helm/parley/dashboards/parley.json)', () => 
 
 describe('Prometheus alerts (PrometheusRule)', () => {
   const rule = render({ set: ['metrics.prometheusRule.enabled=true'] }).find((o) => o.kind === 'PrometheusRule');
-  const rules = ((rule?.spec?.groups ?? []) as { rules: { alert: string; expr: string }[] }[]).flatMap((g) => g.rules);
+  type Rule = { alert: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  const rules = ((rule?.spec?.groups ?? []) as { rules: Rule[] }[]).flatMap((g) => g.rules);
 
   it('queries only metrics that exist', () => {
     expect(rules.length).toBeGreaterThan(5);
@@ -77,5 +79,27 @@ describe('Prometheus alerts (PrometheusRule)', () => {
 
   it('pages on failing sends, slow delivery, consumer lag and missing pods', () => {
     expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(['ParleySendErrors', 'ParleyDeliverySlow', 'ParleyConsumerLag', 'ParleyServiceAbsent']));
+  });
+
+  it('warns at the first record parked in the dead-letter topic, with the runbook', () => {
+    expect(known.has('parley_dlq_parked_total')).toBe(true);
+    const dlq = rules.find((r) => r.alert === 'ParleyDeadLetters');
+    expect(dlq).toBeDefined();
+    expect(metricsIn(dlq!.expr)).toContain('parley_dlq_parked_total');
+    // Any increase, at once: no threshold above zero and no waiting period.
+    expect(dlq!.expr).toMatch(/increase\(parley_dlq_parked_total\{[^}]*\}\[\w+\]\)\) > 0/);
+    // A series born at its first parked record has no earlier sample for increase(): caught separately.
+    expect(dlq!.expr).toMatch(/unless parley_dlq_parked_total\{[^}]*\} offset \w+/);
+    expect(dlq!.for ?? '0s').toMatch(/^0[smh]?$/);
+    expect(dlq!.labels?.severity).toBe('warning');
+    expect(dlq!.annotations?.runbook_url).toBe('docs/OPERATIONS.md#dead-letters');
+    expect(dlq!.annotations?.summary).toContain('{{ $labels.topic }}');
+  });
+
+  it('prefixes runbook links with metrics.prometheusRule.runbookBaseUrl', () => {
+    const base = 'https://git.example.com/parley/blob/main/';
+    const prefixed = render({ set: ['metrics.prometheusRule.enabled=true', `metrics.prometheusRule.runbookBaseUrl=${base}`] }).find((o) => o.kind === 'PrometheusRule');
+    const dlq = ((prefixed?.spec?.groups ?? []) as { rules: Rule[] }[]).flatMap((g) => g.rules).find((r) => r.alert === 'ParleyDeadLetters');
+    expect(dlq?.annotations?.runbook_url).toBe(`${base}docs/OPERATIONS.md#dead-letters`);
   });
 });

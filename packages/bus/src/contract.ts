@@ -145,6 +145,36 @@ export function runBusContract(name: string, makeFixture: () => Promise<BusContr
       expect(second.sort()).toEqual(['b0', 'b1', 'b2', 'b3']);
     });
 
+    it('starts a new group at the end when fromBeginning is false', async () => {
+      const topic = await fixture.newTopic(2);
+      await fixture.bus.publish(topic, [{ key: 'k0', value: 'old0' }, { key: 'k1', value: 'old1' }]);
+      const seen: string[] = [];
+      const sub = await fixture.bus.subscribe({ groupId: `${topic}-latest`, topic, fromBeginning: false, handler: async (b) => void seen.push(...b.records.map((r) => r.value.toString())) });
+      // Published until the group has its assignment and reads: only what follows the start is seen.
+      for (let n = 0; !seen.includes('live-marker') && n < 200; n++) {
+        await fixture.bus.publish(topic, [{ key: 'k0', value: 'live-marker' }]);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await sub.stop();
+      expect(seen).toContain('live-marker');
+      expect(seen.filter((v) => v.startsWith('old'))).toEqual([]);
+    });
+
+    it('keeps no offsets for a group with commitOffsets false: the next member of that group starts over', async () => {
+      const topic = await fixture.newTopic(2);
+      const group = `${topic}-nocommit`;
+      await fixture.bus.publish(topic, Array.from({ length: 4 }, (_, n) => ({ key: `k${n % 2}`, value: `a${n}` })));
+      const first: string[] = [];
+      const sub1 = await fixture.bus.subscribe({ groupId: group, topic, commitOffsets: false, handler: async (b) => void first.push(...b.records.map((r) => r.value.toString())) });
+      await waitFor(() => first.length >= 4);
+      await sub1.stop();
+      const second: string[] = [];
+      const sub2 = await fixture.bus.subscribe({ groupId: group, topic, commitOffsets: false, handler: async (b) => void second.push(...b.records.map((r) => r.value.toString())) });
+      await waitFor(() => second.length >= 4);
+      await sub2.stop();
+      expect(second.sort()).toEqual(['a0', 'a1', 'a2', 'a3']);
+    });
+
     it('spreads partitions across members of one group and loses nothing when one leaves', async () => {
       const topic = await fixture.newTopic(4);
       const group = `${topic}-members`;

@@ -261,7 +261,7 @@ export class KafkaBus implements MessageBus {
     this.consumers.add(consumer);
     let stopping = false;
     await consumer.connect();
-    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+    await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning ?? true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -315,6 +315,10 @@ export class KafkaBus implements MessageBus {
         }
         const last = batch.messages[batch.messages.length - 1]!;
         resolveOffset(last.offset);
+        if (options.commitOffsets === false) {
+          await heartbeat().catch(() => undefined);
+          return;
+        }
         // The work is durable: commit the next offset to read. If the group moved on
         // meanwhile (rebalance), the commit is refused and the partition's new owner redoes
         // the batch; handlers are idempotent, so that costs time, not correctness.

@@ -9,6 +9,8 @@ interface Member {
   assigned: Set<number>;
   stopping: boolean;
   running: Map<number, Promise<void>>;
+  /** Where this member reads: the group's committed offsets, or its own cursors (commitOffsets false). */
+  offsets: Map<string, number>;
 }
 
 interface Group {
@@ -59,7 +61,16 @@ export class MemoryBus implements MessageBus {
     this.createTopic(options.topic);
     const group: Group = this.groups.get(options.groupId) ?? { committed: new Map(), members: [] };
     this.groups.set(options.groupId, group);
-    const member: Member = { id: this.nextMemberId++, options, assigned: new Set(), stopping: false, running: new Map() };
+    // A member of a group that keeps no offsets reads with cursors of its own, forgotten when it stops.
+    const offsets = options.commitOffsets === false ? new Map<string, number>() : group.committed;
+    if (options.fromBeginning === false) {
+      // A new group starts at the end of each partition.
+      this.topics.get(options.topic)!.forEach((log, partition) => {
+        const key = `${options.topic}/${partition}`;
+        if (!offsets.has(key)) offsets.set(key, log.length);
+      });
+    }
+    const member: Member = { id: this.nextMemberId++, options, assigned: new Set(), stopping: false, running: new Map(), offsets };
     group.members.push(member);
     this.rebalance(group, options.topic);
     return {
@@ -92,7 +103,7 @@ export class MemoryBus implements MessageBus {
     for (const member of live) {
       for (const partition of member.assigned) {
         if (!member.running.has(partition)) {
-          const loop = this.runPartition(group, member, partition).finally(() => member.running.delete(partition));
+          const loop = this.runPartition(member, partition).finally(() => member.running.delete(partition));
           member.running.set(partition, loop);
         }
       }
@@ -101,13 +112,13 @@ export class MemoryBus implements MessageBus {
     this.wake();
   }
 
-  private async runPartition(group: Group, member: Member, partition: number): Promise<void> {
+  private async runPartition(member: Member, partition: number): Promise<void> {
     const { topic, handler, onHandlerError } = member.options;
     const key = `${topic}/${partition}`;
     const active = () => !member.stopping && !this.closed && member.assigned.has(partition);
     while (active()) {
       const log = this.topics.get(topic)![partition]!;
-      const from = group.committed.get(key) ?? 0;
+      const from = member.offsets.get(key) ?? 0;
       if (from >= log.length) {
         await new Promise<void>((resolve) => {
           this.waiters.add(resolve);
@@ -118,7 +129,7 @@ export class MemoryBus implements MessageBus {
       const batch: ConsumedBatch = { topic, partition, records, isActive: active };
       try {
         await handler(batch);
-        group.committed.set(key, from + records.length);
+        member.offsets.set(key, from + records.length);
       } catch (err) {
         onHandlerError?.(err, batch);
         await new Promise((resolve) => setTimeout(resolve, 10));

@@ -38,6 +38,16 @@ export interface SubscribeOptions {
   concurrency?: number;
   /** Called when a handler failed and the batch will be retried. */
   onHandlerError?: (err: unknown, batch: ConsumedBatch) => void;
+  /**
+   * Where a group with no committed offset starts: the earliest record (default) or the
+   * records published from now on.
+   */
+  fromBeginning?: boolean;
+  /**
+   * False for a reader that only needs what it sees while it runs (a per-instance group
+   * reading a broadcast topic): nothing is committed, so the group leaves nothing behind.
+   */
+  commitOffsets?: boolean;
 }
 
 export interface Subscription {

@@ -5,7 +5,13 @@ export interface TopicNames {
   deliveries: string;
   receipts: string;
   signals: string;
+  /** Membership changes broadcast to every router, push and storage instance (cache invalidation). */
+  membership: string;
+  /** Records that could never be processed, parked with their error and origin until replayed. */
+  dlq: string;
 }
+
+export const TOPIC_KEYS = ['messages', 'deliveries', 'receipts', 'signals', 'membership', 'dlq'] as const satisfies readonly (keyof TopicNames)[];
 
 export function topicNames(prefix: string): TopicNames {
   return {
@@ -13,6 +19,8 @@ export function topicNames(prefix: string): TopicNames {
     deliveries: `${prefix}deliveries`,
     receipts: `${prefix}receipts`,
     signals: `${prefix}signals`,
+    membership: `${prefix}membership`,
+    dlq: `${prefix}dlq`,
   };
 }
 
@@ -23,10 +31,17 @@ export interface TopicSpec {
   configs?: Record<string, string>;
 }
 
+/** How long parley.membership keeps its records: a starting instance reads it from the beginning. */
+export const MEMBERSHIP_RETENTION_MS = 3_600_000;
+/** Parked records wait for an operator: four weeks. */
+export const DLQ_RETENTION_MS = 28 * 86_400_000;
+
 /**
- * The four topics as production creates them: one partition count for all (conversations
- * hash over it, so it must not change once traffic flows), signals with a short retention
- * (QoS 0: nobody replays a minute-old "typing").
+ * Parley's topics as production creates them: one partition count for all (conversations
+ * hash over it, so changing it moves conversations: docs/OPERATIONS.md), signals with a
+ * short retention (QoS 0: nobody replays a minute-old "typing"), membership with an hour
+ * (its readers start from the beginning and only need what they may have missed), the
+ * dead-letter topic with four weeks.
  */
 export function topicSpecs(
   prefix: string,
@@ -40,5 +55,7 @@ export function topicSpecs(
     { topic: names.deliveries, ...base, configs: retention(options.retentionMs) },
     { topic: names.receipts, ...base, configs: retention(options.retentionMs) },
     { topic: names.signals, ...base, configs: retention(options.signalsRetentionMs ?? 60_000) },
+    { topic: names.membership, ...base, configs: retention(MEMBERSHIP_RETENTION_MS) },
+    { topic: names.dlq, ...base, configs: retention(DLQ_RETENTION_MS) },
   ];
 }

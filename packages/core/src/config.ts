@@ -66,6 +66,8 @@ export const commonConfigShape = {
 
 /** Kafka client security, for the services that talk to Kafka (router, storage, push). */
 export const kafkaConfigShape = {
+  /** Which Kafka client library talks to the brokers: kafkajs (the default) or @platformatic/kafka. Both pass the same bus contract. */
+  KAFKA_CLIENT: z.enum(['kafkajs', 'platformatic']).default('kafkajs'),
   /** Connect to the brokers over TLS, verified against the system CA bundle. */
   KAFKA_SSL: env.bool(false),
   /** SASL mechanism; unset means no SASL. Username and password are then required. */

@@ -31,3 +31,14 @@ export function directConversationId(userA: string, userB: string): string {
 export function randomId(prefix: string, bytes = 12): string {
   return `${prefix}${randomBytes(bytes).toString('base64url')}`;
 }
+
+/**
+ * Why a text cannot be stored exactly as given, or undefined when it can: U+0000 (PostgreSQL,
+ * under FerretDB, refuses it in text) and lone surrogates (not encodable in UTF-8: they would
+ * come back as U+FFFD) are refused at the edge, before anything is acked.
+ */
+export function unstorableText(value: string): string | undefined {
+  if (value.includes('\u0000')) return 'must not contain U+0000';
+  if (!value.isWellFormed()) return 'must be well-formed Unicode (no lone surrogates)';
+  return undefined;
+}

@@ -8,7 +8,7 @@ import { FrameDecodeError, decodeServerFrame, encodeClientFrame, type AckFrame, 
 import { ConversationStream } from './stream';
 import { MAX_TIMER_MS, Timers, type TimerId } from './timers';
 import { backoffDelay, tokenExpiresAt, tokenRefreshDelay, type BackoffOptions } from './timing';
-import type { ConnectionState, ConvState, ParleyMessage, ParleyReceipt, ParleySignal, ParleyWelcome, SendResult, WebSocketConstructor, WebSocketLike } from './types';
+import type { ConnectionState, ConvState, ParleyMessage, ParleyReceipt, ParleyRejection, ParleySignal, ParleyWelcome, SendResult, WebSocketConstructor, WebSocketLike } from './types';
 
 export interface ParleyClientOptions {
   /**
@@ -47,6 +47,8 @@ export interface ParleyEvents {
   message: ParleyMessage;
   receipt: ParleyReceipt;
   signal: ParleySignal;
+  /** An acked message that storage refused (the sender was removed first): it never gets a seq. */
+  rejected: ParleyRejection;
   /** Errors not tied to a send() (those reject its promise). */
   error: ParleyError;
   welcome: ParleyWelcome;
@@ -158,6 +160,7 @@ export class ParleyClient {
     message: new Set(),
     receipt: new Set(),
     signal: new Set(),
+    rejected: new Set(),
     error: new Set(),
     welcome: new Set(),
   };
@@ -574,6 +577,8 @@ export class ParleyClient {
         return this.emit('receipt', frame.receipt);
       case 'sig':
         return this.emit('signal', frame.signal);
+      case 'rejected':
+        return this.emit('rejected', frame.rejection);
       case undefined:
         return;
     }

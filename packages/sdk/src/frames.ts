@@ -2,7 +2,7 @@
 // value before the client looks at it, and every client frame is built here. Shapes follow
 // proto/parley/v1/client.proto in proto3 JSON form, so fields holding their default value
 // (0, "", false) may be absent and 64-bit integers may arrive as numbers or decimal strings.
-import type { ConvState, ParleyMessage, ParleyReceipt, ParleySignal } from './types';
+import type { ConvState, ParleyMessage, ParleyReceipt, ParleyRejection, ParleySignal } from './types';
 
 export interface WelcomeFrame {
   type: 'welcome';
@@ -53,13 +53,18 @@ export interface ConvListFrame {
   hasMore: boolean;
 }
 
+export interface RejectedFrame {
+  type: 'rejected';
+  rejection: ParleyRejection;
+}
+
 export interface PongFrame {
   type: 'pong';
   reqId: string;
   serverTime: number;
 }
 
-export type ServerFrame = WelcomeFrame | AckFrame | MsgFrame | MsgsFrame | ErrorFrame | ReceiptFrame | SigFrame | ConvListFrame | PongFrame;
+export type ServerFrame = WelcomeFrame | AckFrame | MsgFrame | MsgsFrame | ErrorFrame | ReceiptFrame | SigFrame | ConvListFrame | PongFrame | RejectedFrame;
 
 export type ClientFrame =
   | { type: 'send'; clientMsgId: string; conversationId: string; body: string }
@@ -194,6 +199,11 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
       };
     case 'pong':
       return { type: 'pong', reqId: str(f, 'reqId'), serverTime: int(f, 'serverTime') };
+    case 'rejected':
+      return {
+        type: 'rejected',
+        rejection: { conversationId: str(f, 'conversationId', true), clientMsgId: str(f, 'clientMsgId', true), serverMsgId: str(f, 'serverMsgId'), code: str(f, 'code') || 'PERMISSION_DENIED', message: str(f, 'message') },
+      };
     case 'convlist':
       return {
         type: 'convlist',

@@ -77,3 +77,16 @@ export interface WebSocketLike {
 }
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/**
+ * A message this client sent and the server acked (durable in Kafka) that was then refused
+ * by storage: its sender was no longer a member when it reached the conversation's stream
+ * (PERMISSION_DENIED), or the conversation is gone (NOT_FOUND). It never gets a seq.
+ */
+export interface ParleyRejection {
+  conversationId: string;
+  clientMsgId: string;
+  serverMsgId: string;
+  code: string;
+  message: string;
+}

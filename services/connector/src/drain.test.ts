@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { createLogger } from '@parley/core';
 import { MemorySessionDirectory } from '@parley/sessions';
-import type { DeliverRequest__Output, SendResponse__Output } from '@parley/proto';
+import type { DeliverRequest__Output, SendBatchResponse__Output } from '@parley/proto';
 import { connectorConfigSchema } from './config';
 import { CLOSE, DRAIN_RECONNECT_JITTER_MS, Gateway, type GatewayMetrics, type Upstream } from './gateway';
 
@@ -36,9 +36,11 @@ async function start(drainWindowMs: number, random: () => number = Math.random):
   let release: () => void = () => {};
   const released = new Promise<void>((resolve) => (release = resolve));
   const upstream = {
-    send: async (req: { clientMsgId: string }) => {
+    sendBatch: async (req: { items: { clientMsgId: string }[] }) => {
       await released;
-      return { serverMsgId: `m-${req.clientMsgId}`, seq: 1 } as unknown as SendResponse__Output;
+      return {
+        results: req.items.map((item) => ({ clientMsgId: item.clientMsgId, serverMsgId: `m-${item.clientMsgId}`, sentAt: '1', errorCode: '', errorMessage: '', retryable: false })),
+      } as unknown as SendBatchResponse__Output;
     },
   } as unknown as Upstream;
   const gateway = new Gateway(

@@ -25,9 +25,17 @@ describe('parseClientFrame: accepted frames', () => {
     expect(parseClientFrame(json(send))).toEqual(send);
   });
 
-  it('parses a send frame whose body is any string, including unicode', () => {
-    const body = 'héllo 😀 \u0000 "quoted"\n';
+  it('parses a send frame whose body is any storable string, including unicode', () => {
+    const body = 'héllo 😀 \u0001 "quoted"\n';
     expect(parseClientFrame(json({ ...send, body }))).toEqual({ ...send, body });
+  });
+
+  it.each([
+    ['U+0000', 'a\u0000b', 'U+0000'],
+    ['a lone high surrogate', 'a\ud800b', 'surrogate'],
+    ['a lone low surrogate', '\udc00', 'surrogate'],
+  ])('refuses a send body holding %s (no store can keep it) with INVALID_ARGUMENT', (_name, body, hint) => {
+    expect(() => parseClientFrame(json({ ...send, body }))).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(hint) }));
   });
 
   it('parses a sync frame with every field', () => {
@@ -358,6 +366,27 @@ describe('server frames', () => {
       expect(frame).toEqual({ type: 'msgs', conversationId: 'g_team', messages: [], hasMore: false });
       expect('reqId' in frame).toBe(false);
     }
+  });
+
+  it('msgsFrame keeps a page within maxBytes: the longest prefix that fits (at least one message), hasMore set', () => {
+    const page = Array.from({ length: 50 }, (_, i) => ({ ...stored, seq: 100 + i, serverMsgId: `m_${i}`, body: 'é'.repeat(1_000) }));
+    const limit = 10_000;
+    const text = msgsFrame({ conversationId: 'g_team', messages: page, hasMore: false }, limit);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(limit);
+    const frame = JSON.parse(text) as { messages: { seq: number }[]; hasMore: boolean };
+    expect(frame.messages.length).toBeGreaterThan(1);
+    expect(frame.messages.length).toBeLessThan(page.length);
+    expect(frame.messages.map((m) => m.seq)).toEqual(page.slice(0, frame.messages.length).map((m) => m.seq));
+    expect(frame.hasMore).toBe(true);
+    // One more message would not have fitted.
+    const oneMore = msgsFrame({ conversationId: 'g_team', messages: page.slice(0, frame.messages.length + 1), hasMore: false });
+    expect(Buffer.byteLength(oneMore)).toBeGreaterThan(limit);
+    // A message larger than the limit still goes, alone: the client can always make progress.
+    const alone = JSON.parse(msgsFrame({ conversationId: 'g_team', messages: page, hasMore: false }, 100)) as { messages: unknown[]; hasMore: boolean };
+    expect(alone.messages).toHaveLength(1);
+    expect(alone.hasMore).toBe(true);
+    // Everything fits: hasMore is what storage said.
+    expect((JSON.parse(msgsFrame({ conversationId: 'g_team', messages: page.slice(0, 2), hasMore: false }, limit)) as { hasMore: boolean }).hasMore).toBe(false);
   });
 
   it('errorFrame includes clientMsgId and reqId only when present', () => {

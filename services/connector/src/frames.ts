@@ -2,7 +2,7 @@
 // validated here into a typed frame (or a typed error); every frame we write is
 // built here. The shapes are the messages of proto/parley/v1/client.proto.
 import { z } from 'zod';
-import { ID_PATTERN, ParleyError } from '@parley/core';
+import { ID_PATTERN, ParleyError, unstorableText } from '@parley/core';
 import type {
   AckFrame,
   ConvListFrame,
@@ -12,10 +12,11 @@ import type {
   ErrorFrame,
   HistoryFrame,
   MsgFrame,
-  MsgsFrame,
   ReadFrame,
   Receipt,
   ReceiptFrame,
+  RejectedFrame,
+  Rejection,
   RecvFrame,
   SendFrame,
   SigFrame,
@@ -31,7 +32,12 @@ const reqId = z.string().max(128).optional();
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const limit = z.number().int().min(0).max(10_000).optional();
 
-const sendSchema = z.object({ type: z.literal('send'), clientMsgId: id, conversationId: id, body: z.string() });
+// A body is checked here (so a bad one costs no round trip) and again by the router (the edge of internal callers).
+const storable = z.string().superRefine((v, ctx) => {
+  const problem = unstorableText(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+const sendSchema = z.object({ type: z.literal('send'), clientMsgId: id, conversationId: id, body: storable });
 const syncSchema = z.object({ type: z.literal('sync'), reqId, conversationId: id, afterSeq: seq.default(0), limit });
 const historySchema = z.object({
   type: z.literal('history'),
@@ -59,8 +65,7 @@ const signalSchema = z.object({
   type: z.literal('signal'),
   conversationId: id,
   kind: z.string().regex(/^[a-z0-9_.-]{1,32}$/, 'must match [a-z0-9_.-]{1,32}'),
-  data: z
-    .string()
+  data: storable
     .refine((v) => Buffer.byteLength(v, 'utf8') <= 1024, 'must be at most 1024 bytes')
     .default(''),
 });
@@ -150,15 +155,25 @@ export function msgFrame(m: StoredMessage): string {
   return JSON.stringify({ type: 'msg', ...toMsg(m) });
 }
 
-export function msgsFrame(f: { reqId?: string | undefined; conversationId: string; messages: StoredMessage[]; hasMore: boolean }): string {
-  const frame: MsgsFrame & { type: 'msgs' } = {
-    type: 'msgs',
-    ...(f.reqId ? { reqId: f.reqId } : {}),
-    conversationId: f.conversationId,
-    messages: f.messages.map(toMsg),
-    hasMore: f.hasMore,
-  };
-  return JSON.stringify(frame);
+/**
+ * A msgs frame of at most maxBytes (UTF-8): the longest prefix of the page that fits, at least
+ * one message, with hasMore set when messages were left out (the client asks again from the
+ * last seq it got, in either order). Keeps one sync or history answer from filling a socket's
+ * buffer: 500 messages of 16 KiB would be one 8 MB frame.
+ */
+export function msgsFrame(f: { reqId?: string | undefined; conversationId: string; messages: StoredMessage[]; hasMore: boolean }, maxBytes = Number.POSITIVE_INFINITY): string {
+  const head = JSON.stringify({ type: 'msgs', ...(f.reqId ? { reqId: f.reqId } : {}), conversationId: f.conversationId, messages: [] });
+  let bytes = Buffer.byteLength(head) + 20; // + ',"hasMore":false'
+  const parts: string[] = [];
+  for (const m of f.messages) {
+    const part = JSON.stringify(toMsg(m));
+    const size = Buffer.byteLength(part) + 1;
+    if (parts.length > 0 && bytes + size > maxBytes) break;
+    parts.push(part);
+    bytes += size;
+  }
+  const hasMore = f.hasMore || parts.length < f.messages.length;
+  return `${head.slice(0, -3)}[${parts.join(',')}],"hasMore":${hasMore}}`;
 }
 
 export function errorFrame(e: { code: string; message: string; retryable: boolean } & FrameRefs): string {
@@ -169,6 +184,18 @@ export function errorFrame(e: { code: string; message: string; retryable: boolea
     code: e.code,
     message: e.message,
     retryable: e.retryable,
+  };
+  return JSON.stringify(frame);
+}
+
+export function rejectedFrame(r: Rejection): string {
+  const frame: Required2<RejectedFrame> & { type: 'rejected' } = {
+    type: 'rejected',
+    clientMsgId: r.clientMsgId ?? '',
+    conversationId: r.conversationId ?? '',
+    serverMsgId: r.serverMsgId ?? '',
+    code: r.code ?? '',
+    message: r.reason ?? '',
   };
   return JSON.stringify(frame);
 }

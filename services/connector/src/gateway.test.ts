@@ -18,6 +18,15 @@ class FakeSocket {
     this.closed = { code, reason };
     this.readyState = WebSocket.CLOSING;
   }
+  terminated = false;
+  pings = 0;
+  terminate(): void {
+    this.terminated = true;
+    this.readyState = WebSocket.CLOSED;
+  }
+  ping(): void {
+    this.pings++;
+  }
   frames(type: string): Record<string, unknown>[] {
     return this.sent.map((f) => JSON.parse(f) as Record<string, unknown>).filter((f) => f['type'] === type);
   }
@@ -72,11 +81,12 @@ function setup() {
       connectedAt: 0,
       inflight: 0,
       alive: true,
+      bufferedAtBeat: 0,
       ...({ ackMode, unacked: new Map(), unackedCount: 0, pendingPositions: new Map(), tokenExpiresAt: Number.MAX_SAFE_INTEGER } as object),
     });
     return socket;
   };
-  const internals = gateway as unknown as { retransmit(): void; notePosition(s: unknown, c: string, k: 'delivered' | 'read', seq: number): void };
+  const internals = gateway as unknown as { retransmit(): void; heartbeat(): void; notePosition(s: unknown, c: string, k: 'delivered' | 'read', seq: number): void };
   return { gateway, connect, counts, internals };
 }
 
@@ -112,6 +122,36 @@ describe('Gateway delivery', () => {
     expect(stuck.sent).toEqual([]);
     expect(fine.frames('msg')).toHaveLength(1);
     expect(result.missing).toEqual([target('bob', 'phone')]);
+  });
+
+  it('counts the frame about to be written: a socket the frame would take past its limit is closed, not written to', () => {
+    const { gateway, connect } = setup();
+    const nearly = connect('bob', 'phone', false);
+    const frameBytes = Buffer.byteLength(JSON.stringify({ type: 'msg', ...message(1) }));
+    nearly.bufferedAmount = MAX_BUFFERED - Math.floor(frameBytes / 2);
+    const result = gateway.deliver(request([{ targets: [target('bob', 'phone')], message: message(1) }]));
+    expect(nearly.sent).toEqual([]);
+    expect(nearly.closed?.code).toBe(4008);
+    expect(result.missing).toEqual([target('bob', 'phone')]);
+  });
+
+  it('terminates, at a heartbeat, a socket whose queued bytes did not drain since the last one, even with nothing new written', () => {
+    const { gateway, connect, internals } = setup();
+    const stalled = connect('bob', 'phone', false);
+    const draining = connect('bob', 'laptop', false);
+    const idle = connect('carol', 'phone', false);
+    stalled.bufferedAmount = 500_000;
+    draining.bufferedAmount = 500_000;
+    internals.heartbeat();
+    expect([stalled.terminated, draining.terminated, idle.terminated]).toEqual([false, false, false]);
+    // Each answers its ping; only one reads what was queued.
+    for (const [u, d] of [['bob', 'phone'], ['bob', 'laptop'], ['carol', 'phone']] as const) gateway.sessions.get(u, d)!.alive = true;
+    draining.bufferedAmount = 100_000;
+    internals.heartbeat();
+    expect(stalled.terminated).toBe(true);
+    expect(draining.terminated).toBe(false);
+    expect(idle.terminated).toBe(false);
+    expect(idle.pings).toBe(2);
   });
 
   it('retransmits unacked messages on ack=1 sockets with backoff, stops at a recv, and forgets after the last attempt', () => {

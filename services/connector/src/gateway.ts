@@ -5,9 +5,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { ParleyError, SpanKind, asParleyError, isValidId, randomId, withSpan, type Logger, type TokenClaims } from '@parley/core';
-import type { DeliverRequest__Output, DeliverResponse, DeviceTarget, ListConversationsResponse__Output, MessagesResponse__Output, SendResponse__Output } from '@parley/proto';
+import type { DeliverRequest__Output, DeliverResponse, DeviceTarget, ListConversationsResponse__Output, MessagesResponse__Output, SendBatchResponse__Output } from '@parley/proto';
 import type { SessionDirectory } from '@parley/sessions';
-import { FrameError, ackFrame, convListFrame, errorFrame, pongFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
+import { FrameError, ackFrame, convListFrame, errorFrame, pongFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, rejectedFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
 import { LocalSessions, type LocalSession } from './local-sessions';
 
 /** Close codes Parley uses besides the standard ones (docs/PROTOCOL.md lists them all). */
@@ -23,7 +23,8 @@ export const CLOSE = {
 } as const;
 
 export interface Upstream {
-  send(req: { senderId: string; senderDeviceId: string; conversationId: string; clientMsgId: string; body: string }): Promise<SendResponse__Output>;
+  /** A device's sends to one conversation, in its order (Router.SendBatch). */
+  sendBatch(req: { senderId: string; senderDeviceId: string; conversationId: string; items: { clientMsgId: string; body: string }[] }): Promise<SendBatchResponse__Output>;
   sync(req: { userId: string; conversationId: string; afterSeq: number; limit: number }): Promise<MessagesResponse__Output>;
   history(req: { userId: string; conversationId: string; fromSeq: number; toSeq: number; order: 'HISTORY_ORDER_NEWEST_FIRST' | 'HISTORY_ORDER_OLDEST_FIRST'; limit: number }): Promise<MessagesResponse__Output>;
   receipt(req: { userId: string; deviceId: string; conversationId: string; kind: 'delivered' | 'read'; seq: number }): Promise<unknown>;
@@ -100,7 +101,16 @@ interface Session extends LocalSession {
   unackedCount: number;
   /** Highest recv/read per conversation not yet sent on to the router. */
   pendingPositions: Map<string, { delivered: number; read: number }>;
+  /**
+   * Sends per conversation, in the order the device sent them: one Router.SendBatch in
+   * flight per conversation at a time, carrying everything queued behind the previous one,
+   * so the seqs follow the device's order whichever router takes each call.
+   */
+  sendQueues: Map<string, { queued: { clientMsgId: string; body: string }[]; busy: boolean }>;
 }
+
+/** Items of one Router.SendBatch (the router's bound). */
+const MAX_SEND_BATCH = 64;
 
 export class Gateway {
   private readonly wss: WebSocketServer;
@@ -191,6 +201,7 @@ export class Gateway {
       unacked: new Map(),
       unackedCount: 0,
       pendingPositions: new Map(),
+      sendQueues: new Map(),
       userId: claims.sub,
       deviceId,
       sessionId: randomId('s_'),
@@ -198,6 +209,7 @@ export class Gateway {
       connectedAt: Date.now(),
       inflight: 0,
       alive: true,
+      bufferedAtBeat: 0,
       tokenExpiresAt: claims.exp * 1000,
     };
     if (this.state !== 'accepting') {
@@ -244,11 +256,20 @@ export class Gateway {
     );
   }
 
-  /** Writes a frame unless the socket is closed or too far behind (then it is cut: the device syncs later). */
+  /** Largest msgs page: a quarter of the buffer limit, so an answer never fills a socket alone. */
+  private pageBytes(): number {
+    return Math.max(16_384, Math.floor(this.options.maxBufferedBytes / 4));
+  }
+
+  /**
+   * Writes a frame unless the socket is closed or would be too far behind with it (then it is
+   * cut: the device syncs later). The frame about to be written counts: the limit bounds what
+   * the socket holds, not what it held before.
+   */
   private write(session: LocalSession, frame: string): boolean {
     const socket = session.socket;
     if (socket.readyState !== WebSocket.OPEN) return false;
-    if (socket.bufferedAmount > this.options.maxBufferedBytes) {
+    if (socket.bufferedAmount + Buffer.byteLength(frame) > this.options.maxBufferedBytes) {
       socket.close(CLOSE.TOO_SLOW, 'too slow: reconnect and sync');
       return false;
     }
@@ -289,8 +310,11 @@ export class Gateway {
       return;
     }
     session.inflight++;
-    const isSend = frame.type === 'send';
-    if (isSend) this.sendsInFlight++;
+    if (frame.type === 'send') {
+      this.sendsInFlight++;
+      this.enqueueSend(session as Session, frame.conversationId, { clientMsgId: frame.clientMsgId, body: frame.body });
+      return;
+    }
     // Each client request starts a trace: ws -> router -> Kafka -> storage -> Kafka -> push -> connector.
     withSpan(`ws.${frame.type}`, { kind: SpanKind.SERVER, attributes: { 'parley.frame_type': frame.type } }, () => this.handle(session, frame))
       .then(
@@ -306,26 +330,66 @@ export class Gateway {
       )
       .finally(() => {
         session.inflight--;
-        if (isSend) this.sendsInFlight--;
       });
   }
 
-  private async handle(session: LocalSession, frame: Exclude<ClientFrame, { type: 'recv' | 'read' | 'ping' }>): Promise<string | undefined> {
-    switch (frame.type) {
-      case 'send': {
-        // The sender is who the token says, never what a frame says.
-        const res = await this.upstream.send({
-          senderId: session.userId,
-          senderDeviceId: session.deviceId,
-          conversationId: frame.conversationId,
-          clientMsgId: frame.clientMsgId,
-          body: frame.body,
-        });
-        return ackFrame({ clientMsgId: frame.clientMsgId, serverMsgId: res.serverMsgId, seq: Number(res.seq) });
+  private enqueueSend(session: Session, conversationId: string, item: { clientMsgId: string; body: string }): void {
+    let queue = session.sendQueues.get(conversationId);
+    if (!queue) session.sendQueues.set(conversationId, (queue = { queued: [], busy: false }));
+    queue.queued.push(item);
+    if (!queue.busy) void this.flushSends(session, conversationId, queue);
+  }
+
+  /** Sends what is queued for one conversation, one batch at a time, until nothing is left. */
+  private async flushSends(session: Session, conversationId: string, queue: { queued: { clientMsgId: string; body: string }[]; busy: boolean }): Promise<void> {
+    queue.busy = true;
+    try {
+      while (queue.queued.length > 0) {
+        const items = queue.queued.splice(0, MAX_SEND_BATCH);
+        const settle = (n: number) => {
+          session.inflight -= n;
+          this.sendsInFlight -= n;
+        };
+        try {
+          // Each send starts a trace: ws -> router -> Kafka -> storage -> Kafka -> push -> connector.
+          const res = await withSpan('ws.send', { kind: SpanKind.SERVER, attributes: { 'parley.frame_type': 'send', 'parley.batch_size': items.length } }, () =>
+            // The sender is who the token says, never what a frame says.
+            this.upstream.sendBatch({ senderId: session.userId, senderDeviceId: session.deviceId, conversationId, items }),
+          );
+          items.forEach((item, i) => {
+            const r = res.results[i];
+            if (r && r.errorCode === '') this.write(session, ackFrame({ clientMsgId: item.clientMsgId, serverMsgId: r.serverMsgId }));
+            else {
+              this.metrics.frameError(r?.errorCode ?? 'INTERNAL');
+              this.write(session, errorFrame({ code: r?.errorCode ?? 'INTERNAL', message: r?.errorMessage ?? 'no answer for this message', retryable: r?.retryable ?? true, clientMsgId: item.clientMsgId }));
+            }
+          });
+          settle(items.length);
+        } catch (err) {
+          // Nothing of this batch was made durable. What is queued behind it is refused too,
+          // with the same error, so that the device resends all of it in its own order
+          // instead of a later message overtaking an earlier one.
+          const error = asParleyError(err);
+          if (error.code === 'INTERNAL') this.log.error({ err: error.cause ?? error }, 'send failed');
+          const failed = [...items, ...queue.queued.splice(0)];
+          for (const item of failed) {
+            this.metrics.frameError(error.code);
+            this.write(session, errorFrame({ code: error.code, message: error.message, retryable: error.retryable, clientMsgId: item.clientMsgId }));
+          }
+          settle(failed.length);
+        }
       }
+    } finally {
+      queue.busy = false;
+      if (session.sendQueues.get(conversationId) === queue && queue.queued.length === 0) session.sendQueues.delete(conversationId);
+    }
+  }
+
+  private async handle(session: LocalSession, frame: Exclude<ClientFrame, { type: 'recv' | 'read' | 'ping' | 'send' }>): Promise<string | undefined> {
+    switch (frame.type) {
       case 'sync': {
         const res = await this.upstream.sync({ userId: session.userId, conversationId: frame.conversationId, afterSeq: frame.afterSeq, limit: frame.limit ?? 0 });
-        return msgsFrame({ reqId: frame.reqId, conversationId: frame.conversationId, messages: res.messages, hasMore: res.hasMore });
+        return msgsFrame({ reqId: frame.reqId, conversationId: frame.conversationId, messages: res.messages, hasMore: res.hasMore }, this.pageBytes());
       }
       case 'history': {
         const res = await this.upstream.history({
@@ -336,7 +400,7 @@ export class Gateway {
           order: frame.order === 'oldest_first' ? 'HISTORY_ORDER_OLDEST_FIRST' : 'HISTORY_ORDER_NEWEST_FIRST',
           limit: frame.limit ?? 0,
         });
-        return msgsFrame({ reqId: frame.reqId, conversationId: frame.conversationId, messages: res.messages, hasMore: res.hasMore });
+        return msgsFrame({ reqId: frame.reqId, conversationId: frame.conversationId, messages: res.messages, hasMore: res.hasMore }, this.pageBytes());
       }
       case 'signal': {
         // QoS 0: no answer on success; a refusal (not a member, too fast) is an error frame.
@@ -374,13 +438,14 @@ export class Gateway {
         }
         continue;
       }
-      // QoS 0: receipts and signals.
-      const frame = delivery.receipt ? receiptFrame(delivery.receipt) : delivery.signal ? sigFrame(delivery.signal) : undefined;
+      // QoS 0: receipts, signals and rejections (a rejection is not dropped early on a slow
+      // socket: its sender has nothing else that tells it).
+      const frame = delivery.receipt ? receiptFrame(delivery.receipt) : delivery.signal ? sigFrame(delivery.signal) : delivery.rejected ? rejectedFrame(delivery.rejected) : undefined;
       if (!frame) continue;
       for (const target of delivery.targets) {
         const session = this.sessions.get(target.userId, target.deviceId);
         if (!session) missing.push(target);
-        else if (this.writeQos0(session, frame)) written++;
+        else if (delivery.rejected ? this.write(session, frame) : this.writeQos0(session, frame)) written++;
         else dropped++;
       }
     }
@@ -391,7 +456,7 @@ export class Gateway {
 
   /** QoS 0 goes first when a socket falls behind: it is skipped past a quarter of the buffer limit. */
   private writeQos0(session: LocalSession, frame: string): boolean {
-    if (session.socket.readyState !== WebSocket.OPEN || session.socket.bufferedAmount > this.options.maxBufferedBytes / 4) return false;
+    if (session.socket.readyState !== WebSocket.OPEN || session.socket.bufferedAmount + Buffer.byteLength(frame) > this.options.maxBufferedBytes / 4) return false;
     session.socket.send(frame);
     return true;
   }
@@ -513,6 +578,14 @@ export class Gateway {
         session.socket.terminate();
         continue;
       }
+      // Bytes queued at the last beat and not one drained since: a peer that stopped reading
+      // (it may still answer pings, read a byte at a time). Its buffer is freed, not kept.
+      const buffered = session.socket.bufferedAmount;
+      if (session.bufferedAtBeat > 0 && buffered >= session.bufferedAtBeat) {
+        session.socket.terminate();
+        continue;
+      }
+      session.bufferedAtBeat = buffered;
       session.alive = false;
       session.socket.ping();
     }

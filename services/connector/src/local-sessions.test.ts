@@ -6,7 +6,7 @@ let nextSession = 1;
 function session(userId: string, deviceId: string): LocalSession {
   const sessionId = `s_${nextSession++}`;
   // The registry never touches the socket; a tagged plain object stands in for it.
-  return { userId, deviceId, sessionId, socket: { sessionId } as unknown as WebSocket, connectedAt: 0, inflight: 0, alive: true };
+  return { userId, deviceId, sessionId, socket: { sessionId } as unknown as WebSocket, connectedAt: 0, inflight: 0, alive: true, bufferedAtBeat: 0 };
 }
 
 describe('LocalSessions', () => {

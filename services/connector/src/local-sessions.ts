@@ -10,6 +10,8 @@ export interface LocalSession {
   /** Sends and requests in flight from this socket. */
   inflight: number;
   alive: boolean;
+  /** socket.bufferedAmount at the last heartbeat (0: nothing was queued). */
+  bufferedAtBeat: number;
 }
 
 export class LocalSessions {

@@ -18,7 +18,7 @@ import {
   unaryHandler,
   verifyHs256,
 } from '@parley/core';
-import { parleyGrpc, type ConnectorHandlers, type ListConversationsResponse__Output, type MessagesResponse__Output, type SendResponse__Output } from '@parley/proto';
+import { parleyGrpc, type ConnectorHandlers, type ListConversationsResponse__Output, type MessagesResponse__Output, type SendBatchResponse__Output } from '@parley/proto';
 import { RedisSessionDirectory } from '@parley/sessions';
 import { connectorConfigSchema } from './config';
 import { Gateway, type Upstream } from './gateway';
@@ -35,7 +35,7 @@ runMain('parley-connector', async () => {
   const router = createClient(api.Router, config.ROUTER_ADDR);
   const storage = createClient(api.Storage, config.STORAGE_ADDR);
   const upstream: Upstream = {
-    send: (req) => callUnary<SendResponse__Output>('Router.Send', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.send(req, md, opts, cb)),
+    sendBatch: (req) => callUnary<SendBatchResponse__Output>('Router.SendBatch', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.sendBatch(req, md, opts, cb)),
     sync: (req) => callUnary<MessagesResponse__Output>('Storage.Sync', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.sync(req, md, opts, cb)),
     history: (req) => callUnary<MessagesResponse__Output>('Storage.History', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.history(req, md, opts, cb)),
     receipt: (req) => callUnary('Router.Receipt', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.receipt(req, md, opts, cb)),

@@ -1,10 +1,13 @@
-// Owns fan-out: stored messages and receipts (parley.deliveries) and signals
-// (parley.signals) -> the members' live sessions -> one batched Connector.Deliver per
-// connector instance. The batch (and so its offsets) completes only once every
-// connector answered or was found gone.
-import type { ConsumedBatch } from '@parley/bus';
-import { SpanKind, extractTraceContext, isValidId, withSpan, type Logger, type ParleyError } from '@parley/core';
-import type { DeliverRequest, DeliverResponse__Output, DeliveryRecord, DeviceTarget, Receipt, Signal, StoredMessage } from '@parley/proto';
+// Owns fan-out: stored messages, receipts and rejections (parley.deliveries) and signals
+// (parley.signals) -> the members' live sessions -> batched Connector.Deliver calls per
+// connector instance. Records carry no member lists: push resolves the members itself from
+// its member-list cache, kept true by the membership changes that come through the same
+// stream (in order) and through the membership broadcast. The batch (and so its offsets)
+// completes only once every connector answered or was found gone.
+import { decodeBatch, deliveriesRecords, signalsRecords, type ConsumedBatch, type DeliveriesEntry, type ValidReceipt, type ValidRejection, type ValidSignal, type ValidStored } from '@parley/bus';
+import { SpanKind, extractTraceContext, withSpan, type Logger, type ParleyError } from '@parley/core';
+import type { MemberListCache } from '@parley/membership';
+import type { DeliverRequest, DeliverResponse__Output, DeviceTarget } from '@parley/proto';
 import type { SessionDirectory } from '@parley/sessions';
 
 export interface ConnectorDeliverer {
@@ -22,133 +25,147 @@ export interface FanoutMetrics {
 export interface FanoutOptions {
   attempts: number;
   retryDelayMs?: number;
+  /** Targets per Connector.Deliver call (a 100,000-member group is several calls, in order). */
+  maxTargetsPerCall?: number;
   /** Wall clock in ms (sentAt is the router's wall clock); tests pass their own. */
   now?: () => number;
 }
 
-type ValidMessage = StoredMessage & { conversationId: string; seq: number };
-type ValidReceipt = Receipt & { conversationId: string; userId: string; deviceId: string; kind: 'delivered' | 'read'; seq: number };
-type ValidSignal = Signal & { conversationId: string; senderId: string; senderDeviceId: string; kind: string };
+/** One thing to fan out, with who gets it. */
+type Item =
+  | { kind: 'message'; message: ValidStored }
+  | { kind: 'receipt'; receipt: ValidReceipt }
+  | { kind: 'signal'; signal: ValidSignal }
+  | { kind: 'rejected'; rejection: ValidRejection };
 
-/** One thing to fan out: exactly one of message, receipt and signal. */
-interface ParsedDelivery {
-  message?: ValidMessage;
-  receipt?: ValidReceipt;
-  signal?: ValidSignal;
-  memberIds: string[];
-  headers: Record<string, string>;
-}
-
-function isReceipt(r: Receipt | null | undefined): r is ValidReceipt {
-  return !!r && isValidId(r.conversationId) && isValidId(r.userId) && isValidId(r.deviceId) && (r.kind === 'delivered' || r.kind === 'read') && typeof r.seq === 'number' && r.seq >= 1;
-}
-
-/** A parley.deliveries record: a stored message or a stored receipt, with the members it goes to. */
-export function parseDelivery(raw: Buffer): Omit<ParsedDelivery, 'headers'> | undefined {
-  try {
-    const value = JSON.parse(raw.toString('utf8')) as DeliveryRecord;
-    if (!Array.isArray(value.memberIds)) return undefined;
-    const memberIds = [...new Set((value.memberIds as unknown[]).filter(isValidId))];
-    const m = value.message;
-    if (m) {
-      if (!isValidId(m.conversationId) || typeof m.seq !== 'number' || m.seq < 1) return undefined;
-      return { message: m as ValidMessage, memberIds };
-    }
-    if (isReceipt(value.receipt)) return { receipt: value.receipt, memberIds };
-    return undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A parley.signals record. */
-export function parseSignal(raw: Buffer): Omit<ParsedDelivery, 'headers'> | undefined {
-  try {
-    const s = JSON.parse(raw.toString('utf8')) as Signal;
-    if (!isValidId(s.conversationId) || !isValidId(s.senderId) || !isValidId(s.senderDeviceId) || typeof s.kind !== 'string' || !Array.isArray(s.memberIds)) return undefined;
-    return { signal: s as ValidSignal, memberIds: [...new Set((s.memberIds as unknown[]).filter(isValidId))] };
-  } catch {
-    return undefined;
-  }
-}
+type Payload = Pick<DeliverRequest['deliveries'] extends (infer D)[] | undefined ? D : never, 'message' | 'receipt' | 'signal' | 'rejected'>;
 
 /**
- * Who gets a delivery: every device of every member for a message; for a signal, all but
- * the sending device; for a read receipt, all but the device that read (the reader's other
- * devices clear their badges); for a delivered receipt, the other members only.
+ * Who gets an item: every device of every member for a message; for a signal, all but the
+ * sending device; for a read receipt, all but the device that read (the reader's other
+ * devices clear their badges); for a delivered receipt, the other members only; a
+ * rejection, the sending device only.
  */
-function wants(d: Omit<ParsedDelivery, 'headers'>, userId: string, deviceId: string): boolean {
-  if (d.signal) return !(userId === d.signal.senderId && deviceId === d.signal.senderDeviceId);
-  if (d.receipt) return d.receipt.kind === 'read' ? !(userId === d.receipt.userId && deviceId === d.receipt.deviceId) : userId !== d.receipt.userId;
-  return true;
+function wants(item: Item, userId: string, deviceId: string): boolean {
+  switch (item.kind) {
+    case 'message':
+      return true;
+    case 'signal':
+      return !(userId === item.signal.senderId && deviceId === item.signal.senderDeviceId);
+    case 'receipt':
+      return item.receipt.kind === 'read' ? !(userId === item.receipt.userId && deviceId === item.receipt.deviceId) : userId !== item.receipt.userId;
+    case 'rejected':
+      return userId === item.rejection.senderId && deviceId === item.rejection.senderDeviceId;
+  }
 }
+
+function payload(item: Item): Payload {
+  switch (item.kind) {
+    case 'message':
+      return { message: item.message };
+    case 'receipt':
+      return { receipt: item.receipt };
+    case 'signal':
+      return { signal: { ...item.signal, memberIds: [] } };
+    case 'rejected':
+      return { rejected: item.rejection };
+  }
+}
+
+const conversationOf = (item: Item): string =>
+  item.kind === 'message' ? item.message.conversationId : item.kind === 'receipt' ? item.receipt.conversationId : item.kind === 'signal' ? item.signal.conversationId : item.rejection.conversationId;
 
 export class Fanout {
   constructor(
     private readonly sessions: SessionDirectory,
     private readonly connectors: ConnectorDeliverer,
+    private readonly members: MemberListCache,
     private readonly log: Logger,
     private readonly options: FanoutOptions,
     private readonly metrics: FanoutMetrics = { delivered: () => {}, offline: () => {}, connectorFailed: () => {} },
   ) {}
 
-  /** A batch of parley.deliveries (messages and receipts). */
-  handleBatch(batch: ConsumedBatch): Promise<void> {
-    return this.handle(batch, parseDelivery);
+  /** A batch of parley.deliveries: membership changes apply, in order, to what follows them. */
+  async handleBatch(batch: ConsumedBatch): Promise<void> {
+    const entries = decodeBatch(deliveriesRecords, batch);
+    if (entries.length === 0) return;
+    const parent = extractTraceContext(entries[0]!.record.headers);
+    await withSpan('push.fanout', { kind: SpanKind.CONSUMER, parent, attributes: { 'parley.batch_size': entries.length } }, async () => {
+      let segment: Item[] = [];
+      for (const { entry } of entries) {
+        if (entry.kind === 'membership') {
+          await this.fanOut(segment);
+          segment = [];
+          this.members.apply(entry.change);
+          continue;
+        }
+        segment.push(toItem(entry));
+      }
+      await this.fanOut(segment);
+    });
   }
 
   /** A batch of parley.signals (QoS 0). */
-  handleSignals(batch: ConsumedBatch): Promise<void> {
-    return this.handle(batch, parseSignal);
+  async handleSignals(batch: ConsumedBatch): Promise<void> {
+    const items: Item[] = decodeBatch(signalsRecords, batch).map(({ entry }) => ({ kind: 'signal', signal: entry.signal }));
+    await this.fanOut(items);
   }
 
-  private async handle(batch: ConsumedBatch, parse: (raw: Buffer) => Omit<ParsedDelivery, 'headers'> | undefined): Promise<void> {
-    const deliveries: ParsedDelivery[] = [];
-    for (const record of batch.records) {
-      const parsed = parse(record.value);
-      if (!parsed) {
-        this.log.warn({ partition: record.partition, offset: record.offset }, 'dropping malformed delivery record');
-        continue;
-      }
-      deliveries.push({ ...parsed, headers: record.headers });
-    }
-    if (deliveries.length === 0) return;
-    const parent = extractTraceContext(deliveries[0]!.headers);
-    await withSpan('push.fanout', { kind: SpanKind.CONSUMER, parent, attributes: { 'parley.batch_size': deliveries.length } }, () => this.fanOut(deliveries));
-  }
-
-  private async fanOut(deliveries: ParsedDelivery[]): Promise<void> {
-    const everyone = [...new Set(deliveries.flatMap((d) => d.memberIds))];
-    const live = await this.sessions.lookup(everyone);
-    // address -> the request for that connector, deliveries kept in record (seq) order.
-    const perConnector = new Map<string, DeliverRequest & { deliveries: { message?: StoredMessage; receipt?: Receipt; signal?: Signal; targets: DeviceTarget[] }[] }>();
+  private async fanOut(items: Item[]): Promise<void> {
+    if (items.length === 0) return;
+    // Who each item goes to: a rejection to its sender; everything else to the members.
+    const audiences = await Promise.all(
+      items.map(async (item): Promise<ReadonlySet<string>> => (item.kind === 'rejected' ? new Set([item.rejection.senderId]) : this.members.get(conversationOf(item)))),
+    );
+    const everyone = new Set<string>();
+    for (const audience of audiences) for (const u of audience) everyone.add(u);
+    const live = await this.sessions.lookup([...everyone]);
+    // address -> deliveries for that connector, kept in record (seq) order.
+    const perConnector = new Map<string, { payload: Payload; targets: DeviceTarget[] }[]>();
     let offline = 0;
-    for (const delivery of deliveries) {
+    items.forEach((item, i) => {
       const targetsByAddress = new Map<string, DeviceTarget[]>();
-      for (const userId of delivery.memberIds) {
+      for (const userId of audiences[i]!) {
         const sessions = live.get(userId);
         if (!sessions) {
           offline++;
           continue;
         }
         for (const session of sessions) {
-          if (!wants(delivery, userId, session.deviceId)) continue;
-          const targets = targetsByAddress.get(session.address) ?? [];
+          if (!wants(item, userId, session.deviceId)) continue;
+          let targets = targetsByAddress.get(session.address);
+          if (!targets) targetsByAddress.set(session.address, (targets = []));
           targets.push({ userId, deviceId: session.deviceId });
-          targetsByAddress.set(session.address, targets);
         }
       }
       for (const [address, targets] of targetsByAddress) {
-        const request = perConnector.get(address) ?? { deliveries: [] };
-        const { signal } = delivery;
-        // Member lists stay in Kafka and push: connectors only need the payload.
-        const payload = delivery.message ? { message: delivery.message } : delivery.receipt ? { receipt: delivery.receipt } : { signal: { ...signal, memberIds: [] } };
-        request.deliveries.push({ ...payload, targets });
-        perConnector.set(address, request);
+        let list = perConnector.get(address);
+        if (!list) perConnector.set(address, (list = []));
+        list.push({ payload: payload(item), targets });
+      }
+    });
+    if (offline > 0) this.metrics.offline(offline);
+    await Promise.all([...perConnector].map(([address, deliveries]) => this.deliverInOrder(address, deliveries)));
+  }
+
+  /** One connector's deliveries, in calls of at most maxTargetsPerCall targets, one after another (order). */
+  private async deliverInOrder(address: string, deliveries: { payload: Payload; targets: DeviceTarget[] }[]): Promise<void> {
+    const max = this.options.maxTargetsPerCall ?? 20_000;
+    let request: DeliverRequest & { deliveries: NonNullable<DeliverRequest['deliveries']> } = { deliveries: [] };
+    let count = 0;
+    for (const d of deliveries) {
+      for (let i = 0; i < d.targets.length; i += max) {
+        const targets = d.targets.slice(i, i + max);
+        if (count > 0 && count + targets.length > max) {
+          await this.deliverTo(address, request);
+          request = { deliveries: [] };
+          count = 0;
+        }
+        request.deliveries.push({ ...d.payload, targets });
+        count += targets.length;
       }
     }
-    if (offline > 0) this.metrics.offline(offline);
-    await Promise.all([...perConnector].map(([address, request]) => this.deliverTo(address, request)));
+    if (count > 0) await this.deliverTo(address, request);
   }
 
   private observeLatency(request: DeliverRequest): void {
@@ -179,5 +196,16 @@ export class Fanout {
         await new Promise((resolve) => setTimeout(resolve, (this.options.retryDelayMs ?? 100) * attempt));
       }
     }
+  }
+}
+
+function toItem(entry: Exclude<DeliveriesEntry, { kind: 'membership' }>): Item {
+  switch (entry.kind) {
+    case 'message':
+      return { kind: 'message', message: entry.message };
+    case 'receipt':
+      return { kind: 'receipt', receipt: entry.receipt };
+    case 'rejected':
+      return { kind: 'rejected', rejection: entry.rejection };
   }
 }

@@ -1,7 +1,8 @@
 // Composition root of the push service.
-import { KafkaBus, topicNames } from '@parley/bus';
-import { Counter, GrpcServer, Histogram, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, kafkaSecurityFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry } from '@parley/core';
-import { parleyGrpc, type ConnectorClient, type DeliverResponse__Output } from '@parley/proto';
+import { createMessageBus, topicNames, withDeadLetters } from '@parley/bus';
+import { Counter, GrpcServer, Histogram, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, kafkaSecurityFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry, randomId } from '@parley/core';
+import { MemberListCache, subscribeMembershipBroadcast } from '@parley/membership';
+import { parleyGrpc, type ConnectorClient, type DeliverResponse__Output, type ListMembersResponse__Output } from '@parley/proto';
 import { RedisSessionDirectory } from '@parley/sessions';
 import { pushConfigSchema } from './config';
 import { Fanout, type ConnectorDeliverer } from './fanout';
@@ -15,9 +16,31 @@ runMain('parley-push', async () => {
   lifecycle.installSignalHandlers();
 
   const sessions = new RedisSessionDirectory({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
-  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `parley-push-${instanceId}`, log, security: kafkaSecurityFrom(config) });
+  const bus = createMessageBus({ client: config.KAFKA_CLIENT, brokers: config.KAFKA_BROKERS, clientId: `parley-push-${instanceId}`, log, security: kafkaSecurityFrom(config) });
 
-  const Connector = parleyGrpc().parley.v1.Connector;
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  const api = parleyGrpc().parley.v1;
+  const storage = createClient(api.Storage, config.STORAGE_ADDR);
+  // Every member of a conversation, loaded once (in pages) and kept true by membership events.
+  const members = new MemberListCache(
+    async (conversationId) => {
+      const all: string[] = [];
+      for (let after = ''; ; ) {
+        const page = await callUnary<ListMembersResponse__Output>('Storage.ListMembers', config.STORAGE_DEADLINE_MS, (md, opts, cb) =>
+          storage.listMembers({ conversationId, afterUserId: after, limit: 100_000 }, md, opts, cb),
+        ).catch((err: unknown) => {
+          // A conversation that is gone has nobody to deliver to.
+          if ((err as { code?: string }).code === 'NOT_FOUND') return { userIds: [], hasMore: false };
+          throw err;
+        });
+        all.push(...page.userIds);
+        if (!page.hasMore || page.userIds.length === 0) return all;
+        after = page.userIds[page.userIds.length - 1]!;
+      }
+    },
+    { maxMembers: config.MEMBER_CACHE_SIZE },
+  );
+  const Connector = api.Connector;
   const clients = new Map<string, ConnectorClient>();
   const deliverer: ConnectorDeliverer = {
     deliver: (address, request) => {
@@ -37,7 +60,7 @@ runMain('parley-push', async () => {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
-  const fanout = new Fanout(sessions, deliverer, log, { attempts: config.DELIVER_ATTEMPTS }, {
+  const fanout = new Fanout(sessions, deliverer, members, log, { attempts: config.DELIVER_ATTEMPTS }, {
     delivered: (n) => counts.inc({ outcome: 'written' }, n),
     offline: (n) => counts.inc({ outcome: 'offline' }, n),
     connectorFailed: () => counts.inc({ outcome: 'connector_failed' }),
@@ -47,30 +70,42 @@ runMain('parley-push', async () => {
   const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS });
   const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);
   const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, isReady: () => lifecycle.state === 'ready' && sessions.healthy() && bus.healthy() });
+  const parked = new Counter({ name: 'parley_dlq_parked_total', help: 'Records parked in the dead-letter topic, by origin topic.', labelNames: ['topic'] as const, registers: [registry] });
+  const deadLetters = (group: string) => ({ bus, dlqTopic: topics.dlq, group, log, onParked: (topic: string, n: number) => parked.inc({ topic }, n) });
+  const broadcast = await subscribeMembershipBroadcast({
+    bus,
+    topic: topics.membership,
+    groupId: `${config.KAFKA_TOPIC_PREFIX}membership.push.${instanceId}.${randomId('', 6)}`,
+    log,
+    onChange: (change) => members.apply(change),
+  });
+  const deliveriesGroup = `${config.KAFKA_TOPIC_PREFIX}push`;
   const subscription = await bus.subscribe({
-    groupId: `${config.KAFKA_TOPIC_PREFIX}push`,
-    topic: topicNames(config.KAFKA_TOPIC_PREFIX).deliveries,
+    groupId: deliveriesGroup,
+    topic: topics.deliveries,
     concurrency: config.CONSUMER_CONCURRENCY,
-    handler: (batch) => fanout.handleBatch(batch),
+    handler: withDeadLetters((batch) => fanout.handleBatch(batch), deadLetters(deliveriesGroup)),
     onHandlerError: (err, batch) => log.warn({ err, partition: batch.partition }, 'fan-out failed; retrying the batch'),
   });
 
   // QoS 0 signals: their own consumer group, so a burst of typing never delays messages.
+  const signalsGroup = `${config.KAFKA_TOPIC_PREFIX}push-signals`;
   const signals = await bus.subscribe({
-    groupId: `${config.KAFKA_TOPIC_PREFIX}push-signals`,
-    topic: topicNames(config.KAFKA_TOPIC_PREFIX).signals,
+    groupId: signalsGroup,
+    topic: topics.signals,
     concurrency: config.CONSUMER_CONCURRENCY,
-    handler: (batch) => fanout.handleSignals(batch),
+    handler: withDeadLetters((batch) => fanout.handleSignals(batch), deadLetters(signalsGroup)),
     onHandlerError: (err, batch) => log.warn({ err, partition: batch.partition }, 'signal fan-out failed; retrying the batch'),
   });
 
   lifecycle.onShutdown('stop consuming (finishes and commits the batch in hand)', async () => {
-    await Promise.all([subscription.stop(), signals.stop()]);
+    await Promise.all([subscription.stop(), signals.stop(), broadcast.stop()]);
   });
   lifecycle.onShutdown('stop gRPC health', () => grpcServer.stop(1_000));
   lifecycle.onShutdown('close Kafka', () => bus.close());
-  lifecycle.onShutdown('close connector clients', async () => {
+  lifecycle.onShutdown('close connector and storage clients', async () => {
     for (const client of clients.values()) client.close();
+    storage.close();
   });
   lifecycle.onShutdown('close Redis', () => sessions.close());
   lifecycle.onShutdown('close ops HTTP', () => ops.close());

@@ -18,8 +18,10 @@ export const routerConfigSchema = z.object({
   /** QoS 0 signals (typing, ...) per second and burst, per sender. */
   SIGNAL_RATE_PER_SEC: env.int(10, 1, 1_000_000),
   SIGNAL_BURST: env.int(20, 1, 1_000_000),
-  /** How long a positive membership answer is reused for receipts and signals. */
-  MEMBERSHIP_CACHE_MS: env.int(5_000, 0, 600_000),
+  /** Conversations whose membership the router keeps in memory (kept true by membership events). */
+  MEMBERSHIP_CACHE_CONVERSATIONS: env.int(200_000, 1, 10_000_000),
+  /** Backstop only: an answer older than this is asked again (events keep answers true meanwhile). */
+  MEMBERSHIP_CACHE_MAX_AGE_MS: env.int(600_000, 1_000, 86_400_000),
 });
 
 export type RouterConfig = z.infer<typeof routerConfigSchema>;

@@ -1,11 +1,12 @@
 // Composition root of the router service.
-import { KafkaBus, topicNames } from '@parley/bus';
-import { GrpcServer, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler } from '@parley/core';
-import { parleyGrpc, type CheckSendResponse__Output, type ListMembersResponse__Output, type RouterHandlers } from '@parley/proto';
+import { createMessageBus, topicNames } from '@parley/bus';
+import { GrpcServer, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId } from '@parley/core';
+import { MembershipCache, subscribeMembershipBroadcast } from '@parley/membership';
+import { parleyGrpc, type MembershipResponse__Output, type RouterHandlers } from '@parley/proto';
 import { routerConfigSchema } from './config';
-import { CachedMembership, routeReceipt, routeSignal } from './positions';
+import { routeReceipt, routeSignal } from './positions';
 import { TokenBuckets } from './rate-limit';
-import { routeSend, type SendAuthorizer } from './router';
+import { routeSend, routeSendBatch, type SendAuthorizer } from './router';
 
 runMain('parley-router', async () => {
   const config = loadConfig(routerConfigSchema);
@@ -17,43 +18,52 @@ runMain('parley-router', async () => {
 
   const grpcApi = parleyGrpc().parley.v1;
   const storage = createClient(grpcApi.Storage, config.STORAGE_ADDR);
-  const authorizer: SendAuthorizer = {
-    check: (conversationId, userId, serverMsgId) =>
-      callUnary<CheckSendResponse__Output>('Storage.CheckSend', config.STORAGE_DEADLINE_MS, (md, opts, cb) =>
-        storage.checkSend({ conversationId, userId, serverMsgId }, md, opts, cb),
-      ),
-  };
-  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `parley-router-${instanceId}`, log, security: kafkaSecurityFrom(config) });
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  const bus = createMessageBus({ client: config.KAFKA_CLIENT, brokers: config.KAFKA_BROKERS, clientId: `parley-router-${instanceId}`, log, security: kafkaSecurityFrom(config) });
   await bus.connect();
+
+  // Membership from memory; a miss asks storage once (for a small conversation, the answer
+  // lists every member). Kept true by parley.membership, read from its beginning before
+  // the router serves anything.
+  const membership = new MembershipCache(
+    async (conversationId, userId) => {
+      try {
+        const answer = await callUnary<MembershipResponse__Output>('Storage.Membership', config.STORAGE_DEADLINE_MS, (md, opts, cb) =>
+          storage.membership({ conversationId, userId }, md, opts, cb),
+        );
+        return { exists: true, member: answer.member, memberCount: Number(answer.memberCount), ...(answer.complete ? { memberIds: answer.memberIds } : {}) };
+      } catch (err) {
+        if (isParleyError(err) && err.code === 'NOT_FOUND') return { exists: false, member: false, memberCount: 0 };
+        throw err;
+      }
+    },
+    { maxConversations: config.MEMBERSHIP_CACHE_CONVERSATIONS, maxAgeMs: config.MEMBERSHIP_CACHE_MAX_AGE_MS },
+  );
+  const broadcast = await subscribeMembershipBroadcast({
+    bus,
+    topic: topics.membership,
+    groupId: `${config.KAFKA_TOPIC_PREFIX}membership.router.${instanceId}.${randomId('', 6)}`,
+    log,
+    onChange: (change) => membership.apply(change),
+  });
+  const authorizer: SendAuthorizer = { isMember: (conversationId, userId) => membership.isMember(conversationId, userId) };
   const deps = {
     bus,
-    messagesTopic: topicNames(config.KAFKA_TOPIC_PREFIX).messages,
+    messagesTopic: topics.messages,
     authorizer,
     limiter: new TokenBuckets(config.SENDER_RATE_PER_SEC, config.SENDER_BURST),
     maxBodyBytes: config.MAX_BODY_BYTES,
   };
-  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  const membership = new CachedMembership(
-    {
-      isMember: async (conversationId, userId) => (await authorizer.check(conversationId, userId, '')).member,
-      members: async (conversationId) =>
-        (
-          await callUnary<ListMembersResponse__Output>('Storage.ListMembers', config.STORAGE_DEADLINE_MS, (md, opts, cb) =>
-            storage.listMembers({ conversationId }, md, opts, cb),
-          )
-        ).userIds,
-    },
-    config.MEMBERSHIP_CACHE_MS,
-  );
   const positionDeps = {
     bus,
     receiptsTopic: topics.receipts,
     signalsTopic: topics.signals,
-    membership,
+    membership: authorizer,
     signalLimiter: new TokenBuckets(config.SIGNAL_RATE_PER_SEC, config.SIGNAL_BURST),
   };
   const handlers: RouterHandlers = {
     Send: unaryHandler('Router.Send', log, (req) => routeSend(deps, req)),
+    SendBatch: unaryHandler('Router.SendBatch', log, (req) => routeSendBatch(deps, req)),
     Receipt: unaryHandler('Router.Receipt', log, (req) => routeReceipt(positionDeps, req)),
     Signal: unaryHandler('Router.Signal', log, (req) => routeSignal(positionDeps, req)),
   };
@@ -64,6 +74,7 @@ runMain('parley-router', async () => {
   const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, isReady: () => lifecycle.state === 'ready' && bus.healthy() });
 
   lifecycle.onShutdown('stop gRPC (finishes sends in flight)', () => grpcServer.stop(10_000));
+  lifecycle.onShutdown('stop reading membership changes', () => broadcast.stop());
   lifecycle.onShutdown('close Kafka', () => bus.close());
   lifecycle.onShutdown('close storage client', async () => storage.close());
   lifecycle.onShutdown('close ops HTTP', () => ops.close());

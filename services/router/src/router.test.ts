@@ -1,26 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import { MemoryBus, partitionFor, type ConsumedRecord, type OutgoingRecord } from '@parley/bus';
+import { MemoryBus, messagesRecords, partitionFor, type ConsumedRecord, type OutgoingRecord, type ValidAccepted } from '@parley/bus';
 import { ParleyError, serverMsgIdFor } from '@parley/core';
-import type { AcceptedMessage, SendRequest__Output, StoredMessage } from '@parley/proto';
+import type { SendBatchRequest__Output, SendRequest__Output } from '@parley/proto';
 import { TokenBuckets } from './rate-limit';
-import { routeSend, type RouterDeps, type SendAuthorizer } from './router';
+import { MAX_BATCH_ITEMS, routeSend, routeSendBatch, type RouterDeps, type SendAuthorizer } from './router';
 
 const TOPIC = 'test.messages';
 const PARTITIONS = 4;
 const NOW = 1_764_100_000_000;
 
-/** Our own port, faked: which conversations exist, who is in them, which messages storage holds. */
+/** Our own port, faked: which conversations exist and who is in them. */
 class FakeAuthorizer implements SendAuthorizer {
   readonly conversations = new Map<string, Set<string>>();
-  readonly stored = new Map<string, StoredMessage>();
-  readonly calls: { conversationId: string; userId: string; serverMsgId: string }[] = [];
+  readonly calls: { conversationId: string; userId: string }[] = [];
 
-  async check(conversationId: string, userId: string, serverMsgId: string): Promise<{ member: boolean; existing?: StoredMessage | null }> {
-    this.calls.push({ conversationId, userId, serverMsgId });
+  async isMember(conversationId: string, userId: string): Promise<{ exists: boolean; member: boolean }> {
+    this.calls.push({ conversationId, userId });
     const members = this.conversations.get(conversationId);
-    if (!members) throw new ParleyError('NOT_FOUND', `conversation ${conversationId} does not exist`);
-    return { member: members.has(userId), existing: this.stored.get(serverMsgId) ?? null };
+    return { exists: members !== undefined, member: members?.has(userId) ?? false };
   }
+}
+
+/** The accepted message a parley.messages record carries (the versioned envelope decoded). */
+function acceptedIn(record: { value: Buffer | string }): ValidAccepted {
+  const entry = messagesRecords.decode(Buffer.isBuffer(record.value) ? record.value : Buffer.from(record.value));
+  if (entry.kind !== 'message') throw new Error(`expected a message record, got ${entry.kind}`);
+  return entry.message;
 }
 
 interface Harness {
@@ -117,24 +122,25 @@ async function recordsInPartitionOf(bus: MemoryBus, key: string): Promise<Consum
 }
 
 describe('routeSend: a new message', () => {
-  it('publishes it once, keyed by conversationId, as AcceptedMessage JSON, and answers with seq 0', async () => {
+  it('publishes it once, keyed by conversationId, as a versioned messages record, and answers with seq 0', async () => {
     const h = harness();
     const response = await routeSend(h.deps, request());
     const serverMsgId = serverMsgIdFor('g_team', 'alice', 'c-1');
     expect(response).toEqual({ serverMsgId, seq: 0, sentAt: NOW });
-    expect(h.authorizer.calls).toEqual([{ conversationId: 'g_team', userId: 'alice', serverMsgId }]);
+    expect(h.authorizer.calls).toEqual([{ conversationId: 'g_team', userId: 'alice' }]);
 
     expect(h.published).toHaveLength(1);
     expect(h.published[0]!.topic).toBe(TOPIC);
     expect(h.published[0]!.records).toHaveLength(1);
-    const expected: AcceptedMessage = { serverMsgId, conversationId: 'g_team', senderId: 'alice', senderDeviceId: 'phone', clientMsgId: 'c-1', body: 'hello', sentAt: NOW };
+    const expected: ValidAccepted = { serverMsgId, conversationId: 'g_team', senderId: 'alice', senderDeviceId: 'phone', clientMsgId: 'c-1', body: 'hello', sentAt: NOW };
     expect(h.published[0]!.records[0]!.key).toBe('g_team');
 
     const records = await recordsInPartitionOf(h.bus, 'g_team');
     expect(records).toHaveLength(1);
     expect(records[0]!.key).toBe('g_team');
     expect(records[0]!.partition).toBe(partitionFor('g_team', PARTITIONS));
-    expect(JSON.parse(records[0]!.value.toString('utf8'))).toEqual(expected);
+    expect(acceptedIn(records[0]!)).toEqual(expected);
+    expect(JSON.parse(records[0]!.value.toString('utf8'))).toMatchObject({ v: 1 });
   });
 
   it('stamps sentAt from the clock when it accepts the message', async () => {
@@ -142,7 +148,7 @@ describe('routeSend: a new message', () => {
     h.advance(12_345);
     const response = await routeSend(h.deps, request());
     expect(response.sentAt).toBe(NOW + 12_345);
-    expect(JSON.parse(String(h.published[0]!.records[0]!.value))).toMatchObject({ sentAt: NOW + 12_345 });
+    expect(acceptedIn(h.published[0]!.records[0]!)).toMatchObject({ sentAt: NOW + 12_345 });
   });
 
   it('carries a body with multi-byte characters through unchanged', async () => {
@@ -150,7 +156,7 @@ describe('routeSend: a new message', () => {
     const body = 'héllo 😀 — ünïcode "quotes" \n';
     await routeSend(h.deps, request({ body }));
     const records = await recordsInPartitionOf(h.bus, 'g_team');
-    expect((JSON.parse(records[0]!.value.toString('utf8')) as AcceptedMessage).body).toBe(body);
+    expect(acceptedIn(records[0]!).body).toBe(body);
   });
 
   it('gives the same serverMsgId to every send of the same (conversation, sender, clientMsgId), from any device', async () => {
@@ -175,7 +181,7 @@ describe('routeSend: a new message', () => {
     expect(h.published.flatMap((p) => p.records.map((r) => r.key))).toEqual(['g_team', 'g_team', 'g_other']);
     const team = await recordsInPartitionOf(h.bus, 'g_team');
     // In publish order within the partition.
-    expect(team.filter((r) => r.key === 'g_team').map((r) => (JSON.parse(r.value.toString()) as AcceptedMessage).clientMsgId)).toEqual(['c-1', 'c-2']);
+    expect(team.filter((r) => r.key === 'g_team').map((r) => acceptedIn(r).clientMsgId)).toEqual(['c-1', 'c-2']);
   });
 
   it('fails, with nothing to ack, when the message cannot be made durable', async () => {
@@ -187,26 +193,25 @@ describe('routeSend: a new message', () => {
 });
 
 describe('routeSend: a resend', () => {
-  it('answers with the stored seq and sentAt and publishes nothing', async () => {
+  it('publishes again with the same serverMsgId and answers without a seq (storage dedupes; the seq arrives in the msg frame)', async () => {
     const h = harness();
     const first = await routeSend(h.deps, request());
-    const serverMsgId = serverMsgIdFor('g_team', 'alice', 'c-1');
-    expect(first.serverMsgId).toBe(serverMsgId);
-    // Storage sequenced it meanwhile.
-    h.authorizer.stored.set(serverMsgId, { serverMsgId, conversationId: 'g_team', seq: 7, sentAt: NOW, senderId: 'alice', clientMsgId: 'c-1' });
     h.advance(60_000);
-    const again = await routeSend(h.deps, request({ senderDeviceId: 'laptop' }));
-    expect(again).toEqual({ serverMsgId, seq: 7, sentAt: NOW });
-    expect(h.published).toHaveLength(1);
-    expect(await recordsInPartitionOf(h.bus, 'g_team')).toHaveLength(1);
+    const second = await routeSend(h.deps, request({ senderDeviceId: 'laptop' }));
+    expect(second.serverMsgId).toBe(first.serverMsgId);
+    expect(second.seq).toBe(0);
+    expect(h.published).toHaveLength(2);
+    expect((await recordsInPartitionOf(h.bus, 'g_team')).map((r) => acceptedIn(r).serverMsgId)).toEqual([first.serverMsgId, first.serverMsgId]);
   });
 
-  it('publishes again while storage has not stored the first copy yet (storage dedupes it)', async () => {
+  it('asks no synchronous storage question about the message itself, only about membership', async () => {
     const h = harness();
-    const first = await routeSend(h.deps, request());
-    const second = await routeSend(h.deps, request());
-    expect(second.serverMsgId).toBe(first.serverMsgId);
-    expect(h.published).toHaveLength(2);
+    await routeSend(h.deps, request());
+    await routeSend(h.deps, request());
+    expect(h.authorizer.calls).toEqual([
+      { conversationId: 'g_team', userId: 'alice' },
+      { conversationId: 'g_team', userId: 'alice' },
+    ]);
   });
 });
 
@@ -268,7 +273,7 @@ describe('routeSend: refusals', () => {
     expect(error.code).toBe('RESOURCE_EXHAUSTED');
     expect(error.retryable).toBe(true);
     // A refused send is not authorized and not published.
-    expect(h.authorizer.calls.map((c) => c.serverMsgId)).not.toContain(serverMsgIdFor('g_team', 'alice', 'c-3'));
+    expect(h.authorizer.calls).toHaveLength(2);
     expect(h.published).toHaveLength(2);
     // Another sender has a bucket of their own.
     await expect(routeSend(h.deps, request({ senderId: 'bob', clientMsgId: 'c-3' }))).resolves.toMatchObject({ seq: 0 });
@@ -291,18 +296,96 @@ describe('routeSend: refusals', () => {
     expect(h.published).toEqual([]);
   });
 
-  it('refuses a non-member even when a message with that serverMsgId is stored', async () => {
-    const h = harness();
-    const serverMsgId = serverMsgIdFor('g_other', 'bob', 'c-1');
-    h.authorizer.stored.set(serverMsgId, { serverMsgId, conversationId: 'g_other', seq: 3, sentAt: NOW });
-    const error = await rejection(routeSend(h.deps, request({ senderId: 'bob', conversationId: 'g_other' })));
-    expect(error.code).toBe('PERMISSION_DENIED');
-  });
-
   it('passes on NOT_FOUND for an unknown conversation and publishes nothing', async () => {
     const h = harness();
     const error = await rejection(routeSend(h.deps, request({ conversationId: 'g_nope' })));
     expect(error.code).toBe('NOT_FOUND');
     expect(h.published).toEqual([]);
+  });
+});
+
+describe('routeSend: bodies the store could not keep exactly', () => {
+  it.each([
+    ['U+0000', 'a\u0000b', 'U+0000'],
+    ['a lone high surrogate', 'x\ud83d', 'surrogate'],
+    ['a lone low surrogate', '\ude00y', 'surrogate'],
+  ])('refuses a body holding %s with INVALID_ARGUMENT before publishing', async (_name, body, hint) => {
+    const h = harness();
+    const error = await rejection(routeSend(h.deps, request({ body })));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toContain(hint);
+    expect(h.published).toEqual([]);
+  });
+
+  it('accepts a well-formed surrogate pair and other control characters', async () => {
+    const h = harness();
+    await expect(routeSend(h.deps, request({ body: '\ud83d\ude00 \u0001\u001f' }))).resolves.toMatchObject({ seq: 0 });
+  });
+});
+
+function batch(items: { clientMsgId: string; body: string }[], overrides: Partial<SendBatchRequest__Output> = {}): SendBatchRequest__Output {
+  return { senderId: 'alice', senderDeviceId: 'phone', conversationId: 'g_team', items, ...overrides };
+}
+
+describe('routeSendBatch', () => {
+  it('publishes a device pipeline in one produce, in its order, with one membership question', async () => {
+    const h = harness();
+    const items = Array.from({ length: 10 }, (_, i) => ({ clientMsgId: `p-${i}`, body: `m${i}` }));
+    const response = await routeSendBatch(h.deps, batch(items));
+    expect(response.results!.map((r) => [r.clientMsgId, r.serverMsgId, r.errorCode])).toEqual(items.map((i) => [i.clientMsgId, serverMsgIdFor('g_team', 'alice', i.clientMsgId), '']));
+    expect(response.results!.every((r) => r.sentAt === NOW)).toBe(true);
+    expect(h.published).toHaveLength(1);
+    expect(h.authorizer.calls).toHaveLength(1);
+    const stored = await recordsInPartitionOf(h.bus, 'g_team');
+    expect(stored.map((r) => acceptedIn(r).body)).toEqual(items.map((i) => i.body));
+  });
+
+  it('answers bad items one by one and publishes the others', async () => {
+    const h = harness({ maxBodyBytes: 8 });
+    const response = await routeSendBatch(
+      h.deps,
+      batch([
+        { clientMsgId: 'ok-1', body: 'a' },
+        { clientMsgId: 'bad id', body: 'b' },
+        { clientMsgId: 'nul', body: 'c\u0000' },
+        { clientMsgId: 'big', body: 'x'.repeat(9) },
+        { clientMsgId: 'empty', body: '' },
+        { clientMsgId: 'ok-2', body: 'd' },
+      ]),
+    );
+    expect(response.results!.map((r) => r.errorCode)).toEqual(['', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', '']);
+    expect(response.results!.filter((r) => r.errorCode !== '').every((r) => r.serverMsgId === '' && !r.retryable)).toBe(true);
+    expect((await recordsInPartitionOf(h.bus, 'g_team')).map((r) => acceptedIn(r).clientMsgId)).toEqual(['ok-1', 'ok-2']);
+  });
+
+  it('refuses items past the rate limit as retryable RESOURCE_EXHAUSTED', async () => {
+    const h = harness({ rate: 1, burst: 2 });
+    const response = await routeSendBatch(h.deps, batch(['a', 'b', 'c'].map((b, i) => ({ clientMsgId: `r-${i}`, body: b }))));
+    expect(response.results!.map((r) => [r.errorCode, r.retryable])).toEqual([
+      ['', false],
+      ['', false],
+      ['RESOURCE_EXHAUSTED', true],
+    ]);
+  });
+
+  it.each([0, MAX_BATCH_ITEMS + 1])('refuses a batch of %i items with INVALID_ARGUMENT', async (n) => {
+    const h = harness();
+    const error = await rejection(routeSendBatch(h.deps, batch(Array.from({ length: n }, (_, i) => ({ clientMsgId: `n-${i}`, body: 'x' })))));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(h.published).toEqual([]);
+  });
+
+  it('refuses the whole batch for a non-member (PERMISSION_DENIED) or an unknown conversation (NOT_FOUND)', async () => {
+    const h = harness();
+    expect((await rejection(routeSendBatch(h.deps, batch([{ clientMsgId: 'x', body: 'y' }], { senderId: 'mallory' })))).code).toBe('PERMISSION_DENIED');
+    expect((await rejection(routeSendBatch(h.deps, batch([{ clientMsgId: 'x', body: 'y' }], { conversationId: 'g_nope' })))).code).toBe('NOT_FOUND');
+    expect(h.published).toEqual([]);
+  });
+
+  it('fails as a whole, retryable, when the produce fails: nothing to ack', async () => {
+    const h = harness();
+    const error = await rejection(routeSendBatch({ ...h.deps, messagesTopic: 'test.no-such-topic' }, batch([{ clientMsgId: 'x', body: 'y' }])));
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.retryable).toBe(true);
   });
 });

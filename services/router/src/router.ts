@@ -1,12 +1,17 @@
-// Owns the Send decision: validate, rate-limit, authorize, make durable, answer.
-import type { MessageBus } from '@parley/bus';
-import { ParleyError, SpanKind, injectTraceContext, isValidId, serverMsgIdFor, withSpan } from '@parley/core';
-import type { AcceptedMessage, SendRequest__Output, SendResponse, StoredMessage } from '@parley/proto';
+// Owns the Send decision: validate, rate-limit, authorize, make durable, answer. The
+// membership answer comes from the router's cache (kept true by membership events), so a
+// send costs no storage call; the sequencer checks membership again, in the conversation's
+// order, and refuses what reaches it after a removal (the sender gets a `rejected` frame).
+// A resend is produced again: storage's unique indexes drop the copy, and the resend is
+// not delivered a second time.
+import { messagesRecords, type MessageBus, type OutgoingRecord } from '@parley/bus';
+import { ParleyError, SpanKind, asParleyError, injectTraceContext, isValidId, serverMsgIdFor, unstorableText, withSpan } from '@parley/core';
+import type { SendBatchRequest__Output, SendBatchResponse, SendItemResult, SendRequest__Output, SendResponse } from '@parley/proto';
 import type { TokenBuckets } from './rate-limit';
 
 export interface SendAuthorizer {
-  /** Throws NOT_FOUND for an unknown conversation; returns the stored message when it already exists. */
-  check(conversationId: string, userId: string, serverMsgId: string): Promise<{ member: boolean; existing?: StoredMessage | null | undefined }>;
+  /** Is userId a member? exists: false for an unknown conversation. */
+  isMember(conversationId: string, userId: string): Promise<{ exists: boolean; member: boolean }>;
 }
 
 export interface RouterDeps {
@@ -18,8 +23,36 @@ export interface RouterDeps {
   now?: () => number;
 }
 
+/** Most items one SendBatch may carry (the SDK keeps at most 64 sends in flight). */
+export const MAX_BATCH_ITEMS = 64;
+
 function requireId(value: string, field: string): void {
   if (!isValidId(value)) throw new ParleyError('INVALID_ARGUMENT', `${field} must match [A-Za-z0-9_.:@-]{1,128}`);
+}
+
+/**
+ * A body the store can hold, exactly as sent: not empty, within the limit in UTF-8 bytes,
+ * well-formed UTF-16 (a lone surrogate cannot be encoded in UTF-8, and would come back as
+ * U+FFFD) and free of U+0000 (PostgreSQL, under FerretDB, refuses it in text).
+ */
+export function checkBody(body: unknown, maxBytes: number): string {
+  if (typeof body !== 'string' || body.length === 0) throw new ParleyError('INVALID_ARGUMENT', 'body must not be empty');
+  const problem = unstorableText(body);
+  if (problem) throw new ParleyError('INVALID_ARGUMENT', `body ${problem}`);
+  if (Buffer.byteLength(body, 'utf8') > maxBytes) throw new ParleyError('INVALID_ARGUMENT', `body is larger than ${maxBytes} bytes`);
+  return body;
+}
+
+async function authorize(deps: RouterDeps, conversationId: string, senderId: string): Promise<void> {
+  const { exists, member } = await deps.authorizer.isMember(conversationId, senderId);
+  if (!exists) throw new ParleyError('NOT_FOUND', `conversation ${conversationId} does not exist`);
+  if (!member) throw new ParleyError('PERMISSION_DENIED', 'not a member of this conversation');
+}
+
+function produce(deps: RouterDeps, records: OutgoingRecord[]): Promise<void> {
+  return withSpan('kafka.produce parley.messages', { kind: SpanKind.PRODUCER, attributes: { 'messaging.destination.name': deps.messagesTopic, 'messaging.batch.message_count': records.length } }, () =>
+    deps.bus.publish(deps.messagesTopic, records),
+  );
 }
 
 export async function routeSend(deps: RouterDeps, req: SendRequest__Output): Promise<SendResponse> {
@@ -27,29 +60,49 @@ export async function routeSend(deps: RouterDeps, req: SendRequest__Output): Pro
   requireId(req.senderDeviceId, 'sender_device_id');
   requireId(req.conversationId, 'conversation_id');
   requireId(req.clientMsgId, 'client_msg_id');
-  if (typeof req.body !== 'string' || req.body.length === 0) throw new ParleyError('INVALID_ARGUMENT', 'body must not be empty');
-  if (Buffer.byteLength(req.body, 'utf8') > deps.maxBodyBytes) throw new ParleyError('INVALID_ARGUMENT', `body is larger than ${deps.maxBodyBytes} bytes`);
+  const body = checkBody(req.body, deps.maxBodyBytes);
   if (!deps.limiter.take(req.senderId)) throw new ParleyError('RESOURCE_EXHAUSTED', 'sending too fast; slow down and retry');
-
+  await authorize(deps, req.conversationId, req.senderId);
   const serverMsgId = serverMsgIdFor(req.conversationId, req.senderId, req.clientMsgId);
-  const { member, existing } = await deps.authorizer.check(req.conversationId, req.senderId, serverMsgId);
-  if (!member) throw new ParleyError('PERMISSION_DENIED', 'not a member of this conversation');
-  if (existing) {
-    // A resend of a message already stored: same answer as the first time, nothing new written.
-    return { serverMsgId, seq: existing.seq ?? 0, sentAt: existing.sentAt ?? 0 };
-  }
   const sentAt = (deps.now ?? Date.now)();
-  const accepted: AcceptedMessage = {
-    serverMsgId,
-    conversationId: req.conversationId,
-    senderId: req.senderId,
-    senderDeviceId: req.senderDeviceId,
-    clientMsgId: req.clientMsgId,
-    body: req.body,
-    sentAt,
-  };
-  await withSpan('kafka.produce parley.messages', { kind: SpanKind.PRODUCER, attributes: { 'messaging.destination.name': deps.messagesTopic } }, () =>
-    deps.bus.publish(deps.messagesTopic, [{ key: req.conversationId, value: JSON.stringify(accepted), headers: injectTraceContext({}) }]),
-  );
+  const message = { serverMsgId, conversationId: req.conversationId, senderId: req.senderId, senderDeviceId: req.senderDeviceId, clientMsgId: req.clientMsgId, body, sentAt };
+  await produce(deps, [messagesRecords.record({ kind: 'message', message }, injectTraceContext({}))]);
   return { serverMsgId, seq: 0, sentAt };
+}
+
+/**
+ * A device's pipelined sends to one conversation, in its order, in one produce: they reach
+ * the conversation's partition in the order given. Items that fail validation or the rate
+ * limit are answered one by one; the others are made durable together or not at all.
+ */
+export async function routeSendBatch(deps: RouterDeps, req: SendBatchRequest__Output): Promise<SendBatchResponse> {
+  requireId(req.senderId, 'sender_id');
+  requireId(req.senderDeviceId, 'sender_device_id');
+  requireId(req.conversationId, 'conversation_id');
+  if (req.items.length === 0 || req.items.length > MAX_BATCH_ITEMS) throw new ParleyError('INVALID_ARGUMENT', `a batch holds 1..${MAX_BATCH_ITEMS} items`);
+  await authorize(deps, req.conversationId, req.senderId);
+  const sentAt = (deps.now ?? Date.now)();
+  const results: SendItemResult[] = [];
+  const records: OutgoingRecord[] = [];
+  const trace = injectTraceContext({});
+  for (const item of req.items) {
+    try {
+      requireId(item.clientMsgId, 'client_msg_id');
+      const body = checkBody(item.body, deps.maxBodyBytes);
+      if (!deps.limiter.take(req.senderId)) throw new ParleyError('RESOURCE_EXHAUSTED', 'sending too fast; slow down and retry');
+      const serverMsgId = serverMsgIdFor(req.conversationId, req.senderId, item.clientMsgId);
+      records.push(
+        messagesRecords.record(
+          { kind: 'message', message: { serverMsgId, conversationId: req.conversationId, senderId: req.senderId, senderDeviceId: req.senderDeviceId, clientMsgId: item.clientMsgId, body, sentAt } },
+          { ...trace },
+        ),
+      );
+      results.push({ clientMsgId: item.clientMsgId, serverMsgId, sentAt, errorCode: '', errorMessage: '', retryable: false });
+    } catch (err) {
+      const error = asParleyError(err);
+      results.push({ clientMsgId: item.clientMsgId, serverMsgId: '', sentAt: 0, errorCode: error.code, errorMessage: error.message, retryable: error.retryable });
+    }
+  }
+  if (records.length > 0) await produce(deps, records);
+  return { results };
 }

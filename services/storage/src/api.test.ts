@@ -1,10 +1,15 @@
 import { Metadata, status, type ServerUnaryCall, type handleUnaryCall } from '@grpc/grpc-js';
+import { MAX_MEMBERSHIP_IDS_PER_RECORD, MemoryBus, membershipRecords, messagesRecords, topicNames, type MembershipEntry, type MessagesEntry, type ValidMembershipChange } from '@parley/bus';
 import { ID_PATTERN, createLogger, directConversationId, serverMsgIdFor } from '@parley/core';
+import { MembershipCache } from '@parley/membership';
 import type { StorageHandlers } from '@parley/proto';
-import { storageHandlers, type StorageApiLimits } from './api';
-import { MemoryMessageStore, type StoredMessageDoc } from './store';
+import { ConversationDocs, MembershipEvents, storageHandlers, type StorageApiLimits } from './api';
+import { MessageReader } from './reads';
+import { ConversationHeads, MemberPositions, headKey, positionKey } from './state';
+import { MemoryConversationStore, MemoryMessageLog, MemoryPositionStore, MemoryRegisters, SMALL_CONVERSATION, type StoredMessageDoc } from './store';
 
 const log = createLogger('storage-test', 'test', 'silent');
+const topics = topicNames('test.');
 
 /** Calls a handler the way grpc-js does: a call with request and metadata, and a callback. */
 function invoke<Req, Res>(handler: handleUnaryCall<Req, Res>, request: Req): Promise<Res> {
@@ -40,29 +45,85 @@ async function expectStatus<Req, Res>(handler: handleUnaryCall<Req, Res>, reques
   return f;
 }
 
-function setup(limits: StorageApiLimits = { maxGroupMembers: 10_000, maxPageSize: 500 }): { store: MemoryMessageStore; api: StorageHandlers } {
-  const store = new MemoryMessageStore();
-  return { store, api: storageHandlers(store, log, limits) };
-}
+const DEFAULT_LIMITS: StorageApiLimits = { maxGroupMembers: 10_000, maxPageSize: 500 };
 
-async function seedMessages(store: MemoryMessageStore, conversationId: string, count: number): Promise<StoredMessageDoc[]> {
-  const messages: StoredMessageDoc[] = [];
-  for (let seq = 1; seq <= count; seq++) {
-    const clientMsgId = `c${seq}`;
-    const message = {
-      serverMsgId: serverMsgIdFor(conversationId, 'alice', clientMsgId),
-      conversationId,
-      seq,
-      senderId: 'alice',
-      senderDeviceId: 'phone',
-      clientMsgId,
-      body: `message ${seq}`,
-      sentAt: 1_764_100_000_000 + seq,
+/** The storage API over the memory adapters, wired as main.ts wires it. */
+class Harness {
+  readonly conversations = new MemoryConversationStore();
+  readonly messages = new MemoryMessageLog();
+  readonly positionStore = new MemoryPositionStore();
+  readonly registers = new MemoryRegisters();
+  readonly bus = new MemoryBus();
+  readonly heads = new ConversationHeads(this.registers, this.messages, log);
+  readonly positions = new MemberPositions(this.registers, this.positionStore, log);
+  readonly readers = new MembershipCache((c, u) => this.conversations.membership(c, u));
+  readonly conversationDocs = new ConversationDocs(this.conversations);
+  /** Changes applied locally (as the read cache and conversation docs are in main.ts). */
+  readonly applied: ValidMembershipChange[] = [];
+  /** What was published to the messages and membership topics, decoded, one entry per call. */
+  readonly published: { messages: MessagesEntry[][]; membership: MembershipEntry[][] } = { messages: [], membership: [] };
+  /** The keys of those records, in publish order. */
+  readonly keys: { messages: string[]; membership: string[] } = { messages: [], membership: [] };
+  readonly api: StorageHandlers;
+
+  constructor(limits: StorageApiLimits = DEFAULT_LIMITS, createTopics = true) {
+    if (createTopics) this.createTopics();
+    const publish = this.bus.publish.bind(this.bus);
+    jest.spyOn(this.bus, 'publish').mockImplementation(async (topic, records) => {
+      await publish(topic, records);
+      if (topic === topics.messages) {
+        this.published.messages.push(records.map((r) => messagesRecords.decode(Buffer.from(r.value))));
+        this.keys.messages.push(...records.map((r) => r.key));
+      }
+      if (topic === topics.membership) {
+        this.published.membership.push(records.map((r) => membershipRecords.decode(Buffer.from(r.value))));
+        this.keys.membership.push(...records.map((r) => r.key));
+      }
+    });
+    const onChange = (change: ValidMembershipChange) => {
+      this.applied.push(change);
+      this.readers.apply(change);
+      this.conversationDocs.invalidate(change.conversationId);
     };
-    expect(await store.insertMessage(message)).toBe('inserted');
-    messages.push(message);
+    this.api = storageHandlers({
+      conversations: this.conversations,
+      heads: this.heads,
+      positions: this.positions,
+      reader: new MessageReader(this.messages),
+      readers: this.readers,
+      conversationDocs: this.conversationDocs,
+      events: new MembershipEvents(this.bus, { messages: topics.messages, membership: topics.membership }, [onChange]),
+      log,
+      limits,
+    });
   }
-  return messages;
+
+  createTopics(): void {
+    this.bus.createTopic(topics.messages);
+    this.bus.createTopic(topics.membership);
+  }
+
+  /** Stores messages 1..count of a conversation as the sequencer does: the log first, then the head. */
+  async seedMessages(conversationId: string, count: number): Promise<StoredMessageDoc[]> {
+    const previous = (await this.heads.get([conversationId])).get(conversationId) ?? 0;
+    const messages: StoredMessageDoc[] = [];
+    for (let seq = previous + 1; seq <= previous + count; seq++) {
+      const clientMsgId = `c${seq}`;
+      messages.push({
+        serverMsgId: serverMsgIdFor(conversationId, 'alice', clientMsgId),
+        conversationId,
+        seq,
+        senderId: 'alice',
+        senderDeviceId: 'phone',
+        clientMsgId,
+        body: `message ${seq}`,
+        sentAt: 1_764_100_000_000 + seq,
+      });
+    }
+    expect(await this.messages.append(messages)).toEqual({ inserted: count });
+    await this.heads.stored(new Map([[conversationId, { seq: previous + count, previous }]]));
+    return messages;
+  }
 }
 
 const range = (from: number, to: number): number[] => {
@@ -71,31 +132,51 @@ const range = (from: number, to: number): number[] => {
   return out;
 };
 
+const members = (conversationId: string, afterUserId = '', limit = 0) => ({ conversationId, afterUserId, limit });
+const users = (n: number, prefix = 'u') => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(5, '0')}`);
+
 describe('CreateDirect', () => {
   it('creates the one direct conversation of two users, whichever of them asks', async () => {
-    const { api } = setup();
+    const { api } = new Harness();
     const ab = await invoke(api.CreateDirect, { userA: 'alice', userB: 'bob' });
     expect(ab).toMatchObject({ conversationId: directConversationId('alice', 'bob'), kind: 'CONVERSATION_KIND_DIRECT', memberCount: 2, lastSeq: 0 });
     expect(ab.conversationId).toMatch(/^d_/);
     const ba = await invoke(api.CreateDirect, { userA: 'bob', userB: 'alice' });
     expect(ba).toEqual(ab);
-    expect(await invoke(api.ListMembers, { conversationId: ab.conversationId! })).toEqual({ userIds: ['alice', 'bob'] });
+    expect(await invoke(api.ListMembers, members(ab.conversationId!))).toEqual({ userIds: ['alice', 'bob'], hasMore: false });
+  });
+
+  it('raises the head and both members\u2019 positions to 0, so later reads need no lookup', async () => {
+    const h = new Harness();
+    const { conversationId } = await invoke(h.api.CreateDirect, { userA: 'alice', userB: 'bob' });
+    const id = conversationId!;
+    expect(Object.fromEntries(h.registers.values)).toEqual({
+      [headKey(id)]: 0,
+      [positionKey(id, 'alice', 'delivered')]: 0,
+      [positionKey(id, 'alice', 'read')]: 0,
+      [positionKey(id, 'bob', 'delivered')]: 0,
+      [positionKey(id, 'bob', 'read')]: 0,
+    });
+    // Asking again creates nothing and reports the stored conversation with its head.
+    await h.seedMessages(id, 2);
+    expect(await invoke(h.api.CreateDirect, { userA: 'bob', userB: 'alice' })).toMatchObject({ conversationId: id, memberCount: 2, lastSeq: 2 });
+    expect(h.published).toEqual({ messages: [], membership: [] });
   });
 
   it('gives different pairs different conversations', async () => {
-    const { api } = setup();
+    const { api } = new Harness();
     const ab = await invoke(api.CreateDirect, { userA: 'alice', userB: 'bob' });
     const ac = await invoke(api.CreateDirect, { userA: 'alice', userB: 'carol' });
     expect(ac.conversationId).not.toBe(ab.conversationId);
   });
 
   it('rejects a conversation of a user with themself', async () => {
-    const { api } = setup();
+    const { api } = new Harness();
     await expectStatus(api.CreateDirect, { userA: 'alice', userB: 'alice' }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
   });
 
   it('rejects invalid user ids', async () => {
-    const { api } = setup();
+    const { api } = new Harness();
     for (const [userA, userB] of [
       ['', 'bob'],
       ['alice', ''],
@@ -109,21 +190,21 @@ describe('CreateDirect', () => {
 
 describe('CreateGroup', () => {
   it('creates a group with its members, once each', async () => {
-    const { api } = setup();
+    const { api } = new Harness();
     const group = await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob', 'alice'] });
     expect(group).toMatchObject({ conversationId: 'g_team', kind: 'CONVERSATION_KIND_GROUP', memberCount: 2, lastSeq: 0 });
-    expect(await invoke(api.ListMembers, { conversationId: 'g_team' })).toEqual({ userIds: ['alice', 'bob'] });
+    expect(await invoke(api.ListMembers, members('g_team'))).toEqual({ userIds: ['alice', 'bob'], hasMore: false });
   });
 
   it('answers ALREADY_EXISTS for a taken id and changes nothing', async () => {
-    const { api } = setup();
+    const { api } = new Harness();
     await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
     await expectStatus(api.CreateGroup, { conversationId: 'g_team', memberIds: ['mallory', 'eve'] }, status.ALREADY_EXISTS, 'ALREADY_EXISTS');
-    expect(await invoke(api.ListMembers, { conversationId: 'g_team' })).toEqual({ userIds: ['alice'] });
+    expect(await invoke(api.ListMembers, members('g_team'))).toEqual({ userIds: ['alice'], hasMore: false });
   });
 
   it('generates a fresh g_ id when none is given', async () => {
-    const { api } = setup();
+    const { api } = new Harness();
     const first = await invoke(api.CreateGroup, { conversationId: '', memberIds: ['alice'] });
     const second = await invoke(api.CreateGroup, { conversationId: '', memberIds: ['alice'] });
     expect(first.conversationId).toMatch(/^g_/);
@@ -132,7 +213,7 @@ describe('CreateGroup', () => {
   });
 
   it('refuses the d_ prefix reserved for direct conversations, creating nothing', async () => {
-    const { api } = setup();
+    const { api } = new Harness();
     const taken = directConversationId('alice', 'bob');
     for (const conversationId of ['d_anything', taken]) {
       await expectStatus(api.CreateGroup, { conversationId, memberIds: ['alice', 'mallory'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
@@ -143,108 +224,282 @@ describe('CreateGroup', () => {
   });
 
   it('refuses a group without members', async () => {
-    const { api } = setup();
+    const { api } = new Harness();
     await expectStatus(api.CreateGroup, { conversationId: 'g_empty', memberIds: [] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
     await expectStatus(api.GetConversation, { conversationId: 'g_empty' }, status.NOT_FOUND, 'NOT_FOUND');
   });
 
   it('refuses invalid group and member ids', async () => {
-    const { api } = setup();
+    const { api } = new Harness();
     await expectStatus(api.CreateGroup, { conversationId: 'g team', memberIds: ['alice'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
     const f = await expectStatus(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'b/b'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
     expect(f.details).toContain('member_ids[1]');
+    await expectStatus(api.GetConversation, { conversationId: 'g_team' }, status.NOT_FOUND, 'NOT_FOUND');
   });
 
-  it('refuses more members than a group may hold', async () => {
-    const { api } = setup({ maxGroupMembers: 3, maxPageSize: 500 });
-    await expectStatus(api.CreateGroup, { conversationId: 'g_big', memberIds: ['a', 'b', 'c', 'd'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+  it('refuses more members than MAX_GROUP_MEMBERS with INVALID_ARGUMENT (not retryable)', async () => {
+    const { api } = new Harness({ maxGroupMembers: 3, maxPageSize: 500 });
+    const f = await expectStatus(api.CreateGroup, { conversationId: 'g_big', memberIds: ['a', 'b', 'c', 'd'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    expect(f.details).toBe('member_ids has more than 3 distinct entries');
+    expect(f.metadata.get('parley-retryable')).toEqual(['false']);
+    await expectStatus(api.GetConversation, { conversationId: 'g_big' }, status.NOT_FOUND, 'NOT_FOUND');
     expect(await invoke(api.CreateGroup, { conversationId: 'g_full', memberIds: ['a', 'b', 'c'] })).toMatchObject({ memberCount: 3 });
+  });
+
+  it('counts a repeated id once against the maximum', async () => {
+    const { api } = new Harness({ maxGroupMembers: 3, maxPageSize: 500 });
+    expect(await invoke(api.CreateGroup, { conversationId: 'g_rep', memberIds: ['alice', 'alice', 'alice', 'alice'] })).toMatchObject({ memberCount: 1 });
+  });
+
+  it('publishes no membership event for a new group (its members come with it)', async () => {
+    const h = new Harness();
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
+    expect(h.published).toEqual({ messages: [], membership: [] });
+    expect(h.registers.values.get(headKey('g_team'))).toBe(0);
   });
 });
 
 describe('AddMembers and RemoveMembers', () => {
   it('adds and removes group members and answers with the new count', async () => {
-    const { api } = setup();
+    const { api } = new Harness();
     await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
-    expect(await invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['bob', 'carol', 'bob'] })).toMatchObject({ memberCount: 3 });
-    expect(await invoke(api.RemoveMembers, { conversationId: 'g_team', userIds: ['alice', 'nobody'] })).toMatchObject({ memberCount: 2 });
-    expect(await invoke(api.ListMembers, { conversationId: 'g_team' })).toEqual({ userIds: ['bob', 'carol'] });
+    expect(await invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['bob', 'carol', 'bob'] })).toMatchObject({ conversationId: 'g_team', memberCount: 3 });
+    expect(await invoke(api.RemoveMembers, { conversationId: 'g_team', userIds: ['alice', 'nobody'] })).toMatchObject({ conversationId: 'g_team', memberCount: 2 });
+    expect(await invoke(api.ListMembers, members('g_team'))).toEqual({ userIds: ['bob', 'carol'], hasMore: false });
   });
 
   it('refuses to change the members of a direct conversation', async () => {
-    const { api } = setup();
-    const { conversationId } = await invoke(api.CreateDirect, { userA: 'alice', userB: 'bob' });
-    await expectStatus(api.AddMembers, { conversationId: conversationId!, userIds: ['mallory'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
-    await expectStatus(api.RemoveMembers, { conversationId: conversationId!, userIds: ['bob'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
-    expect(await invoke(api.ListMembers, { conversationId: conversationId! })).toEqual({ userIds: ['alice', 'bob'] });
+    const h = new Harness();
+    const { conversationId } = await invoke(h.api.CreateDirect, { userA: 'alice', userB: 'bob' });
+    await expectStatus(h.api.AddMembers, { conversationId: conversationId!, userIds: ['mallory'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(h.api.RemoveMembers, { conversationId: conversationId!, userIds: ['bob'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    expect(await invoke(h.api.ListMembers, members(conversationId!))).toEqual({ userIds: ['alice', 'bob'], hasMore: false });
+    expect(h.published).toEqual({ messages: [], membership: [] });
   });
 
   it('answers NOT_FOUND for an unknown conversation', async () => {
-    const { api } = setup();
+    const { api } = new Harness();
     await expectStatus(api.AddMembers, { conversationId: 'g_nope', userIds: ['alice'] }, status.NOT_FOUND, 'NOT_FOUND');
     await expectStatus(api.RemoveMembers, { conversationId: 'g_nope', userIds: ['alice'] }, status.NOT_FOUND, 'NOT_FOUND');
-    await expectStatus(api.ListMembers, { conversationId: 'g_nope' }, status.NOT_FOUND, 'NOT_FOUND');
+    await expectStatus(api.ListMembers, members('g_nope'), status.NOT_FOUND, 'NOT_FOUND');
   });
 
   it('refuses invalid user ids', async () => {
-    const { api } = setup();
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
-    await expectStatus(api.AddMembers, { conversationId: 'g_team', userIds: ['bob', ''] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
-    await expectStatus(api.RemoveMembers, { conversationId: 'g_team', userIds: ['a b'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
-    expect(await invoke(api.ListMembers, { conversationId: 'g_team' })).toEqual({ userIds: ['alice'] });
+    const h = new Harness();
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await expectStatus(h.api.AddMembers, { conversationId: 'g_team', userIds: ['bob', ''] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(h.api.RemoveMembers, { conversationId: 'g_team', userIds: ['a b'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    expect(await invoke(h.api.ListMembers, members('g_team'))).toEqual({ userIds: ['alice'], hasMore: false });
+    expect(h.published).toEqual({ messages: [], membership: [] });
   });
 
-  it('refuses with RESOURCE_EXHAUSTED (not retryable) to grow a group past its maximum, adding no one', async () => {
-    const { api } = setup({ maxGroupMembers: 3, maxPageSize: 500 });
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
-    const f = await expectStatus(api.AddMembers, { conversationId: 'g_team', userIds: ['carol', 'dave'] }, status.RESOURCE_EXHAUSTED, 'RESOURCE_EXHAUSTED');
+  it('refuses with RESOURCE_EXHAUSTED (not retryable) to grow a group past MAX_GROUP_MEMBERS, adding no one', async () => {
+    const h = new Harness({ maxGroupMembers: 3, maxPageSize: 500 });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
+    const f = await expectStatus(h.api.AddMembers, { conversationId: 'g_team', userIds: ['carol', 'dave'] }, status.RESOURCE_EXHAUSTED, 'RESOURCE_EXHAUSTED');
     expect(f.metadata.get('parley-retryable')).toEqual(['false']);
-    expect(await invoke(api.ListMembers, { conversationId: 'g_team' })).toEqual({ userIds: ['alice', 'bob'] });
+    expect(f.details).toBe('a group holds at most 3 members');
+    expect(await invoke(h.api.ListMembers, members('g_team'))).toEqual({ userIds: ['alice', 'bob'], hasMore: false });
+    expect(h.published).toEqual({ messages: [], membership: [] });
     // Filling it exactly is fine.
-    expect(await invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['carol'] })).toMatchObject({ memberCount: 3 });
-    await expectStatus(api.AddMembers, { conversationId: 'g_team', userIds: ['dave'] }, status.RESOURCE_EXHAUSTED, 'RESOURCE_EXHAUSTED');
+    expect(await invoke(h.api.AddMembers, { conversationId: 'g_team', userIds: ['carol'] })).toMatchObject({ memberCount: 3 });
+    await expectStatus(h.api.AddMembers, { conversationId: 'g_team', userIds: ['dave'] }, status.RESOURCE_EXHAUSTED, 'RESOURCE_EXHAUSTED');
+  });
+
+  it('refuses a request naming more distinct users than a group may hold with INVALID_ARGUMENT', async () => {
+    const { api } = new Harness({ maxGroupMembers: 3, maxPageSize: 500 });
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await expectStatus(api.AddMembers, { conversationId: 'g_team', userIds: ['a', 'b', 'c', 'd'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(api.RemoveMembers, { conversationId: 'g_team', userIds: ['a', 'b', 'c', 'd'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    // Repeats count once.
+    expect(await invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['b', 'b', 'b', 'b'] })).toMatchObject({ memberCount: 2 });
   });
 
   it('never lets concurrent adds take a group past its maximum', async () => {
-    const { api } = setup({ maxGroupMembers: 3, maxPageSize: 500 });
+    const { api } = new Harness({ maxGroupMembers: 3, maxPageSize: 500 });
     await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
     const results = await Promise.allSettled([
       invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['carol'] }),
       invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['dave'] }),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
-    expect((await invoke(api.ListMembers, { conversationId: 'g_team' })).userIds).toHaveLength(3);
-  });
-
-  it('counts a repeated id once against the maximum', async () => {
-    const { api } = setup({ maxGroupMembers: 3, maxPageSize: 500 });
-    expect(await invoke(api.CreateGroup, { conversationId: 'g_rep', memberIds: ['alice', 'alice', 'alice', 'alice'] })).toMatchObject({ memberCount: 1 });
+    expect((await invoke(api.ListMembers, members('g_team'))).userIds).toHaveLength(3);
   });
 
   it('counts only new members against the maximum', async () => {
-    const { api } = setup({ maxGroupMembers: 3, maxPageSize: 500 });
+    const { api } = new Harness({ maxGroupMembers: 3, maxPageSize: 500 });
     await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob', 'carol'] });
     // Already members: the group does not grow, so this is allowed.
     expect(await invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['alice', 'bob', 'carol'] })).toMatchObject({ memberCount: 3 });
     await invoke(api.RemoveMembers, { conversationId: 'g_team', userIds: ['carol'] });
     expect(await invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['alice', 'dave'] })).toMatchObject({ memberCount: 3 });
-    expect(await invoke(api.ListMembers, { conversationId: 'g_team' })).toEqual({ userIds: ['alice', 'bob', 'dave'] });
+    expect(await invoke(api.ListMembers, members('g_team'))).toEqual({ userIds: ['alice', 'bob', 'dave'], hasMore: false });
+  });
+});
+
+describe('membership events', () => {
+  it('publishes each change to the messages topic (for the sequencer) and the membership topic (for every cache), keyed by conversation', async () => {
+    const h = new Harness();
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    const before = Date.now();
+    await invoke(h.api.AddMembers, { conversationId: 'g_team', userIds: ['bob', 'carol', 'bob'] });
+    await invoke(h.api.RemoveMembers, { conversationId: 'g_team', userIds: ['alice'] });
+    const added = { conversationId: 'g_team', change: 'added', userIds: ['bob', 'carol'] };
+    const removed = { conversationId: 'g_team', change: 'removed', userIds: ['alice'] };
+    expect(h.published.messages).toEqual([[{ kind: 'membership', change: expect.objectContaining(added) }], [{ kind: 'membership', change: expect.objectContaining(removed) }]]);
+    expect(h.published.membership).toEqual([[{ kind: 'membership', change: expect.objectContaining(added) }], [{ kind: 'membership', change: expect.objectContaining(removed) }]]);
+    expect(h.keys).toEqual({ messages: ['g_team', 'g_team'], membership: ['g_team', 'g_team'] });
+    for (const entry of [...h.published.messages, ...h.published.membership].flat()) {
+      if (entry.kind !== 'membership') throw new Error(`expected a membership entry, got ${entry.kind}`);
+      expect(entry.change.at).toBeGreaterThanOrEqual(before);
+      expect(entry.change.at).toBeLessThanOrEqual(Date.now());
+    }
+    // And applies them in this process too.
+    expect(h.applied.map((c) => [c.change, c.userIds])).toEqual([
+      ['added', ['bob', 'carol']],
+      ['removed', ['alice']],
+    ]);
+  });
+
+  it('publishes every user asked for, members already or not, so a retry after a failed publish still reaches the caches', async () => {
+    const h = new Harness(DEFAULT_LIMITS, false);
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    // The topics are missing: the change is stored but cannot be published, and the call fails.
+    await expectStatus(h.api.AddMembers, { conversationId: 'g_team', userIds: ['bob'] }, status.UNAVAILABLE, 'UNAVAILABLE');
+    expect(await invoke(h.api.ListMembers, members('g_team'))).toEqual({ userIds: ['alice', 'bob'], hasMore: false });
+    expect(h.applied).toEqual([]);
+    h.createTopics();
+    expect(await invoke(h.api.AddMembers, { conversationId: 'g_team', userIds: ['bob'] })).toMatchObject({ memberCount: 2 });
+    expect(h.published.messages.flat().map((e) => e.kind === 'membership' && e.change.userIds)).toEqual([['bob']]);
+    expect(h.published.membership.flat().map((e) => e.change.userIds)).toEqual([['bob']]);
+    expect(h.applied.map((c) => c.userIds)).toEqual([['bob']]);
+  });
+
+  it('splits a change for more users than one record holds into records of MAX_MEMBERSHIP_IDS_PER_RECORD', async () => {
+    const h = new Harness({ maxGroupMembers: 3 * MAX_MEMBERSHIP_IDS_PER_RECORD, maxPageSize: 500 });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_big', memberIds: ['owner'] });
+    const many = users(2 * MAX_MEMBERSHIP_IDS_PER_RECORD + 1);
+    expect(await invoke(h.api.AddMembers, { conversationId: 'g_big', userIds: many })).toMatchObject({ memberCount: many.length + 1 });
+    for (const topic of ['messages', 'membership'] as const) {
+      expect(h.published[topic]).toHaveLength(1); // one publish per topic
+      const records = h.published[topic][0]!;
+      expect(records.map((e) => (e.kind === 'membership' ? e.change.userIds.length : 0))).toEqual([MAX_MEMBERSHIP_IDS_PER_RECORD, MAX_MEMBERSHIP_IDS_PER_RECORD, 1]);
+      expect(records.flatMap((e) => (e.kind === 'membership' ? e.change.userIds : []))).toEqual(many);
+    }
+  });
+
+  it('keeps the read checks true: a removed reader is refused and an added one let in, even once cached', async () => {
+    const h = new Harness();
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
+    await h.seedMessages('g_team', 3);
+    const sync = (userId: string) => ({ userId, conversationId: 'g_team', afterSeq: 0, limit: 0 });
+    // Both answers are now cached.
+    expect((await invoke(h.api.Sync, sync('bob'))).messages).toHaveLength(3);
+    await expectStatus(h.api.Sync, sync('carol'), status.PERMISSION_DENIED, 'PERMISSION_DENIED');
+    await invoke(h.api.RemoveMembers, { conversationId: 'g_team', userIds: ['bob'] });
+    await invoke(h.api.AddMembers, { conversationId: 'g_team', userIds: ['carol'] });
+    await expectStatus(h.api.Sync, sync('bob'), status.PERMISSION_DENIED, 'PERMISSION_DENIED');
+    expect((await invoke(h.api.Sync, sync('carol'))).messages).toHaveLength(3);
+  });
+});
+
+describe('Membership', () => {
+  it('answers whether the user is a member, with the count and every member of a small conversation', async () => {
+    const { api } = new Harness();
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['carol', 'alice', 'bob'] });
+    expect(await invoke(api.Membership, { conversationId: 'g_team', userId: 'alice' })).toEqual({ member: true, memberCount: 3, memberIds: ['alice', 'bob', 'carol'], complete: true });
+    expect(await invoke(api.Membership, { conversationId: 'g_team', userId: 'mallory' })).toEqual({ member: false, memberCount: 3, memberIds: ['alice', 'bob', 'carol'], complete: true });
+  });
+
+  it('follows membership changes', async () => {
+    const { api } = new Harness();
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['bob'] });
+    expect(await invoke(api.Membership, { conversationId: 'g_team', userId: 'bob' })).toEqual({ member: true, memberCount: 2, memberIds: ['alice', 'bob'], complete: true });
+    await invoke(api.RemoveMembers, { conversationId: 'g_team', userIds: ['bob'] });
+    expect(await invoke(api.Membership, { conversationId: 'g_team', userId: 'bob' })).toEqual({ member: false, memberCount: 1, memberIds: ['alice'], complete: true });
+  });
+
+  it('lists the members up to SMALL_CONVERSATION members, and only the count past it', async () => {
+    const { api } = new Harness();
+    const all = users(SMALL_CONVERSATION + 1);
+    await invoke(api.CreateGroup, { conversationId: 'g_small', memberIds: all.slice(0, SMALL_CONVERSATION) });
+    const small = await invoke(api.Membership, { conversationId: 'g_small', userId: all[0]! });
+    expect(small).toMatchObject({ member: true, memberCount: SMALL_CONVERSATION, complete: true });
+    expect(small.memberIds).toEqual(all.slice(0, SMALL_CONVERSATION));
+    await invoke(api.AddMembers, { conversationId: 'g_small', userIds: [all[SMALL_CONVERSATION]!] });
+    expect(await invoke(api.Membership, { conversationId: 'g_small', userId: all[SMALL_CONVERSATION]! })).toEqual({ member: true, memberCount: SMALL_CONVERSATION + 1, memberIds: [], complete: false });
+    expect(await invoke(api.Membership, { conversationId: 'g_small', userId: 'mallory' })).toEqual({ member: false, memberCount: SMALL_CONVERSATION + 1, memberIds: [], complete: false });
+  });
+
+  it('answers for a direct conversation', async () => {
+    const { api } = new Harness();
+    const { conversationId } = await invoke(api.CreateDirect, { userA: 'bob', userB: 'alice' });
+    expect(await invoke(api.Membership, { conversationId: conversationId!, userId: 'bob' })).toEqual({ member: true, memberCount: 2, memberIds: ['alice', 'bob'], complete: true });
+  });
+
+  it('answers NOT_FOUND for an unknown conversation and INVALID_ARGUMENT for invalid ids', async () => {
+    const { api } = new Harness();
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    const f = await expectStatus(api.Membership, { conversationId: 'g_nope', userId: 'alice' }, status.NOT_FOUND, 'NOT_FOUND');
+    expect(f.details).toBe('conversation g_nope does not exist');
+    // Unlike History and Sync, there is no trusted empty user here.
+    await expectStatus(api.Membership, { conversationId: 'g_team', userId: '' }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(api.Membership, { conversationId: 'g team', userId: 'alice' }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+  });
+});
+
+describe('ListMembers', () => {
+  it('pages members in user id order with after_user_id and has_more', async () => {
+    const { api } = new Harness();
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['erin', 'bob', 'dave', 'alice', 'carol'] });
+    expect(await invoke(api.ListMembers, members('g_team', '', 2))).toEqual({ userIds: ['alice', 'bob'], hasMore: true });
+    expect(await invoke(api.ListMembers, members('g_team', 'bob', 2))).toEqual({ userIds: ['carol', 'dave'], hasMore: true });
+    // A page that ends exactly at the last member does not claim more.
+    expect(await invoke(api.ListMembers, members('g_team', 'carol', 2))).toEqual({ userIds: ['dave', 'erin'], hasMore: false });
+    expect(await invoke(api.ListMembers, members('g_team', 'dave', 2))).toEqual({ userIds: ['erin'], hasMore: false });
+    expect(await invoke(api.ListMembers, members('g_team', 'erin', 2))).toEqual({ userIds: [], hasMore: false });
+    // after_user_id need not be a member: the page starts after where it would sort.
+    expect(await invoke(api.ListMembers, members('g_team', 'bz', 0))).toEqual({ userIds: ['carol', 'dave', 'erin'], hasMore: false });
+  });
+
+  it('a caller that pages from its last id while has_more gets every member once', async () => {
+    const { api } = new Harness();
+    const all = users(23);
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: [...all].reverse() });
+    const seen: string[] = [];
+    for (let more = true; more; ) {
+      const page = await invoke(api.ListMembers, members('g_team', seen.at(-1) ?? '', 4));
+      seen.push(...page.userIds!);
+      more = page.hasMore!;
+    }
+    expect(seen).toEqual(all);
+  });
+
+  it('lists every member when no limit is given', async () => {
+    const { api } = new Harness();
+    const all = users(600);
+    await invoke(api.CreateGroup, { conversationId: 'g_big', memberIds: all });
+    expect(await invoke(api.ListMembers, members('g_big'))).toEqual({ userIds: all, hasMore: false });
+  });
+
+  it('refuses a negative limit and an invalid after_user_id', async () => {
+    const { api } = new Harness();
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await expectStatus(api.ListMembers, members('g_team', '', -1), status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(api.ListMembers, members('g_team', 'a b'), status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(api.ListMembers, members('g team'), status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
   });
 });
 
 describe('History and Sync', () => {
   async function seeded(count: number, limits?: StorageApiLimits) {
-    const { store, api } = setup(limits);
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
-    const messages = await seedMessages(store, 'g_team', count);
-    return { store, api, messages };
+    const h = new Harness(limits);
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
+    const messages = await h.seedMessages('g_team', count);
+    return { h, api: h.api, messages };
   }
 
-  it('caps the default page size at MAX_PAGE_SIZE too', async () => {
-    const { api } = await seeded(120, { maxGroupMembers: 10, maxPageSize: 5 });
-    expect((await invoke(api.History, { userId: 'bob', conversationId: 'g_team', fromSeq: 0, toSeq: 0, order: 'HISTORY_ORDER_NEWEST_FIRST', limit: 0 })).messages).toHaveLength(5);
-    expect((await invoke(api.Sync, { userId: 'bob', conversationId: 'g_team', afterSeq: 0, limit: 0 })).messages).toHaveLength(5);
-  });
   const history = (overrides: Partial<{ userId: string; fromSeq: number; toSeq: number; order: 'HISTORY_ORDER_UNSPECIFIED' | 'HISTORY_ORDER_NEWEST_FIRST' | 'HISTORY_ORDER_OLDEST_FIRST'; limit: number }> = {}) => ({
     userId: 'bob',
     conversationId: 'g_team',
@@ -255,6 +510,12 @@ describe('History and Sync', () => {
     ...overrides,
   });
   const sync = (afterSeq: number, limit = 0, userId = 'bob') => ({ userId, conversationId: 'g_team', afterSeq, limit });
+
+  it('caps the default page size at MAX_PAGE_SIZE too', async () => {
+    const { api } = await seeded(120, { maxGroupMembers: 10, maxPageSize: 5 });
+    expect((await invoke(api.History, history({ order: 'HISTORY_ORDER_NEWEST_FIRST' }))).messages).toHaveLength(5);
+    expect((await invoke(api.Sync, sync(0))).messages).toHaveLength(5);
+  });
 
   it('syncs everything after a seq, oldest first, in pages that say whether more exist', async () => {
     const { api, messages } = await seeded(7);
@@ -285,6 +546,30 @@ describe('History and Sync', () => {
       more = page.hasMore!;
     }
     expect(seen).toEqual(range(1, 23));
+  });
+
+  it('sees messages stored after an earlier read (a cached bucket is not served past its head)', async () => {
+    const { h, api } = await seeded(3);
+    expect((await invoke(api.Sync, sync(0))).messages!.map((m) => m.seq)).toEqual([1, 2, 3]);
+    await h.seedMessages('g_team', 2);
+    expect((await invoke(api.Sync, sync(0))).messages!.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect((await invoke(api.History, history({ limit: 2 }))).messages!.map((m) => m.seq)).toEqual([5, 4]);
+  });
+
+  it('reads across bucket boundaries', async () => {
+    const { api } = await seeded(300);
+    const page = await invoke(api.Sync, sync(120, 200));
+    expect(page.messages!.map((m) => m.seq)).toEqual(range(121, 300));
+    expect(page.hasMore).toBe(false);
+  });
+
+  it('answers from the stored messages when the registers were lost', async () => {
+    const { h, api } = await seeded(5);
+    h.registers.clear();
+    expect((await invoke(api.Sync, sync(0))).messages!.map((m) => m.seq)).toEqual(range(1, 5));
+    expect(await invoke(api.GetConversation, { conversationId: 'g_team' })).toMatchObject({ lastSeq: 5 });
+    // And puts the head back.
+    expect(h.registers.values.get(headKey('g_team'))).toBe(5);
   });
 
   it('syncs 100 messages when no limit is given and caps the limit at maxPageSize', async () => {
@@ -371,10 +656,11 @@ describe('History and Sync', () => {
     const { api } = await seeded(3);
     await invoke(api.RemoveMembers, { conversationId: 'g_team', userIds: ['bob'] });
     await expectStatus(api.Sync, sync(0), status.PERMISSION_DENIED, 'PERMISSION_DENIED');
+    await expectStatus(api.History, history(), status.PERMISSION_DENIED, 'PERMISSION_DENIED');
   });
 
   it('answers NOT_FOUND for an unknown conversation', async () => {
-    const { api } = setup();
+    const { api } = new Harness();
     const f = await expectStatus(api.History, { ...history(), conversationId: 'g_nope' }, status.NOT_FOUND, 'NOT_FOUND');
     expect(f.details).toBe('conversation g_nope does not exist');
     await expectStatus(api.Sync, { ...sync(0), conversationId: 'g_nope' }, status.NOT_FOUND, 'NOT_FOUND');
@@ -394,35 +680,105 @@ describe('History and Sync', () => {
   });
 
   it('does not mix conversations', async () => {
-    const { api, store } = await seeded(3);
+    const { h, api } = await seeded(3);
     await invoke(api.CreateGroup, { conversationId: 'g_other', memberIds: ['bob'] });
-    await seedMessages(store, 'g_other', 2);
+    await h.seedMessages('g_other', 2);
     expect((await invoke(api.Sync, sync(0))).messages!.every((m) => m.conversationId === 'g_team')).toBe(true);
     expect((await invoke(api.Sync, { ...sync(0), conversationId: 'g_other' })).messages!.map((m) => m.seq)).toEqual([1, 2]);
   });
 });
 
-describe('CheckSend and GetConversation', () => {
-  it('says whether the user is a member and returns a stored message of that conversation', async () => {
-    const { api, store } = setup();
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
-    await invoke(api.CreateGroup, { conversationId: 'g_other', memberIds: ['alice'] });
-    const [stored] = await seedMessages(store, 'g_team', 1);
-    expect(await invoke(api.CheckSend, { conversationId: 'g_team', userId: 'alice', serverMsgId: stored!.serverMsgId })).toEqual({ member: true, existing: stored });
-    expect(await invoke(api.CheckSend, { conversationId: 'g_team', userId: 'alice', serverMsgId: serverMsgIdFor('g_team', 'alice', 'new') })).toEqual({ member: true });
-    expect(await invoke(api.CheckSend, { conversationId: 'g_team', userId: 'alice', serverMsgId: '' })).toEqual({ member: true });
-    // A message of another conversation is not a resend into this one.
-    expect(await invoke(api.CheckSend, { conversationId: 'g_other', userId: 'alice', serverMsgId: stored!.serverMsgId })).toEqual({ member: true });
-    expect(await invoke(api.CheckSend, { conversationId: 'g_team', userId: 'bob', serverMsgId: '' })).toEqual({ member: false });
-    await expectStatus(api.CheckSend, { conversationId: 'g_nope', userId: 'alice', serverMsgId: '' }, status.NOT_FOUND, 'NOT_FOUND');
-    await expectStatus(api.CheckSend, { conversationId: 'g_team', userId: '', serverMsgId: '' }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+describe('GetConversation', () => {
+  it('reports the last stored seq of a conversation', async () => {
+    const h = new Harness();
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await h.seedMessages('g_team', 4);
+    expect(await invoke(h.api.GetConversation, { conversationId: 'g_team' })).toMatchObject({ conversationId: 'g_team', lastSeq: 4, memberCount: 1, kind: 'CONVERSATION_KIND_GROUP' });
+    await expectStatus(h.api.GetConversation, { conversationId: 'g_nope' }, status.NOT_FOUND, 'NOT_FOUND');
+    await expectStatus(h.api.GetConversation, { conversationId: 'g nope' }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
   });
 
-  it('reports the last stored seq of a conversation', async () => {
-    const { api, store } = setup();
+  it('answers AddMembers and RemoveMembers with the last seq too', async () => {
+    const h = new Harness();
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await h.seedMessages('g_team', 4);
+    expect(await invoke(h.api.AddMembers, { conversationId: 'g_team', userIds: ['bob'] })).toMatchObject({ lastSeq: 4, memberCount: 2 });
+    expect(await invoke(h.api.RemoveMembers, { conversationId: 'g_team', userIds: ['bob'] })).toMatchObject({ lastSeq: 4, memberCount: 1 });
+  });
+});
+
+describe('ListConversations', () => {
+  const list = (userId: string, afterConversationId = '', limit = 0) => ({ userId, afterConversationId, limit });
+
+  it('lists the conversations of a user in id order, with last seq, positions and unread', async () => {
+    const h = new Harness();
+    const { conversationId: direct } = await invoke(h.api.CreateDirect, { userA: 'alice', userB: 'bob' });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob', 'carol'] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_other', memberIds: ['bob'] });
+    await h.seedMessages('g_team', 10);
+    await h.seedMessages(direct!, 3);
+    await h.positions.raise([
+      { conversationId: 'g_team', userId: 'alice', kind: 'delivered', seq: 8, previous: 0 },
+      { conversationId: 'g_team', userId: 'alice', kind: 'read', seq: 6, previous: 0 },
+    ]);
+    const { conversations, hasMore } = await invoke(h.api.ListConversations, list('alice'));
+    expect(hasMore).toBe(false);
+    expect(conversations).toEqual(
+      [
+        { conversationId: direct!, kind: 'CONVERSATION_KIND_DIRECT', memberCount: 2, lastSeq: 3, deliveredSeq: 0, readSeq: 0, unread: 3, createdAt: 0 },
+        { conversationId: 'g_team', kind: 'CONVERSATION_KIND_GROUP', memberCount: 3, lastSeq: 10, deliveredSeq: 8, readSeq: 6, unread: 4, createdAt: expect.any(Number) },
+      ].sort((a, b) => (a.conversationId < b.conversationId ? -1 : 1)),
+    );
+    expect((await invoke(h.api.ListConversations, list('dave'))).conversations).toEqual([]);
+  });
+
+  it('never reports a position past the last seq, nor delivered behind read', async () => {
+    const h = new Harness();
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
+    await h.seedMessages('g_team', 5);
+    await h.positions.raise([
+      { conversationId: 'g_team', userId: 'alice', kind: 'delivered', seq: 2, previous: 0 },
+      { conversationId: 'g_team', userId: 'alice', kind: 'read', seq: 4, previous: 0 },
+      { conversationId: 'g_team', userId: 'bob', kind: 'delivered', seq: 9, previous: 0 },
+      { conversationId: 'g_team', userId: 'bob', kind: 'read', seq: 9, previous: 0 },
+    ]);
+    expect((await invoke(h.api.ListConversations, list('alice'))).conversations).toEqual([expect.objectContaining({ deliveredSeq: 4, readSeq: 4, unread: 1 })]);
+    expect((await invoke(h.api.ListConversations, list('bob'))).conversations).toEqual([expect.objectContaining({ deliveredSeq: 5, readSeq: 5, unread: 0 })]);
+  });
+
+  it('pages by conversation id with has_more, the page size capped at MAX_PAGE_SIZE', async () => {
+    const { api } = new Harness({ maxGroupMembers: 10, maxPageSize: 2 });
+    for (const id of ['g_e', 'g_a', 'g_d', 'g_c', 'g_b']) await invoke(api.CreateGroup, { conversationId: id, memberIds: ['alice'] });
+    await invoke(api.CreateGroup, { conversationId: 'g_bobs', memberIds: ['bob'] });
+    const ids = (r: { conversations?: { conversationId?: string }[] }) => r.conversations!.map((c) => c.conversationId);
+    const first = await invoke(api.ListConversations, list('alice', '', 100));
+    expect([ids(first), first.hasMore]).toEqual([['g_a', 'g_b'], true]);
+    const second = await invoke(api.ListConversations, list('alice', 'g_b'));
+    expect([ids(second), second.hasMore]).toEqual([['g_c', 'g_d'], true]);
+    const third = await invoke(api.ListConversations, list('alice', 'g_d', 2));
+    expect([ids(third), third.hasMore]).toEqual([['g_e'], false]);
+    // A page that ends exactly at the last conversation does not claim more.
+    const exact = await invoke(api.ListConversations, list('alice', 'g_c', 2));
+    expect([ids(exact), exact.hasMore]).toEqual([['g_d', 'g_e'], false]);
+  });
+
+  it('reports member counts that follow membership changes', async () => {
+    const { api } = new Harness();
     await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
-    await seedMessages(store, 'g_team', 4);
-    expect(await invoke(api.GetConversation, { conversationId: 'g_team' })).toMatchObject({ conversationId: 'g_team', lastSeq: 4, memberCount: 1, kind: 'CONVERSATION_KIND_GROUP' });
-    await expectStatus(api.GetConversation, { conversationId: 'g_nope' }, status.NOT_FOUND, 'NOT_FOUND');
+    expect((await invoke(api.ListConversations, list('alice'))).conversations).toEqual([expect.objectContaining({ memberCount: 1 })]);
+    await invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['bob', 'carol'] });
+    expect((await invoke(api.ListConversations, list('alice'))).conversations).toEqual([expect.objectContaining({ memberCount: 3 })]);
+    expect((await invoke(api.ListConversations, list('bob'))).conversations).toEqual([expect.objectContaining({ conversationId: 'g_team', memberCount: 3 })]);
+    await invoke(api.RemoveMembers, { conversationId: 'g_team', userIds: ['bob'] });
+    expect((await invoke(api.ListConversations, list('alice'))).conversations).toEqual([expect.objectContaining({ memberCount: 2 })]);
+    expect((await invoke(api.ListConversations, list('bob'))).conversations).toEqual([]);
+  });
+
+  it('refuses invalid ids and a negative limit', async () => {
+    const { api } = new Harness();
+    await expectStatus(api.ListConversations, list(''), status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(api.ListConversations, list('a b'), status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(api.ListConversations, list('alice', 'g x'), status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(api.ListConversations, list('alice', '', -1), status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
   });
 });

@@ -1,11 +1,76 @@
-// Owns the Storage gRPC API: history, sync, send checks and conversation admin.
+// Owns the Storage gRPC API: history, sync, membership answers for the router, the
+// conversation list and conversation admin. Reads cost the same whatever the history
+// (pages by seq and bucket, heads and positions from the registers); membership changes are
+// written to MongoDB first, then published as events (parley.messages for the sequencer,
+// parley.membership for every cache), and the call answers once both are durable.
+import { membershipChanges, membershipRecords, messagesRecords, type MessageBus, type ValidMembershipChange } from '@parley/bus';
 import { ParleyError, directConversationId, isValidId, randomId, unaryHandler, type Logger } from '@parley/core';
+import type { MembershipCache } from '@parley/membership';
 import type { Conversation, HistoryOrder, MessagesResponse, StorageHandlers, StoredMessage } from '@parley/proto';
-import type { ConversationDoc, MessageStore, StoredMessageDoc } from './store';
+import { pageWindow, type MessageReader } from './reads';
+import { positionKey, type ConversationHeads, type MemberPositions } from './state';
+import type { ConversationDoc, ConversationStore, StoredMessageDoc } from './store';
 
 export interface StorageApiLimits {
   maxGroupMembers: number;
   maxPageSize: number;
+}
+
+/** Publishes membership changes where every cache and the sequencer learn of them. */
+export class MembershipEvents {
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly topics: { messages: string; membership: string },
+    private readonly local: ((change: ValidMembershipChange) => void)[] = [],
+  ) {}
+
+  async publish(conversationId: string, change: 'added' | 'removed', userIds: readonly string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    const changes = membershipChanges(conversationId, change, userIds, Date.now());
+    await Promise.all([
+      this.bus.publish(this.topics.messages, changes.map((c) => messagesRecords.record({ kind: 'membership', change: c }))),
+      this.bus.publish(this.topics.membership, changes.map((c) => membershipRecords.record({ kind: 'membership', change: c }))),
+    ]);
+    for (const c of changes) for (const apply of this.local) apply(c);
+  }
+}
+
+/** Conversation documents for the conversation list (groups only; a direct one is known from its id). */
+export class ConversationDocs {
+  private readonly docs = new Map<string, ConversationDoc>();
+
+  constructor(
+    private readonly store: ConversationStore,
+    private readonly max = 100_000,
+  ) {}
+
+  async get(conversationId: string): Promise<ConversationDoc | undefined> {
+    const hit = this.docs.get(conversationId);
+    if (hit) return hit;
+    const doc = await this.store.getConversation(conversationId);
+    if (doc) {
+      this.docs.set(conversationId, doc);
+      if (this.docs.size > this.max) this.docs.delete(this.docs.keys().next().value as string);
+    }
+    return doc;
+  }
+
+  invalidate(conversationId: string): void {
+    this.docs.delete(conversationId);
+  }
+}
+
+export interface StorageApiDeps {
+  conversations: ConversationStore;
+  heads: ConversationHeads;
+  positions: MemberPositions;
+  reader: MessageReader;
+  /** Who may read what (fed by the membership broadcast). */
+  readers: MembershipCache;
+  conversationDocs: ConversationDocs;
+  events: MembershipEvents;
+  log: Logger;
+  limits: StorageApiLimits;
 }
 
 function requireId(value: string, field: string): string {
@@ -24,12 +89,12 @@ function toMessage(m: StoredMessageDoc): StoredMessage {
   return { ...m };
 }
 
-function toConversation(c: ConversationDoc): Conversation {
+function toConversation(c: ConversationDoc, lastSeq: number): Conversation {
   return {
     conversationId: c.conversationId,
     kind: c.kind === 'direct' ? 'CONVERSATION_KIND_DIRECT' : 'CONVERSATION_KIND_GROUP',
     memberCount: c.memberCount,
-    lastSeq: c.lastSeq,
+    lastSeq,
     createdAt: c.createdAt,
   };
 }
@@ -39,27 +104,42 @@ function pageSize(requested: number, fallback: number, max: number): number {
   return Math.min(requested === 0 ? fallback : requested, max);
 }
 
-export function storageHandlers(store: MessageStore, log: Logger, limits: StorageApiLimits): StorageHandlers {
+/** A direct conversation's id says what it is; its members never change. */
+const isDirect = (conversationId: string) => conversationId.startsWith('d_');
+
+export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
+  const { conversations, heads, log, limits } = deps;
+
   async function conversationOrThrow(conversationId: string): Promise<ConversationDoc> {
-    const conversation = await store.getConversation(requireId(conversationId, 'conversation_id'));
+    const conversation = await conversations.getConversation(requireId(conversationId, 'conversation_id'));
     if (!conversation) throw new ParleyError('NOT_FOUND', `conversation ${conversationId} does not exist`);
     return conversation;
+  }
+
+  async function headOf(conversationId: string): Promise<number> {
+    return (await heads.get([conversationId])).get(conversationId) ?? 0;
   }
 
   async function checkReader(conversationId: string, userId: string): Promise<void> {
     requireId(conversationId, 'conversation_id');
     if (userId === '') return; // trusted internal caller
     requireId(userId, 'user_id');
-    if (!(await store.isMember(conversationId, userId))) {
-      await conversationOrThrow(conversationId);
-      throw new ParleyError('PERMISSION_DENIED', 'not a member of this conversation');
-    }
+    const { exists, member } = await deps.readers.isMember(conversationId, userId);
+    if (!exists) throw new ParleyError('NOT_FOUND', `conversation ${conversationId} does not exist`);
+    if (!member) throw new ParleyError('PERMISSION_DENIED', 'not a member of this conversation');
   }
 
   async function page(conversationId: string, query: { fromSeq?: number; toSeq?: number; order: 'asc' | 'desc'; limit: number }): Promise<MessagesResponse> {
-    // One extra row tells whether more exist, without a count.
-    const rows = await store.range(conversationId, { ...query, limit: query.limit + 1 });
-    return { messages: rows.slice(0, query.limit).map(toMessage), hasMore: rows.length > query.limit };
+    const head = await headOf(conversationId);
+    const { lo, hi, hasMore } = pageWindow(query, head);
+    const rows = await deps.reader.range(conversationId, { lo, hi }, head);
+    const ordered = query.order === 'asc' ? rows : rows.reverse();
+    return { messages: ordered.map(toMessage), hasMore };
+  }
+
+  async function afterChange(conversationId: string): Promise<Conversation> {
+    deps.conversationDocs.invalidate(conversationId);
+    return toConversation(await conversationOrThrow(conversationId), await headOf(conversationId));
   }
 
   return {
@@ -79,68 +159,90 @@ export function storageHandlers(store: MessageStore, log: Logger, limits: Storag
       if (req.afterSeq < 0) throw new ParleyError('INVALID_ARGUMENT', 'after_seq must not be negative');
       return page(req.conversationId, { fromSeq: req.afterSeq + 1, order: 'asc', limit: pageSize(req.limit, 100, limits.maxPageSize) });
     }),
-    CheckSend: unaryHandler('Storage.CheckSend', log, async (req) => {
-      requireId(req.conversationId, 'conversation_id');
-      requireId(req.userId, 'user_id');
-      const [member, existing] = await Promise.all([
-        store.isMember(req.conversationId, req.userId),
-        req.serverMsgId ? store.findMessage(req.serverMsgId) : Promise.resolve(undefined),
-      ]);
-      if (!member) await conversationOrThrow(req.conversationId);
-      return existing && existing.conversationId === req.conversationId ? { member, existing: toMessage(existing) } : { member };
+    Membership: unaryHandler('Storage.Membership', log, async (req) => {
+      const answer = await conversations.membership(requireId(req.conversationId, 'conversation_id'), requireId(req.userId, 'user_id'));
+      if (!answer.exists) throw new ParleyError('NOT_FOUND', `conversation ${req.conversationId} does not exist`);
+      return { member: answer.member, memberCount: answer.memberCount, memberIds: answer.memberIds ?? [], complete: answer.memberIds !== undefined };
     }),
     CreateDirect: unaryHandler('Storage.CreateDirect', log, async (req) => {
       const a = requireId(req.userA, 'user_a');
       const b = requireId(req.userB, 'user_b');
       if (a === b) throw new ParleyError('INVALID_ARGUMENT', 'a direct conversation needs two different users');
       const conversationId = directConversationId(a, b);
-      await store.createConversation({ conversationId, kind: 'direct', memberIds: [a, b], createdAt: Date.now() });
-      return toConversation(await conversationOrThrow(conversationId));
+      const createdAt = Date.now();
+      const result = await conversations.createConversation({ conversationId, kind: 'direct', memberIds: [a, b], createdAt });
+      if (result === 'created') {
+        // Its head and both members' positions are 0: known without a lookup later.
+        await heads.created(conversationId, new Map([a, b].flatMap((u) => [[positionKey(conversationId, u, 'delivered'), 0] as const, [positionKey(conversationId, u, 'read'), 0] as const])));
+        return toConversation({ conversationId, kind: 'direct', createdAt, memberCount: 2 }, 0);
+      }
+      return toConversation(await conversationOrThrow(conversationId), await headOf(conversationId));
     }),
     CreateGroup: unaryHandler('Storage.CreateGroup', log, async (req) => {
       const memberIds = requireIds(req.memberIds, 'member_ids', limits.maxGroupMembers);
       if (memberIds.length === 0) throw new ParleyError('INVALID_ARGUMENT', 'a group needs at least one member');
       const conversationId = req.conversationId === '' ? randomId('g_') : requireId(req.conversationId, 'conversation_id');
-      if (conversationId.startsWith('d_')) throw new ParleyError('INVALID_ARGUMENT', 'the d_ prefix is reserved for direct conversations');
-      const result = await store.createConversation({ conversationId, kind: 'group', memberIds, createdAt: Date.now() });
+      if (isDirect(conversationId)) throw new ParleyError('INVALID_ARGUMENT', 'the d_ prefix is reserved for direct conversations');
+      const result = await conversations.createConversation({ conversationId, kind: 'group', memberIds, createdAt: Date.now() });
       if (result === 'exists') throw new ParleyError('ALREADY_EXISTS', `conversation ${conversationId} already exists`);
-      return toConversation(await conversationOrThrow(conversationId));
+      await heads.created(conversationId);
+      return toConversation(await conversationOrThrow(conversationId), 0);
     }),
     AddMembers: unaryHandler('Storage.AddMembers', log, async (req) => {
       const conversation = await conversationOrThrow(req.conversationId);
       if (conversation.kind === 'direct') throw new ParleyError('INVALID_ARGUMENT', 'members of a direct conversation cannot change');
       const userIds = requireIds(req.userIds, 'user_ids', limits.maxGroupMembers);
       // The store enforces the limit atomically: concurrent adds cannot overfill a group.
-      if ((await store.addMembers(req.conversationId, userIds, limits.maxGroupMembers)) === 'full') {
+      if ((await conversations.addMembers(req.conversationId, userIds, limits.maxGroupMembers)).result === 'full') {
         throw new ParleyError('RESOURCE_EXHAUSTED', `a group holds at most ${limits.maxGroupMembers} members`, { retryable: false });
       }
-      return toConversation(await conversationOrThrow(req.conversationId));
+      // Every user asked for, not only those new: a retry after a failed publish must still
+      // reach the caches (applying a change twice changes nothing).
+      await deps.events.publish(req.conversationId, 'added', userIds);
+      return afterChange(req.conversationId);
     }),
     RemoveMembers: unaryHandler('Storage.RemoveMembers', log, async (req) => {
       const conversation = await conversationOrThrow(req.conversationId);
       if (conversation.kind === 'direct') throw new ParleyError('INVALID_ARGUMENT', 'members of a direct conversation cannot change');
-      await store.removeMembers(req.conversationId, requireIds(req.userIds, 'user_ids', limits.maxGroupMembers));
-      return toConversation(await conversationOrThrow(req.conversationId));
+      const userIds = requireIds(req.userIds, 'user_ids', limits.maxGroupMembers);
+      await conversations.removeMembers(req.conversationId, userIds);
+      await deps.events.publish(req.conversationId, 'removed', userIds);
+      return afterChange(req.conversationId);
     }),
     ListMembers: unaryHandler('Storage.ListMembers', log, async (req) => {
       await conversationOrThrow(req.conversationId);
-      return { userIds: await store.listMembers(req.conversationId) };
+      if (req.afterUserId !== '') requireId(req.afterUserId, 'after_user_id');
+      const limit = pageSize(req.limit, 10_000, Math.max(limits.maxGroupMembers, 10_000));
+      return conversations.listMembers(req.conversationId, req.afterUserId, limit);
     }),
-    GetConversation: unaryHandler('Storage.GetConversation', log, async (req) => toConversation(await conversationOrThrow(req.conversationId))),
+    GetConversation: unaryHandler('Storage.GetConversation', log, async (req) => {
+      const conversation = await conversationOrThrow(req.conversationId);
+      return toConversation(conversation, await headOf(conversation.conversationId));
+    }),
     ListConversations: unaryHandler('Storage.ListConversations', log, async (req) => {
       const userId = requireId(req.userId, 'user_id');
       if (req.afterConversationId !== '') requireId(req.afterConversationId, 'after_conversation_id');
       const limit = pageSize(req.limit, 100, limits.maxPageSize);
-      const rows = await store.listConversationsOf(userId, req.afterConversationId, limit + 1);
-      return {
-        conversations: rows.slice(0, limit).map((r) => ({
-          ...toConversation(r.conversation),
-          deliveredSeq: Math.min(r.deliveredSeq, r.conversation.lastSeq),
-          readSeq: Math.min(r.readSeq, r.conversation.lastSeq),
-          unread: Math.max(0, r.conversation.lastSeq - r.readSeq),
-        })),
-        hasMore: rows.length > limit,
-      };
+      const ids = await conversations.conversationsOf(userId, req.afterConversationId, limit + 1);
+      const pageIds = ids.slice(0, limit);
+      const [docs, lastSeqs, positions] = await Promise.all([
+        Promise.all(pageIds.map((id) => (isDirect(id) ? Promise.resolve({ conversationId: id, kind: 'direct' as const, createdAt: 0, memberCount: 2 }) : deps.conversationDocs.get(id)))),
+        heads.get(pageIds),
+        deps.positions.get(pageIds.flatMap((conversationId) => [
+          { conversationId, userId, kind: 'delivered' as const },
+          { conversationId, userId, kind: 'read' as const },
+        ])),
+      ]);
+      const out = [];
+      for (const [i, conversationId] of pageIds.entries()) {
+        const doc = docs[i];
+        if (!doc) continue;
+        const lastSeq = lastSeqs.get(conversationId) ?? 0;
+        const readSeq = Math.min(positions.get(positionKey(conversationId, userId, 'read')) ?? 0, lastSeq);
+        const deliveredSeq = Math.min(Math.max(positions.get(positionKey(conversationId, userId, 'delivered')) ?? 0, readSeq), lastSeq);
+        out.push({ ...toConversation(doc, lastSeq), deliveredSeq, readSeq, unread: Math.max(0, lastSeq - readSeq) });
+      }
+      return { conversations: out, hasMore: ids.length > limit };
     }),
   };
 }

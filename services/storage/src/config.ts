@@ -7,12 +7,17 @@ export const storageConfigSchema = z.object({
   ...kafkaConfigShape,
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL'),
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('parley'),
+  /** Redis holds the registers (conversations' last seqs, members' positions): derived, rebuilt from MongoDB when lost. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
   GRPC_PORT: env.port(7002),
   HTTP_PORT: env.port(9102),
   /** Partitions of parley.messages this instance works on at once (each in order). */
   CONSUMER_CONCURRENCY: env.int(12, 1, 1024),
-  MAX_GROUP_MEMBERS: env.int(10_000, 2, 1_000_000),
-  MAX_PAGE_SIZE: env.int(500, 1, 10_000),
+  MAX_GROUP_MEMBERS: env.int(100_000, 2, 1_000_000),
+  MAX_PAGE_SIZE: env.int(500, 1, 1_000),
+  /** Bytes of message buckets the read path keeps in memory (history and sync). */
+  READ_CACHE_BYTES: env.int(64 * 1024 * 1024, 0, 16 * 1024 * 1024 * 1024),
 });
 
 export type StorageConfig = z.infer<typeof storageConfigSchema>;

@@ -1,12 +1,15 @@
 // Composition root of the storage service.
-import { KafkaBus, topicNames } from '@parley/bus';
-import { Counter, GrpcServer, Lifecycle, createLogger, instanceIdFrom, kafkaSecurityFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry } from '@parley/core';
+import { createMessageBus, topicNames, withDeadLetters } from '@parley/bus';
+import { Counter, GrpcServer, Lifecycle, createLogger, instanceIdFrom, kafkaSecurityFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry, randomId } from '@parley/core';
+import { MembershipCache, subscribeMembershipBroadcast } from '@parley/membership';
 import { parleyGrpc } from '@parley/proto';
-import { storageHandlers } from './api';
+import { ConversationDocs, MembershipEvents, storageHandlers } from './api';
 import { storageConfigSchema } from './config';
+import { MessageReader } from './reads';
 import { ReceiptRecorder } from './receipts';
 import { Sequencer } from './sequencer';
-import { MongoMessageStore } from './store';
+import { ConversationHeads, MemberPositions } from './state';
+import { RedisRegisters, connectMongoStores } from './store';
 
 runMain('parley-storage', async () => {
   const config = loadConfig(storageConfigSchema);
@@ -17,52 +20,88 @@ runMain('parley-storage', async () => {
   lifecycle.installSignalHandlers();
 
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  const store = await MongoMessageStore.connect(config.MONGO_URL, config.MONGO_DB);
-  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `parley-storage-${instanceId}`, log, security: kafkaSecurityFrom(config) });
+  const stores = await connectMongoStores(config.MONGO_URL, config.MONGO_DB);
+  const registers = new RedisRegisters({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
+  const bus = createMessageBus({ client: config.KAFKA_CLIENT, brokers: config.KAFKA_BROKERS, clientId: `parley-storage-${instanceId}`, log, security: kafkaSecurityFrom(config) });
   await bus.connect();
 
+  const heads = new ConversationHeads(registers, stores.log, log);
+  const positions = new MemberPositions(registers, stores.positions, log);
+  const lookup = (conversationId: string, userId: string) => stores.conversations.membership(conversationId, userId);
+  // The sequencer's membership answers follow the stream (membership records in
+  // parley.messages); the read API's follow the broadcast.
+  const senders = new MembershipCache(lookup);
+  const readers = new MembershipCache(lookup);
+  const conversationDocs = new ConversationDocs(stores.conversations);
+  const onChange = (change: Parameters<MembershipCache['apply']>[0]) => {
+    readers.apply(change);
+    conversationDocs.invalidate(change.conversationId);
+  };
+  const events = new MembershipEvents(bus, topics, [onChange]);
+
   const outcomes = new Counter({ name: 'parley_storage_messages_total', help: 'Messages consumed, by outcome.', labelNames: ['outcome'] as const, registers: [registry] });
-  const sequencer = new Sequencer(store, bus, topics.deliveries, log, {
+  const parked = new Counter({ name: 'parley_dlq_parked_total', help: 'Records parked in the dead-letter topic, by origin topic.', labelNames: ['topic'] as const, registers: [registry] });
+  const sequencer = new Sequencer(stores.log, heads, senders, bus, topics.deliveries, log, {
     stored: (n) => outcomes.inc({ outcome: 'stored' }, n),
     duplicates: (n) => outcomes.inc({ outcome: 'duplicate' }, n),
     rejected: (n) => outcomes.inc({ outcome: 'rejected' }, n),
+    conflicts: (n) => outcomes.inc({ outcome: 'conflict_round' }, n),
   });
 
   const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS });
-  const storageService = parleyGrpc().parley.v1.Storage.service;
-  grpcServer.addService('parley.v1.Storage', storageService, storageHandlers(store, log, { maxGroupMembers: config.MAX_GROUP_MEMBERS, maxPageSize: config.MAX_PAGE_SIZE }));
+  grpcServer.addService(
+    'parley.v1.Storage',
+    parleyGrpc().parley.v1.Storage.service,
+    storageHandlers({
+      conversations: stores.conversations,
+      heads,
+      positions,
+      reader: new MessageReader(stores.log, config.READ_CACHE_BYTES),
+      readers,
+      conversationDocs,
+      events,
+      log,
+      limits: { maxGroupMembers: config.MAX_GROUP_MEMBERS, maxPageSize: config.MAX_PAGE_SIZE },
+    }),
+  );
   const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);
 
   const ops = await startOpsServer({
     host: config.HTTP_HOST,
     port: config.HTTP_PORT,
-    isReady: () => lifecycle.state === 'ready' && store.healthy() && bus.healthy(),
+    isReady: () => lifecycle.state === 'ready' && stores.healthy() && bus.healthy(),
   });
 
+  const deadLetters = (group: string) => ({ bus, dlqTopic: topics.dlq, group, log, onParked: (topic: string, n: number) => parked.inc({ topic }, n) });
+  const broadcast = await subscribeMembershipBroadcast({ bus, topic: topics.membership, groupId: `${config.KAFKA_TOPIC_PREFIX}membership.storage.${instanceId}.${randomId('', 6)}`, log, onChange });
+  const messagesGroup = `${config.KAFKA_TOPIC_PREFIX}storage`;
   const subscription = await bus.subscribe({
-    groupId: `${config.KAFKA_TOPIC_PREFIX}storage`,
+    groupId: messagesGroup,
     topic: topics.messages,
     concurrency: config.CONSUMER_CONCURRENCY,
-    handler: (batch) => sequencer.handleBatch(batch),
+    handler: withDeadLetters((batch) => sequencer.handleBatch(batch), deadLetters(messagesGroup)),
     onHandlerError: (err, batch) => log.warn({ err, partition: batch.partition }, 'storing a batch failed; retrying it'),
   });
 
-  const receiptsMoved = new Counter({ name: 'parley_storage_receipts_total', help: 'Device positions that moved forward and were fanned out.', registers: [registry] });
-  const recorder = new ReceiptRecorder(store, bus, topics.deliveries, log, (n) => receiptsMoved.inc(n));
+  const receiptsMoved = new Counter({ name: 'parley_storage_receipts_total', help: 'Member positions that moved forward and were fanned out.', registers: [registry] });
+  const recorder = new ReceiptRecorder(heads, positions, bus, topics.deliveries, log, (n) => receiptsMoved.inc(n));
+  const receiptsGroup = `${config.KAFKA_TOPIC_PREFIX}storage-receipts`;
   const receipts = await bus.subscribe({
-    groupId: `${config.KAFKA_TOPIC_PREFIX}storage-receipts`,
+    groupId: receiptsGroup,
     topic: topics.receipts,
     concurrency: config.CONSUMER_CONCURRENCY,
-    handler: (batch) => recorder.handleBatch(batch),
+    handler: withDeadLetters((batch) => recorder.handleBatch(batch), deadLetters(receiptsGroup)),
     onHandlerError: (err, batch) => log.warn({ err, partition: batch.partition }, 'storing receipts failed; retrying the batch'),
   });
 
   lifecycle.onShutdown('stop consuming (finishes and commits the batches in hand)', async () => {
-    await Promise.all([subscription.stop(), receipts.stop()]);
+    await Promise.all([subscription.stop(), receipts.stop(), broadcast.stop()]);
   });
   lifecycle.onShutdown('stop gRPC', () => grpcServer.stop(5_000));
   lifecycle.onShutdown('close Kafka', () => bus.close());
-  lifecycle.onShutdown('close MongoDB', () => store.close());
+  lifecycle.onShutdown('close MongoDB and Redis', async () => {
+    await Promise.all([stores.close(), registers.close()]);
+  });
   lifecycle.onShutdown('close ops HTTP', () => ops.close());
   lifecycle.onShutdown('flush telemetry', stopTelemetry);
 

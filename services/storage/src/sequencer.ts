@@ -1,207 +1,240 @@
-// Owns turning accepted messages (parley.messages) into stored ones: per
-// conversation, the next gap-free seq; duplicates dropped; then the stored
-// messages are handed on to parley.deliveries. The bus commits the batch's
-// offsets only after handleBatch resolves, i.e. after MongoDB and Kafka both
-// have the work.
-import type { ConsumedBatch, MessageBus } from '@parley/bus';
-import { ParleyError, SpanKind, extractTraceContext, injectTraceContext, isValidId, serverMsgIdFor, withSpan, type Logger } from '@parley/core';
-import type { AcceptedMessage__Output, DeliveryRecord } from '@parley/proto';
-import { MemberLists, TtlCache } from './cache';
-import type { MessageStore, StoredMessageDoc } from './store';
+// Owns turning accepted messages (parley.messages) into stored ones, per partition, in
+// order: the sender's membership checked (the sequencer is the authority; the router's
+// answer only decided the ack), duplicates dropped, each new message given the next
+// gap-free seq of its conversation, all of them written with one ordered insert, then
+// handed on to parley.deliveries. The bus commits the batch's offsets only after
+// handleBatch resolved, i.e. after MongoDB and Kafka both have the work.
+//
+// A constant number of round trips per batch, whatever the number of conversations in it:
+// the seqs come from memory (the partition's owner seeds a conversation once, from the
+// registers, then counts), the insert is the fence (unique (conversationId, seq) and
+// serverMsgId) and its duplicate-key answer is the dedupe. Only what breaks the fence costs
+// a round more: a resend (dropped; what followed it in its conversation is renumbered) or a
+// seq taken by another writer (a previous owner of the partition: the conversation is
+// reseeded from the stored messages and renumbered).
+import { decodeBatch, deliveriesRecords, messagesRecords, type ConsumedBatch, type ConsumedRecord, type DeliveriesEntry, type MessageBus, type MessagesEntry, type ValidAccepted, type ValidRejection } from '@parley/bus';
+import { ParleyError, SpanKind, extractTraceContext, injectTraceContext, withSpan, type Logger } from '@parley/core';
+import type { MembershipCache } from '@parley/membership';
+import { mapLimit, type ConversationHeads } from './state';
+import type { LoggedMessage, MessageLog } from './store';
 
 export interface SequencerMetrics {
   stored(n: number): void;
   duplicates(n: number): void;
   rejected(n: number): void;
+  /** Extra insert rounds a batch needed (resends, seqs taken by another writer). */
+  conflicts?(n: number): void;
 }
 
 const NO_METRICS: SequencerMetrics = { stored: () => {}, duplicates: () => {}, rejected: () => {} };
 
-export function parseAccepted(raw: Buffer): AcceptedMessage__Output | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return undefined;
+/** A bounded map that forgets the least recently set entries. */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(key: string): V | undefined {
+    return this.map.get(key);
   }
-  const m = value as Partial<AcceptedMessage__Output>;
-  if (
-    typeof m !== 'object' ||
-    m === null ||
-    !isValidId(m.conversationId) ||
-    !isValidId(m.senderId) ||
-    !isValidId(m.senderDeviceId) ||
-    !isValidId(m.clientMsgId) ||
-    typeof m.body !== 'string' ||
-    typeof m.sentAt !== 'number' ||
-    m.serverMsgId !== serverMsgIdFor(m.conversationId, m.senderId, m.clientMsgId)
-  ) {
-    return undefined;
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
   }
-  return m as AcceptedMessage__Output;
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+  clear(): void {
+    this.map.clear();
+  }
 }
 
-function toStoredFields(a: AcceptedMessage__Output): Omit<StoredMessageDoc, 'seq'> {
-  return {
-    serverMsgId: a.serverMsgId,
-    conversationId: a.conversationId,
-    senderId: a.senderId,
-    senderDeviceId: a.senderDeviceId,
-    clientMsgId: a.clientMsgId,
-    body: a.body,
-    sentAt: a.sentAt,
-  };
+interface Pending {
+  message: ValidAccepted;
+  origin: string;
+  /** Where its delivery goes in the batch's output. */
+  slot: number;
+}
+
+export interface SequencerOptions {
+  /** Conversations whose last seq is kept in memory. */
+  maxConversations?: number;
+  /** Membership lookups a batch makes at once (cold conversations only). */
+  lookupConcurrency?: number;
 }
 
 export class Sequencer {
-  /** Highest seq this process stored per conversation; only ever behind the truth, never ahead. */
-  private readonly lastSeq = new TtlCache<number>(10 * 60_000, 100_000);
-  private readonly members: MemberLists;
+  /** The last seq this process stored or read per conversation: never ahead of the stored messages. */
+  private readonly heads: Lru<number>;
+  private readonly lookupConcurrency: number;
 
   constructor(
-    private readonly store: MessageStore,
+    private readonly messages: MessageLog,
+    private readonly registers: ConversationHeads,
+    private readonly membership: MembershipCache,
     private readonly bus: MessageBus,
     private readonly deliveriesTopic: string,
     private readonly log: Logger,
     private readonly metrics: SequencerMetrics = NO_METRICS,
+    options: SequencerOptions = {},
   ) {
-    this.members = new MemberLists(store);
+    this.heads = new Lru(options.maxConversations ?? 500_000);
+    this.lookupConcurrency = options.lookupConcurrency ?? 16;
   }
 
-  /**
-   * A batch is stored with few round trips: one lookup of the serverMsgIds already stored
-   * (replays, resends), then per conversation one ordered insert of the new messages with
-   * consecutive seqs and one bump of the lastSeq hint. Anything the bulk path cannot place
-   * (a seq taken by another writer, a duplicate) goes through the one-by-one path.
-   */
   async handleBatch(batch: ConsumedBatch): Promise<void> {
-    const items: { accepted: AcceptedMessage__Output; headers: Record<string, string>; partition: number }[] = [];
-    for (const record of batch.records) {
-      const accepted = parseAccepted(record.value);
-      if (!accepted) {
-        // Nothing a producer can fix by retrying; keep it out of the way of everyone else's messages.
-        this.metrics.rejected(1);
-        this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset }, 'dropping malformed record');
+    const entries = decodeBatch(messagesRecords, batch);
+    if (entries.length === 0) return;
+    const parent = extractTraceContext(entries[0]!.record.headers);
+    await withSpan('storage.store', { kind: SpanKind.CONSUMER, parent, attributes: { 'messaging.kafka.partition': batch.partition, 'parley.batch_size': entries.length } }, async () => {
+      try {
+        await this.process(batch, entries);
+      } catch (err) {
+        // Whatever the database did, what this process believes about heads may be off:
+        // the next batch reads them again.
+        this.heads.clear();
+        throw err;
+      }
+    });
+  }
+
+  private async process(batch: ConsumedBatch, entries: { record: ConsumedRecord; entry: MessagesEntry }[]): Promise<void> {
+    // 1. The senders' membership, for the pairs not cached: one concurrent round, cold only.
+    const cold = new Map<string, [string, string]>();
+    for (const { entry } of entries) {
+      if (entry.kind !== 'message') continue;
+      const { conversationId, senderId } = entry.message;
+      if (this.membership.peek(conversationId, senderId) === undefined) cold.set(`${conversationId}\n${senderId}`, [conversationId, senderId]);
+    }
+    await mapLimit([...cold.values()], this.lookupConcurrency, ([c, u]) => this.membership.isMember(c, u));
+
+    // 2. In record order: membership changes apply to what follows them; each message is
+    //    checked, deduplicated within the batch, and queued for a seq.
+    const out: (DeliveriesEntry | undefined)[] = [];
+    const pending: Pending[] = [];
+    const seen = new Set<string>();
+    let rejected = 0;
+    let duplicates = 0;
+    for (const { record, entry } of entries) {
+      if (entry.kind === 'membership') {
+        this.membership.apply(entry.change);
+        out.push({ kind: 'membership', change: entry.change });
         continue;
       }
-      items.push({ accepted, headers: record.headers, partition: record.partition });
+      const m = entry.message;
+      if (seen.has(m.serverMsgId)) {
+        duplicates++;
+        continue;
+      }
+      seen.add(m.serverMsgId);
+      const { exists, member } = await this.membership.isMember(m.conversationId, m.senderId);
+      if (!exists || !member) {
+        rejected++;
+        out.push({ kind: 'rejected', rejection: rejection(m, exists ? 'PERMISSION_DENIED' : 'NOT_FOUND') });
+        continue;
+      }
+      pending.push({ message: m, origin: `${record.partition}:${record.offset}`, slot: out.length });
+      out.push(undefined);
     }
-    if (items.length === 0) return;
-    const parent = extractTraceContext(items[0]!.headers);
-    // One span per batch, continuing the trace of its first record; the deliveries carry it on.
-    const { stored, created, traceHeaders } = await withSpan(
-      'storage.store',
-      { kind: SpanKind.CONSUMER, parent, attributes: { 'messaging.kafka.partition': batch.partition, 'parley.batch_size': items.length } },
-      async () => ({ ...(await this.storeAll(batch, items.map((i) => i.accepted))), traceHeaders: injectTraceContext({}) }),
-    );
-    this.metrics.stored(created);
-    // Every record that did not create a message: a replay, a resend, or a repeat in the batch.
-    if (items.length > created) this.metrics.duplicates(items.length - created);
-    const out: { key: string; value: string; headers: Record<string, string> }[] = [];
-    for (const { accepted } of items) {
-      const message = stored.get(accepted.serverMsgId)!;
-      const delivery: DeliveryRecord = { message, memberIds: await this.memberIds(message.conversationId) };
-      out.push({ key: message.conversationId, value: JSON.stringify(delivery), headers: { ...traceHeaders } });
-    }
-    if (!batch.isActive()) throw new ParleyError('UNAVAILABLE', 'partition revoked mid-batch');
-    await this.bus.publish(this.deliveriesTopic, out);
-  }
 
-  private async storeAll(batch: ConsumedBatch, accepted: AcceptedMessage__Output[]): Promise<{ stored: Map<string, StoredMessageDoc>; created: number }> {
-    const stored = new Map<string, StoredMessageDoc>();
+    // 3. Seqs from memory; conversations not seen since this process took the partition are
+    //    seeded from the registers (one pipelined round for all of them).
+    const unseeded = [...new Set(pending.map((p) => p.message.conversationId))].filter((c) => this.heads.get(c) === undefined);
+    if (unseeded.length > 0) for (const [c, seq] of await this.registers.get(unseeded)) this.heads.set(c, seq);
+    const before = new Map<string, number>();
+    for (const p of pending) {
+      const c = p.message.conversationId;
+      if (!before.has(c)) before.set(c, this.heads.get(c)!);
+    }
+    const stored = await this.append(batch, pending, before);
     let created = 0;
-    for (const existing of await this.store.findMessages([...new Set(accepted.map((a) => a.serverMsgId))])) stored.set(existing.serverMsgId, existing);
-    const duplicates = stored.size;
-    const fresh = new Map<string, AcceptedMessage__Output[]>();
-    for (const a of accepted) {
-      if (stored.has(a.serverMsgId) || fresh.get(a.conversationId)?.some((x) => x.serverMsgId === a.serverMsgId)) continue;
-      const run = fresh.get(a.conversationId) ?? [];
-      run.push(a);
-      fresh.set(a.conversationId, run);
+    for (const [slot, result] of stored) {
+      if (result.kind === 'stored') {
+        created++;
+        out[slot] = { kind: 'message', message: result.doc };
+      } else {
+        duplicates++;
+        // A replay of the very record that stored it (a crash before its delivery was
+        // handed on) is delivered again; a resend (another record) is not: its first copy
+        // was, or will be, delivered.
+        if (result.replay) out[slot] = { kind: 'message', message: result.doc };
+      }
     }
-    if (duplicates > 0) {
-      // A replay after a crash between insert and bump: make the lastSeq hints true again.
-      const highest = new Map<string, number>();
-      for (const m of stored.values()) highest.set(m.conversationId, Math.max(highest.get(m.conversationId) ?? 0, m.seq));
-      for (const [conversationId, seq] of highest) await this.store.bumpLastSeq(conversationId, seq);
+
+    // 4. The new heads, then the deliveries in the batch's order.
+    const heads = new Map<string, { seq: number; previous: number | undefined }>();
+    for (const [c, previous] of before) {
+      const seq = this.heads.get(c)!;
+      if (seq > previous) heads.set(c, { seq, previous });
     }
-    for (const [conversationId, run] of fresh) {
+    await this.registers.stored(heads);
+    this.metrics.stored(created);
+    if (duplicates > 0) this.metrics.duplicates(duplicates);
+    if (rejected > 0) this.metrics.rejected(rejected);
+    const traceHeaders = injectTraceContext({});
+    const records = out.filter((e): e is DeliveriesEntry => e !== undefined).map((e) => deliveriesRecords.record(e, { ...traceHeaders }));
+    if (records.length === 0) return;
+    if (!batch.isActive()) throw new ParleyError('UNAVAILABLE', 'partition revoked mid-batch');
+    await this.bus.publish(this.deliveriesTopic, records);
+  }
+
+  /** Inserts the queued messages with consecutive seqs per conversation; answers, per output slot, what became of each. */
+  private async append(
+    batch: ConsumedBatch,
+    pending: Pending[],
+    before: ReadonlyMap<string, number>,
+  ): Promise<Map<number, { kind: 'stored'; doc: LoggedMessage } | { kind: 'duplicate'; doc: LoggedMessage; replay: boolean }>> {
+    const results = new Map<number, { kind: 'stored'; doc: LoggedMessage } | { kind: 'duplicate'; doc: LoggedMessage; replay: boolean }>();
+    const next = new Map(before);
+    let queue = pending.map((p) => {
+      const c = p.message.conversationId;
+      const seq = next.get(c)! + 1;
+      next.set(c, seq);
+      return { ...p, doc: { ...p.message, seq, origin: p.origin } as LoggedMessage };
+    });
+    let rounds = 0;
+    while (queue.length > 0) {
       if (!batch.isActive()) throw new ParleyError('UNAVAILABLE', 'partition revoked mid-batch');
-      const base = await this.baseFor(conversationId);
-      const docs = run.map((a, i): StoredMessageDoc => ({ ...toStoredFields(a), seq: base + 1 + i }));
-      const inserted = await this.store.insertRun(docs);
-      if (inserted > 0) {
-        const last = docs[inserted - 1]!.seq;
-        await this.store.bumpLastSeq(conversationId, last);
-        this.lastSeq.set(conversationId, last);
-        created += inserted;
-        for (const doc of docs.slice(0, inserted)) stored.set(doc.serverMsgId, doc);
+      const { inserted, conflict } = await this.messages.append(queue.map((q) => q.doc));
+      for (const q of queue.slice(0, inserted)) {
+        results.set(q.slot, { kind: 'stored', doc: q.doc });
+        const c = q.doc.conversationId;
+        this.heads.set(c, Math.max(this.heads.get(c) ?? 0, q.doc.seq));
       }
-      for (const a of run.slice(inserted)) {
-        const one = await this.store1(a);
-        if (one.created) created++;
-        stored.set(a.serverMsgId, one.doc);
+      if (!conflict) break;
+      if (++rounds > 20 + pending.length) throw new ParleyError('UNAVAILABLE', 'could not place the batch after many conflicts; retrying it');
+      this.metrics.conflicts?.(1);
+      const bad = queue[conflict.index]!;
+      const c = bad.doc.conversationId;
+      let rest = queue.slice(conflict.index + 1);
+      if (conflict.existing) {
+        // Already stored (a resend, or a replay after a crash): what followed it in its
+        // conversation moves down into the seq it would have taken.
+        results.set(bad.slot, { kind: 'duplicate', doc: conflict.existing, replay: conflict.existing.origin === bad.origin });
+        let seq = bad.doc.seq;
+        rest = rest.map((q) => (q.doc.conversationId === c ? { ...q, doc: { ...q.doc, seq: seq++ } } : q));
+      } else {
+        // Its seq is taken: another writer (a previous owner of this partition) stored
+        // messages this process did not count. Number after what is really stored.
+        const truth = await this.messages.lastSeq(c);
+        this.heads.set(c, truth);
+        this.log.info({ conversationId: c, tried: bad.doc.seq, truth }, 'seq taken by another writer; renumbering after the stored maximum');
+        let seq = truth + 1;
+        rest = [bad, ...rest].map((q) => (q.doc.conversationId === c ? { ...q, doc: { ...q.doc, seq: seq++ } } : q));
       }
+      queue = rest;
     }
-    return { stored, created };
+    return results;
   }
+}
 
-  private memberIds(conversationId: string): Promise<string[]> {
-    return this.members.get(conversationId);
-  }
-
-  /**
-   * The seq to number after: the cached or hinted last seq, but only once the database
-   * confirms that seq is stored. A base that is not stored (a hint or cache ahead of the
-   * data, seen when a database lost writes it had answered as done) would open a gap, so
-   * then the stored maximum is used instead. One indexed read per conversation and batch.
-   */
-  private async baseFor(conversationId: string): Promise<number> {
-    const base = this.lastSeq.get(conversationId) ?? (await this.store.lastSeqHint(conversationId));
-    if (base === 0 || (await this.store.hasSeq(conversationId, base))) return base;
-    const truth = await this.store.maxSeq(conversationId);
-    this.log.warn({ conversationId, base, truth }, 'last seq hint was ahead of the stored messages; numbering after the stored maximum');
-    this.lastSeq.set(conversationId, truth);
-    return truth;
-  }
-
-  /** Stores one message exactly once and returns it as stored (with its seq): the careful path. */
-  private async store1(accepted: AcceptedMessage__Output): Promise<{ doc: StoredMessageDoc; created: boolean }> {
-    const existing = await this.store.findMessage(accepted.serverMsgId);
-    if (existing) {
-      // A replay after a crash between insert and bump: make the lastSeq hint true again.
-      await this.store.bumpLastSeq(existing.conversationId, existing.seq);
-      return { doc: existing, created: false };
-    }
-    const conversationId = accepted.conversationId;
-    let base = await this.baseFor(conversationId);
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const candidate: StoredMessageDoc = {
-        serverMsgId: accepted.serverMsgId,
-        conversationId,
-        seq: base + 1,
-        senderId: accepted.senderId,
-        senderDeviceId: accepted.senderDeviceId,
-        clientMsgId: accepted.clientMsgId,
-        body: accepted.body,
-        sentAt: accepted.sentAt,
-      };
-      const result = await this.store.insertMessage(candidate);
-      if (result === 'inserted') {
-        this.lastSeq.set(conversationId, candidate.seq);
-        return { doc: candidate, created: true };
-      }
-      if (result === 'duplicate') {
-        const stored = await this.store.findMessage(accepted.serverMsgId);
-        if (!stored) throw new ParleyError('UNAVAILABLE', 'duplicate reported but message not readable yet');
-        return { doc: stored, created: false };
-      }
-      // seq-taken: another writer (a previous owner of this partition, or a crash
-      // before lastSeq was bumped) got there first. Read the truth and try after it.
-      this.lastSeq.delete(conversationId);
-      base = await this.store.maxSeq(conversationId);
-      this.log.info({ conversationId, base }, 'seq taken; resequencing after the stored maximum');
-    }
-    throw new ParleyError('UNAVAILABLE', `could not find a free seq for ${conversationId}`);
-  }
+function rejection(m: ValidAccepted, code: ValidRejection['code']): ValidRejection {
+  return {
+    conversationId: m.conversationId,
+    serverMsgId: m.serverMsgId,
+    clientMsgId: m.clientMsgId,
+    senderId: m.senderId,
+    senderDeviceId: m.senderDeviceId,
+    code,
+    reason: code === 'NOT_FOUND' ? 'the conversation does not exist' : 'the sender is not a member of this conversation',
+  };
 }

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { Redis } from 'ioredis';
-import { ensureTopics, topicNames } from '@parley/bus';
+import { ensureTopics, topicNames, topicSpecs } from '@parley/bus';
 import { callUnary, createClient, signHs256 } from '@parley/core';
 import { parleyGrpc, type StorageClient } from '@parley/proto';
 
@@ -127,19 +127,15 @@ export class Platform {
       SHUTDOWN_TIMEOUT_MS: '15000',
       // Tests stop connectors that still hold sockets: spread their 4009 closes over 1 s, not 10.
       DRAIN_WINDOW_MS: '1000',
+      // PARLEY_TEST_KAFKA_CLIENT=platformatic runs the suite on the second Kafka adapter.
+      ...(process.env['PARLEY_TEST_KAFKA_CLIENT'] ? { KAFKA_CLIENT: process.env['PARLEY_TEST_KAFKA_CLIENT'] } : {}),
       ...(this.options.env ?? {}),
     };
   }
 
   async start(): Promise<this> {
-    const t = topicNames(this.topicPrefix);
     const partitions = this.options.partitions ?? 4;
-    await ensureTopics(this.infra.KAFKA_BROKERS.split(','), [
-      { topic: t.messages, partitions },
-      { topic: t.deliveries, partitions },
-      { topic: t.receipts, partitions },
-      { topic: t.signals, partitions, configs: { 'retention.ms': '600000' } },
-    ]);
+    await ensureTopics(this.infra.KAFKA_BROKERS.split(','), topicSpecs(this.topicPrefix, { partitions, signalsRetentionMs: 600_000 }));
     const instances = this.options.instances ?? 1;
     const storagePorts: number[] = [];
     const routerPorts: number[] = [];
@@ -152,7 +148,7 @@ export class Platform {
     const pushPorts = await Promise.all(Array.from({ length: instances }, () => freePort()));
     await Promise.all([
       ...storagePorts.map((p) => this.spawnService('storage', { GRPC_PORT: String(p) })),
-      ...pushPorts.map((p) => this.spawnService('push', { GRPC_PORT: String(p) })),
+      ...pushPorts.map((p) => this.spawnService('push', { GRPC_PORT: String(p), STORAGE_ADDR: this.storageAddr })),
     ]);
     await Promise.all(routerPorts.map((p) => this.spawnService('router', { GRPC_PORT: String(p), STORAGE_ADDR: this.storageAddr })));
     for (let i = 0; i < (this.options.connectors ?? 1); i++) await this.addConnector();
@@ -166,7 +162,7 @@ export class Platform {
 
   /** One more push instance (joins the push consumer groups). */
   async addPush(): Promise<ServiceProcess> {
-    return this.spawnService('push', { GRPC_PORT: String(await freePort()) });
+    return this.spawnService('push', { GRPC_PORT: String(await freePort()), STORAGE_ADDR: this.storageAddr });
   }
 
   /** The WebSocket URL of connector i. */
@@ -266,7 +262,7 @@ export class Platform {
     const admin = new Kafka({ clientId: 'e2e-cleanup', brokers: this.infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const t = topicNames(this.topicPrefix);
-    await admin.deleteTopics({ topics: [t.messages, t.deliveries, t.receipts, t.signals] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: Object.values(t) }).catch(() => undefined);
     await admin.disconnect();
   }
 }

@@ -5,19 +5,19 @@
 // 0 reordered as the application sees them, and every device converged.
 //
 // Run it alone: `./parley test --selectProjects failure --runInBand` (./parley test runs it
-// after the other projects). Knobs: FAILURE_RATE (messages/s, default 200) and
+// after the other projects). Knobs: FAILURE_RATE (messages/s, default 1000) and
 // FAILURE_SECONDS (load per scenario, default 12).
 import { appendFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { topicNames } from '@parley/bus';
+import { listParked, topicNames } from '@parley/bus';
 import { Platform, REPO_ROOT, sleep, type ServiceName } from '../../e2e/support/platform';
 import { FailureInfra, type InfraComponent } from './infra';
 import { Workload, formatTable, type ScenarioRow } from './workload';
 
 
-const RATE = Number(process.env['FAILURE_RATE'] ?? 200);
+const RATE = Number(process.env['FAILURE_RATE'] ?? 1000);
 const SECONDS = Number(process.env['FAILURE_SECONDS'] ?? 12);
 export const DURATION = SECONDS * 1000;
 
@@ -91,11 +91,18 @@ export function infraOutage(component: InfraComponent, how: 'kill' | 'stop', dow
   };
 }
 
+/** Records in the dead-letter topic: after a transient fault it must hold none (a parked record is an acked message lost). */
+export async function countParked(brokers: string, topicPrefix: string): Promise<number> {
+  return (await listParked({ brokers: brokers.split(','), dlqTopic: topicNames(topicPrefix).dlq })).length;
+}
+
 export async function scenario(name: string, faults: { atMs: number; run: () => Promise<void> }[]): Promise<ScenarioRow> {
   await workload.drive(name, DURATION, RATE, faults);
   const recoveredAt = Date.now();
   await workload.settle(90_000);
   const row = await workload.verify(name, recoveredAt, 90_000);
+  // Every consumer's dead letters land in one topic: after a transient fault it must be empty.
+  row.parked = await countParked(infra.env.KAFKA_BROKERS, platform.topicPrefix);
   rows.push(row);
   process.stdout.write(`${formatTable([row])}\n${Object.keys(row.refused).length > 0 ? `refused: ${JSON.stringify(row.refused)}\n` : ''}`);
   if (row.lostAcked > 0 || !row.converged || row.reordered > 0) {
@@ -143,11 +150,12 @@ async function diagnose(name: string): Promise<void> {
 }
 
 export function expectClean(row: ScenarioRow): void {
-  expect({ lostAcked: row.lostAcked, duplicated: row.duplicated, reordered: row.reordered, converged: row.converged }).toEqual({
+  expect({ lostAcked: row.lostAcked, duplicated: row.duplicated, reordered: row.reordered, converged: row.converged, parked: row.parked }).toEqual({
     lostAcked: 0,
     duplicated: 0,
     reordered: 0,
     converged: true,
+    parked: 0,
   });
   // The SDK retries until the system answers: after recovery every send is acked.
   expect(row.acked).toBe(row.sent);

@@ -46,6 +46,8 @@ export interface ScenarioRow {
   converged: boolean;
   /** Sends the SDK gave up on, by error code. */
   refused: Record<string, number>;
+  /** Records in the dead-letter topic after the scenario (a transient fault parked would be an acked message lost). */
+  parked?: number;
 }
 
 export interface WorkloadSpec {
@@ -304,8 +306,8 @@ export class Workload {
 }
 
 export function formatTable(rows: ScenarioRow[]): string {
-  const head = ['scenario', 'sent', 'acked', 'stored', 'delivered', 'lost acked', 'lost unacked', 'duplicated', 'reordered', 'converge s'];
-  const lines = rows.map((r) => [r.scenario, r.sent, r.acked, r.stored, r.delivered, r.lostAcked, r.lostUnacked, r.duplicated, r.reordered, r.converged ? r.convergeSeconds : `no (${r.convergeSeconds})`].map(String));
+  const head = ['scenario', 'sent', 'acked', 'stored', 'delivered', 'lost acked', 'lost unacked', 'duplicated', 'reordered', 'parked', 'converge s'];
+  const lines = rows.map((r) => [r.scenario, r.sent, r.acked, r.stored, r.delivered, r.lostAcked, r.lostUnacked, r.duplicated, r.reordered, r.parked ?? '?', r.converged ? r.convergeSeconds : `no (${r.convergeSeconds})`].map(String));
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [fmt(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n');

@@ -234,6 +234,10 @@ spec:
   value: {{ include "parley.grpcAddr" (dict "root" . "component" "storage") | quote }}
 - name: SHUTDOWN_TIMEOUT_MS
   value: {{ include "parley.envValue" .Values.router.shutdownTimeoutMs }}
+- name: MEMBERSHIP_CACHE_CONVERSATIONS
+  value: {{ include "parley.envValue" .Values.router.membershipCache.conversations }}
+- name: MEMBERSHIP_CACHE_MAX_AGE_MS
+  value: {{ include "parley.envValue" .Values.router.membershipCache.maxAgeMs }}
 {{- include "parley.kafkaSaslEnv" . }}
 {{- end -}}
 
@@ -242,7 +246,14 @@ spec:
   value: {{ include "parley.envValue" .Values.storage.consumerConcurrency }}
 - name: SHUTDOWN_TIMEOUT_MS
   value: {{ include "parley.envValue" .Values.storage.shutdownTimeoutMs }}
+- name: MAX_GROUP_MEMBERS
+  value: {{ include "parley.envValue" .Values.storage.maxGroupMembers }}
+- name: MAX_PAGE_SIZE
+  value: {{ include "parley.envValue" .Values.storage.maxPageSize }}
+- name: READ_CACHE_BYTES
+  value: {{ include "parley.envValue" .Values.storage.readCacheBytes }}
 {{ include "parley.secretEnv" (dict "root" . "key" "MONGO_URL") }}
+{{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
 {{- include "parley.kafkaSaslEnv" . }}
 {{- end -}}
 
@@ -251,6 +262,13 @@ spec:
   value: {{ include "parley.envValue" .Values.push.consumerConcurrency }}
 - name: SHUTDOWN_TIMEOUT_MS
   value: {{ include "parley.envValue" .Values.push.shutdownTimeoutMs }}
+# Member lists of conversations (ListMembers), kept true by parley.membership events.
+- name: STORAGE_ADDR
+  value: {{ include "parley.grpcAddr" (dict "root" . "component" "storage") | quote }}
+- name: STORAGE_DEADLINE_MS
+  value: {{ include "parley.envValue" .Values.push.storageDeadlineMs }}
+- name: MEMBER_CACHE_SIZE
+  value: {{ include "parley.envValue" .Values.push.memberCacheSize }}
 {{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
 {{- include "parley.kafkaSaslEnv" . }}
 {{- end -}}

@@ -14,6 +14,7 @@ import type { PongFrame as _parley_v1_client_PongFrame, PongFrame__Output as _pa
 import type { ReadFrame as _parley_v1_client_ReadFrame, ReadFrame__Output as _parley_v1_client_ReadFrame__Output } from './parley/v1/client/ReadFrame';
 import type { ReceiptFrame as _parley_v1_client_ReceiptFrame, ReceiptFrame__Output as _parley_v1_client_ReceiptFrame__Output } from './parley/v1/client/ReceiptFrame';
 import type { RecvFrame as _parley_v1_client_RecvFrame, RecvFrame__Output as _parley_v1_client_RecvFrame__Output } from './parley/v1/client/RecvFrame';
+import type { RejectedFrame as _parley_v1_client_RejectedFrame, RejectedFrame__Output as _parley_v1_client_RejectedFrame__Output } from './parley/v1/client/RejectedFrame';
 import type { SendFrame as _parley_v1_client_SendFrame, SendFrame__Output as _parley_v1_client_SendFrame__Output } from './parley/v1/client/SendFrame';
 import type { SigFrame as _parley_v1_client_SigFrame, SigFrame__Output as _parley_v1_client_SigFrame__Output } from './parley/v1/client/SigFrame';
 import type { SignalFrame as _parley_v1_client_SignalFrame, SignalFrame__Output as _parley_v1_client_SignalFrame__Output } from './parley/v1/client/SignalFrame';
@@ -41,6 +42,7 @@ export interface ProtoGrpcType {
         ReadFrame: MessageTypeDefinition<_parley_v1_client_ReadFrame, _parley_v1_client_ReadFrame__Output>
         ReceiptFrame: MessageTypeDefinition<_parley_v1_client_ReceiptFrame, _parley_v1_client_ReceiptFrame__Output>
         RecvFrame: MessageTypeDefinition<_parley_v1_client_RecvFrame, _parley_v1_client_RecvFrame__Output>
+        RejectedFrame: MessageTypeDefinition<_parley_v1_client_RejectedFrame, _parley_v1_client_RejectedFrame__Output>
         SendFrame: MessageTypeDefinition<_parley_v1_client_SendFrame, _parley_v1_client_SendFrame__Output>
         SigFrame: MessageTypeDefinition<_parley_v1_client_SigFrame, _parley_v1_client_SigFrame__Output>
         SignalFrame: MessageTypeDefinition<_parley_v1_client_SignalFrame, _parley_v1_client_SignalFrame__Output>

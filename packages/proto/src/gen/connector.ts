@@ -5,11 +5,17 @@ import type { AcceptedMessage as _parley_v1_AcceptedMessage, AcceptedMessage__Ou
 import type { ConnectorClient as _parley_v1_ConnectorClient, ConnectorDefinition as _parley_v1_ConnectorDefinition } from './parley/v1/Connector';
 import type { DeliverRequest as _parley_v1_DeliverRequest, DeliverRequest__Output as _parley_v1_DeliverRequest__Output } from './parley/v1/DeliverRequest';
 import type { DeliverResponse as _parley_v1_DeliverResponse, DeliverResponse__Output as _parley_v1_DeliverResponse__Output } from './parley/v1/DeliverResponse';
+import type { DeliveriesRecord as _parley_v1_DeliveriesRecord, DeliveriesRecord__Output as _parley_v1_DeliveriesRecord__Output } from './parley/v1/DeliveriesRecord';
 import type { Delivery as _parley_v1_Delivery, Delivery__Output as _parley_v1_Delivery__Output } from './parley/v1/Delivery';
-import type { DeliveryRecord as _parley_v1_DeliveryRecord, DeliveryRecord__Output as _parley_v1_DeliveryRecord__Output } from './parley/v1/DeliveryRecord';
 import type { DeviceTarget as _parley_v1_DeviceTarget, DeviceTarget__Output as _parley_v1_DeviceTarget__Output } from './parley/v1/DeviceTarget';
+import type { MembershipChange as _parley_v1_MembershipChange, MembershipChange__Output as _parley_v1_MembershipChange__Output } from './parley/v1/MembershipChange';
+import type { MembershipRecord as _parley_v1_MembershipRecord, MembershipRecord__Output as _parley_v1_MembershipRecord__Output } from './parley/v1/MembershipRecord';
+import type { MessagesRecord as _parley_v1_MessagesRecord, MessagesRecord__Output as _parley_v1_MessagesRecord__Output } from './parley/v1/MessagesRecord';
 import type { Receipt as _parley_v1_Receipt, Receipt__Output as _parley_v1_Receipt__Output } from './parley/v1/Receipt';
+import type { ReceiptsRecord as _parley_v1_ReceiptsRecord, ReceiptsRecord__Output as _parley_v1_ReceiptsRecord__Output } from './parley/v1/ReceiptsRecord';
+import type { Rejection as _parley_v1_Rejection, Rejection__Output as _parley_v1_Rejection__Output } from './parley/v1/Rejection';
 import type { Signal as _parley_v1_Signal, Signal__Output as _parley_v1_Signal__Output } from './parley/v1/Signal';
+import type { SignalsRecord as _parley_v1_SignalsRecord, SignalsRecord__Output as _parley_v1_SignalsRecord__Output } from './parley/v1/SignalsRecord';
 import type { StoredMessage as _parley_v1_StoredMessage, StoredMessage__Output as _parley_v1_StoredMessage__Output } from './parley/v1/StoredMessage';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -23,11 +29,17 @@ export interface ProtoGrpcType {
       Connector: SubtypeConstructor<typeof grpc.Client, _parley_v1_ConnectorClient> & { service: _parley_v1_ConnectorDefinition }
       DeliverRequest: MessageTypeDefinition<_parley_v1_DeliverRequest, _parley_v1_DeliverRequest__Output>
       DeliverResponse: MessageTypeDefinition<_parley_v1_DeliverResponse, _parley_v1_DeliverResponse__Output>
+      DeliveriesRecord: MessageTypeDefinition<_parley_v1_DeliveriesRecord, _parley_v1_DeliveriesRecord__Output>
       Delivery: MessageTypeDefinition<_parley_v1_Delivery, _parley_v1_Delivery__Output>
-      DeliveryRecord: MessageTypeDefinition<_parley_v1_DeliveryRecord, _parley_v1_DeliveryRecord__Output>
       DeviceTarget: MessageTypeDefinition<_parley_v1_DeviceTarget, _parley_v1_DeviceTarget__Output>
+      MembershipChange: MessageTypeDefinition<_parley_v1_MembershipChange, _parley_v1_MembershipChange__Output>
+      MembershipRecord: MessageTypeDefinition<_parley_v1_MembershipRecord, _parley_v1_MembershipRecord__Output>
+      MessagesRecord: MessageTypeDefinition<_parley_v1_MessagesRecord, _parley_v1_MessagesRecord__Output>
       Receipt: MessageTypeDefinition<_parley_v1_Receipt, _parley_v1_Receipt__Output>
+      ReceiptsRecord: MessageTypeDefinition<_parley_v1_ReceiptsRecord, _parley_v1_ReceiptsRecord__Output>
+      Rejection: MessageTypeDefinition<_parley_v1_Rejection, _parley_v1_Rejection__Output>
       Signal: MessageTypeDefinition<_parley_v1_Signal, _parley_v1_Signal__Output>
+      SignalsRecord: MessageTypeDefinition<_parley_v1_SignalsRecord, _parley_v1_SignalsRecord__Output>
       StoredMessage: MessageTypeDefinition<_parley_v1_StoredMessage, _parley_v1_StoredMessage__Output>
     }
   }

@@ -4,6 +4,10 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { ReceiptRequest as _parley_v1_ReceiptRequest, ReceiptRequest__Output as _parley_v1_ReceiptRequest__Output } from './parley/v1/ReceiptRequest';
 import type { ReceiptResponse as _parley_v1_ReceiptResponse, ReceiptResponse__Output as _parley_v1_ReceiptResponse__Output } from './parley/v1/ReceiptResponse';
 import type { RouterClient as _parley_v1_RouterClient, RouterDefinition as _parley_v1_RouterDefinition } from './parley/v1/Router';
+import type { SendBatchRequest as _parley_v1_SendBatchRequest, SendBatchRequest__Output as _parley_v1_SendBatchRequest__Output } from './parley/v1/SendBatchRequest';
+import type { SendBatchResponse as _parley_v1_SendBatchResponse, SendBatchResponse__Output as _parley_v1_SendBatchResponse__Output } from './parley/v1/SendBatchResponse';
+import type { SendItem as _parley_v1_SendItem, SendItem__Output as _parley_v1_SendItem__Output } from './parley/v1/SendItem';
+import type { SendItemResult as _parley_v1_SendItemResult, SendItemResult__Output as _parley_v1_SendItemResult__Output } from './parley/v1/SendItemResult';
 import type { SendRequest as _parley_v1_SendRequest, SendRequest__Output as _parley_v1_SendRequest__Output } from './parley/v1/SendRequest';
 import type { SendResponse as _parley_v1_SendResponse, SendResponse__Output as _parley_v1_SendResponse__Output } from './parley/v1/SendResponse';
 import type { SignalRequest as _parley_v1_SignalRequest, SignalRequest__Output as _parley_v1_SignalRequest__Output } from './parley/v1/SignalRequest';
@@ -19,6 +23,10 @@ export interface ProtoGrpcType {
       ReceiptRequest: MessageTypeDefinition<_parley_v1_ReceiptRequest, _parley_v1_ReceiptRequest__Output>
       ReceiptResponse: MessageTypeDefinition<_parley_v1_ReceiptResponse, _parley_v1_ReceiptResponse__Output>
       Router: SubtypeConstructor<typeof grpc.Client, _parley_v1_RouterClient> & { service: _parley_v1_RouterDefinition }
+      SendBatchRequest: MessageTypeDefinition<_parley_v1_SendBatchRequest, _parley_v1_SendBatchRequest__Output>
+      SendBatchResponse: MessageTypeDefinition<_parley_v1_SendBatchResponse, _parley_v1_SendBatchResponse__Output>
+      SendItem: MessageTypeDefinition<_parley_v1_SendItem, _parley_v1_SendItem__Output>
+      SendItemResult: MessageTypeDefinition<_parley_v1_SendItemResult, _parley_v1_SendItemResult__Output>
       SendRequest: MessageTypeDefinition<_parley_v1_SendRequest, _parley_v1_SendRequest__Output>
       SendResponse: MessageTypeDefinition<_parley_v1_SendResponse, _parley_v1_SendResponse__Output>
       SignalRequest: MessageTypeDefinition<_parley_v1_SignalRequest, _parley_v1_SignalRequest__Output>

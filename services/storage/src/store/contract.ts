@@ -1,156 +1,220 @@
-// The message-store contract, run against every adapter (memory; MongoDB/FerretDB).
+// The store contracts, one section per port, run against every adapter (memory; MongoDB
+// on FerretDB locally; Redis for the registers).
 import { randomUUID } from 'node:crypto';
-import type { MessageStore, StoredMessageDoc } from './port';
+import { serverMsgIdFor } from '@parley/core';
+import type { ConversationStore, LoggedMessage, MaxRegisters, MessageLog, PositionStore } from './port';
+import { SMALL_CONVERSATION } from './port';
 
 export interface StoreContractFixture {
-  store: MessageStore;
+  conversations: ConversationStore;
+  log: MessageLog;
+  positions: PositionStore;
   close(): Promise<void>;
 }
 
-function message(conversationId: string, seq: number, overrides: Partial<StoredMessageDoc> = {}): StoredMessageDoc {
+export function message(conversationId: string, seq: number, overrides: Partial<LoggedMessage> = {}): LoggedMessage {
+  const senderId = overrides.senderId ?? 'alice';
+  const clientMsgId = overrides.clientMsgId ?? randomUUID();
   return {
-    serverMsgId: `m_${randomUUID()}`,
+    serverMsgId: serverMsgIdFor(conversationId, senderId, clientMsgId),
     conversationId,
     seq,
-    senderId: 'alice',
+    senderId,
     senderDeviceId: 'phone',
-    clientMsgId: randomUUID(),
+    clientMsgId,
     body: `body ${seq}`,
     sentAt: 1_700_000_000_000 + seq,
     ...overrides,
   };
 }
 
+const seqs = (docs: { seq: number }[]) => docs.map((m) => m.seq);
+
 export function runStoreContract(name: string, makeFixture: () => Promise<StoreContractFixture>): void {
-  describe(`MessageStore contract: ${name}`, () => {
-    let fixture: StoreContractFixture;
+  describe(`ConversationStore contract: ${name}`, () => {
+    let f: StoreContractFixture;
     beforeAll(async () => {
-      fixture = await makeFixture();
+      f = await makeFixture();
     });
     afterAll(async () => {
-      await fixture.close();
+      await f.close();
     });
 
     it('creates a conversation once and tracks its members', async () => {
       const id = `g_${randomUUID()}`;
-      expect(await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['a', 'b', 'a'], createdAt: 1 })).toBe('created');
-      expect(await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['x'], createdAt: 2 })).toBe('exists');
-      expect(await fixture.store.listMembers(id)).toEqual(['a', 'b']);
-      await fixture.store.addMembers(id, ['c', 'b']);
-      await fixture.store.removeMembers(id, ['a']);
-      expect(await fixture.store.listMembers(id)).toEqual(['b', 'c']);
-      expect(await fixture.store.isMember(id, 'c')).toBe(true);
-      expect(await fixture.store.isMember(id, 'a')).toBe(false);
-      expect(await fixture.store.isMember(`g_${randomUUID()}`, 'c')).toBe(false);
-      const conversation = await fixture.store.getConversation(id);
-      expect(conversation).toMatchObject({ conversationId: id, kind: 'group', memberCount: 2, lastSeq: 0 });
-      expect(await fixture.store.getConversation(`g_${randomUUID()}`)).toBeUndefined();
+      expect(await f.conversations.createConversation({ conversationId: id, kind: 'group', memberIds: ['a', 'b', 'a'], createdAt: 1 })).toBe('created');
+      expect(await f.conversations.createConversation({ conversationId: id, kind: 'group', memberIds: ['x'], createdAt: 2 })).toBe('exists');
+      expect((await f.conversations.listMembers(id, '', 100)).userIds).toEqual(['a', 'b']);
+      expect(await f.conversations.addMembers(id, ['c', 'b'])).toEqual({ result: 'added', added: ['c'] });
+      expect(await f.conversations.removeMembers(id, ['a', 'zed'])).toEqual(['a']);
+      expect((await f.conversations.listMembers(id, '', 100)).userIds).toEqual(['b', 'c']);
+      expect(await f.conversations.membership(id, 'c')).toEqual({ exists: true, member: true, memberCount: 2, memberIds: ['b', 'c'] });
+      expect(await f.conversations.membership(id, 'a')).toMatchObject({ exists: true, member: false });
+      expect(await f.conversations.membership(`g_${randomUUID()}`, 'c')).toMatchObject({ exists: false, member: false });
+      expect(await f.conversations.getConversation(id)).toMatchObject({ conversationId: id, kind: 'group', memberCount: 2 });
+      expect(await f.conversations.getConversation(`g_${randomUUID()}`)).toBeUndefined();
+    });
+
+    it('creates a direct conversation idempotently, both members at once', async () => {
+      const id = `d_${randomUUID()}`;
+      const create = () => f.conversations.createConversation({ conversationId: id, kind: 'direct', memberIds: ['ann', 'bob'], createdAt: 5 });
+      expect(await create()).toBe('created');
+      expect(await create()).toBe('exists');
+      expect(await f.conversations.membership(id, 'bob')).toEqual({ exists: true, member: true, memberCount: 2, memberIds: ['ann', 'bob'] });
+      expect(await f.conversations.conversationsOf('ann', '', 10)).toContain(id);
+    });
+
+    it('answers membership of a large conversation per user, without listing it', async () => {
+      const id = `g_${randomUUID()}`;
+      const many = Array.from({ length: SMALL_CONVERSATION + 4 }, (_, i) => `u${String(i).padStart(4, '0')}`);
+      await f.conversations.createConversation({ conversationId: id, kind: 'group', memberIds: many, createdAt: 1 });
+      const answer = await f.conversations.membership(id, many[7]!);
+      expect(answer).toMatchObject({ exists: true, member: true, memberCount: many.length });
+      expect(answer.memberIds).toBeUndefined();
+      expect((await f.conversations.membership(id, 'stranger')).member).toBe(false);
+      // Pages in user id order.
+      const first = await f.conversations.listMembers(id, '', 100);
+      expect(first).toEqual({ userIds: many.slice(0, 100), hasMore: true });
+      const last = await f.conversations.listMembers(id, many[199]!, 1_000);
+      expect(last).toEqual({ userIds: many.slice(200), hasMore: false });
     });
 
     it('adds members up to a limit, atomically, and adds nobody past it', async () => {
       const id = `g_${randomUUID()}`;
-      await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['a', 'b'], createdAt: 1 });
-      expect(await fixture.store.addMembers(id, ['a', 'c', 'd'], 3)).toBe('full');
-      expect(await fixture.store.listMembers(id)).toEqual(['a', 'b']);
-      expect(await fixture.store.addMembers(id, ['a', 'b'], 2)).toBe('added');
-      const raced = await Promise.all(['c', 'd', 'e', 'f'].map((u) => fixture.store.addMembers(id, [u], 4)));
-      expect(raced.filter((r) => r === 'added').length).toBeLessThanOrEqual(2);
-      const members = await fixture.store.listMembers(id);
-      expect(members.length).toBeLessThanOrEqual(4);
-      expect(members.length).toBe(2 + raced.filter((r) => r === 'added').length);
-      expect((await fixture.store.getConversation(id))?.memberCount).toBe(members.length);
+      await f.conversations.createConversation({ conversationId: id, kind: 'group', memberIds: ['a', 'b'], createdAt: 1 });
+      expect((await f.conversations.addMembers(id, ['a', 'c', 'd'], 3)).result).toBe('full');
+      expect((await f.conversations.listMembers(id, '', 10)).userIds).toEqual(['a', 'b']);
+      expect(await f.conversations.addMembers(id, ['a', 'b'], 2)).toEqual({ result: 'added', added: [] });
+      const raced = await Promise.all(['c', 'd', 'e', 'f'].map((u) => f.conversations.addMembers(id, [u], 4)));
+      const added = raced.filter((r) => r.result === 'added').length;
+      expect(added).toBeLessThanOrEqual(2);
+      const members = (await f.conversations.listMembers(id, '', 10)).userIds;
+      expect(members.length).toBe(2 + added);
+      expect((await f.conversations.getConversation(id))?.memberCount).toBe(members.length);
     });
 
-    it('moves device positions forward only, clamps them to the last seq, and lists a user\'s conversations', async () => {
+    it("lists a user's conversations in id order, in pages", async () => {
       const user = `u_${randomUUID()}`;
-      const [first, second] = [`g_${randomUUID()}`, `g_${randomUUID()}`].sort() as [string, string];
-      for (const id of [first, second]) await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: [user, 'alice'], createdAt: 1 });
-      for (let seq = 1; seq <= 4; seq++) {
-        expect(await fixture.store.insertMessage(message(first, seq))).toBe('inserted');
-      }
-      const position = (deviceId: string, kind: 'delivered' | 'read', seq: number) => fixture.store.recordPosition({ conversationId: first, userId: user, deviceId, kind, seq });
-      expect(await position('phone', 'delivered', 3)).toBe(3);
-      expect(await position('phone', 'delivered', 2)).toBeUndefined(); // never back
-      expect(await position('phone', 'delivered', 3)).toBeUndefined(); // already there
-      expect(await position('tablet', 'read', 99)).toBe(4); // clamped; a read is also delivered
-      expect(await position('phone', 'read', 2)).toBe(2); // per device
-      expect(await fixture.store.recordPosition({ conversationId: first, userId: 'stranger', deviceId: 'x', kind: 'read', seq: 1 })).toBeUndefined();
-      expect(await fixture.store.recordPosition({ conversationId: `g_${randomUUID()}`, userId: user, deviceId: 'x', kind: 'read', seq: 1 })).toBeUndefined();
-      expect(await fixture.store.recordPosition({ conversationId: second, userId: user, deviceId: 'x', kind: 'read', seq: 1 })).toBeUndefined(); // empty
+      const ids = [`g_${randomUUID()}`, `g_${randomUUID()}`, `g_${randomUUID()}`].sort();
+      for (const id of ids) await f.conversations.createConversation({ conversationId: id, kind: 'group', memberIds: [user, 'alice'], createdAt: 1 });
+      expect(await f.conversations.conversationsOf(user, '', 10)).toEqual(ids);
+      expect(await f.conversations.conversationsOf(user, ids[0]!, 10)).toEqual(ids.slice(1));
+      expect(await f.conversations.conversationsOf(user, '', 2)).toEqual(ids.slice(0, 2));
+      expect(await f.conversations.conversationsOf(`nobody_${randomUUID()}`, '', 10)).toEqual([]);
+    });
+  });
 
-      const all = await fixture.store.listConversationsOf(user, '', 10);
-      expect(all.map((s) => s.conversation.conversationId)).toEqual([first, second]);
-      // The member's position is the highest of its devices.
-      expect(all[0]).toMatchObject({ deliveredSeq: 4, readSeq: 4, conversation: { lastSeq: 4, memberCount: 2 } });
-      expect(all[1]).toMatchObject({ deliveredSeq: 0, readSeq: 0, conversation: { lastSeq: 0 } });
-      expect((await fixture.store.listConversationsOf(user, first, 10)).map((s) => s.conversation.conversationId)).toEqual([second]);
-      expect(await fixture.store.listConversationsOf(user, '', 1)).toHaveLength(1);
-      expect(await fixture.store.listConversationsOf(`nobody_${randomUUID()}`, '', 10)).toEqual([]);
+  describe(`MessageLog contract: ${name}`, () => {
+    let f: StoreContractFixture;
+    beforeAll(async () => {
+      f = await makeFixture();
+    });
+    afterAll(async () => {
+      await f.close();
     });
 
-    it('inserts a run up to the first message that breaks a unique rule, and finds messages in bulk', async () => {
+    it('appends in order and stops at the first message that breaks a unique rule, saying which', async () => {
       const id = `g_${randomUUID()}`;
-      await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['alice'], createdAt: 1 });
-      const run = [1, 2, 3].map((seq) => message(id, seq));
-      expect(await fixture.store.insertRun(run)).toBe(3);
-      const clash = [message(id, 4), message(id, 2), message(id, 5)]; // seq 2 is taken
-      expect(await fixture.store.insertRun(clash)).toBe(1);
-      const resend = [message(id, 6), { ...run[0]!, seq: 7 }]; // the second is a duplicate
-      expect(await fixture.store.insertRun(resend)).toBe(1);
-      expect((await fixture.store.range(id, { order: 'asc', limit: 10 })).map((m) => m.seq)).toEqual([1, 2, 3, 4, 6]);
-      const found = await fixture.store.findMessages([run[2]!.serverMsgId, 'm_nope', run[0]!.serverMsgId]);
-      expect(found.map((m) => m.seq).sort()).toEqual([1, 3]);
-      expect(await fixture.store.findMessages([])).toEqual([]);
+      const first = [1, 2, 3].map((s) => message(id, s, { origin: `0:${s}` }));
+      expect(await f.log.append(first)).toEqual({ inserted: 3 });
+      // seq 2 taken by another message
+      expect(await f.log.append([message(id, 4), message(id, 2), message(id, 5)])).toEqual({ inserted: 1, conflict: { index: 1 } });
+      // the same message again (a resend): the stored copy comes back, with its origin
+      const again = await f.log.append([{ ...first[2]!, seq: 9, origin: '0:99' }, message(id, 10)]);
+      expect(again.inserted).toBe(0);
+      expect(again.conflict).toEqual({ index: 0, existing: first[2] });
+      // the same clientMsgId of the same sender is the same message, whatever its id says
+      const sameClient = await f.log.append([message(id, 5, { clientMsgId: first[0]!.clientMsgId, serverMsgId: 'm_other' })]);
+      expect(sameClient.conflict?.existing?.serverMsgId).toBe(first[0]!.serverMsgId);
+      // the same clientMsgId from another sender is another message
+      expect(await f.log.append([message(id, 5, { clientMsgId: first[0]!.clientMsgId, senderId: 'bob' })])).toEqual({ inserted: 1 });
+      expect(seqs(await f.log.range(id, 1, 100))).toEqual([1, 2, 3, 4, 5]);
+      expect(await f.log.find(first[1]!.serverMsgId)).toEqual(first[1]);
+      expect(await f.log.find('m_nope')).toBeUndefined();
     });
 
-    it('stops a long run (over 100) at its first collision, writing nothing after it', async () => {
+    it('stops a long append (over 100) at its first collision, writing nothing after it', async () => {
       const id = `g_${randomUUID()}`;
-      await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['alice'], createdAt: 1 });
-      expect(await fixture.store.insertRun([message(id, 2)])).toBe(1);
-      const run = Array.from({ length: 160 }, (_, i) => message(id, i + 1)); // seq 2 collides
-      expect(await fixture.store.insertRun(run)).toBe(1);
-      expect((await fixture.store.range(id, { order: 'asc', limit: 500 })).map((m) => m.seq)).toEqual([1, 2]);
-      const long = Array.from({ length: 230 }, (_, i) => message(id, i + 3));
-      expect(await fixture.store.insertRun(long)).toBe(230);
-      expect(await fixture.store.maxSeq(id)).toBe(232);
+      expect((await f.log.append([message(id, 150)])).inserted).toBe(1);
+      const run = Array.from({ length: 230 }, (_, i) => message(id, i + 1)); // seq 150 collides
+      expect(await f.log.append(run)).toEqual({ inserted: 149, conflict: { index: 149 } });
+      expect(seqs(await f.log.range(id, 140, 160))).toEqual([140, 141, 142, 143, 144, 145, 146, 147, 148, 149, 150]);
+      expect(await f.log.lastSeq(id)).toBe(150);
     });
 
-    it('repairs the last-seq hint forward only', async () => {
-      const id = `g_${randomUUID()}`;
-      await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['a'], createdAt: 1 });
-      await fixture.store.bumpLastSeq(id, 7);
-      expect(await fixture.store.lastSeqHint(id)).toBe(7);
-      await fixture.store.bumpLastSeq(id, 3);
-      expect(await fixture.store.lastSeqHint(id)).toBe(7);
+    it('mixes conversations in one append; a collision in one stops what follows it', async () => {
+      const [a, b] = [`g_${randomUUID()}`, `g_${randomUUID()}`];
+      await f.log.append([message(b, 2)]);
+      expect(await f.log.append([message(a, 1), message(b, 1), message(a, 2), message(b, 2), message(a, 3)])).toEqual({ inserted: 3, conflict: { index: 3 } });
+      expect(seqs(await f.log.range(a, 1, 10))).toEqual([1, 2]);
+      expect(seqs(await f.log.range(b, 1, 10))).toEqual([1, 2]);
     });
 
-    it('refuses a second message with the same seq, serverMsgId or clientMsgId', async () => {
+    it('reads ranges in seq order across buckets, and the last seq whatever the history', async () => {
       const id = `g_${randomUUID()}`;
-      await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['alice'], createdAt: 1 });
-      const first = message(id, 1);
-      expect(await fixture.store.insertMessage(first)).toBe('inserted');
-      expect(await fixture.store.insertMessage(message(id, 1))).toBe('seq-taken');
-      expect(await fixture.store.insertMessage({ ...first, seq: 2 })).toBe('duplicate');
-      expect(await fixture.store.insertMessage(message(id, 2, { clientMsgId: first.clientMsgId }))).toBe('duplicate');
-      // The same clientMsgId from another sender is another message.
-      expect(await fixture.store.insertMessage(message(id, 2, { clientMsgId: first.clientMsgId, senderId: 'bob' }))).toBe('inserted');
-      expect(await fixture.store.findMessage(first.serverMsgId)).toEqual(first);
-      expect(await fixture.store.maxSeq(id)).toBe(2);
-      expect(await fixture.store.lastSeqHint(id)).toBe(2);
-      const all = await fixture.store.range(id, { order: 'asc', limit: 10 });
-      expect(all.map((m) => m.seq)).toEqual([1, 2]);
+      // Out of order on purpose, across three buckets of 128.
+      const all = Array.from({ length: 300 }, (_, i) => i + 1);
+      const shuffled = [...all].sort((x, y) => ((x * 7919) % 301) - ((y * 7919) % 301));
+      for (let i = 0; i < shuffled.length; i += 50) await f.log.append(shuffled.slice(i, i + 50).map((s) => message(id, s)));
+      await f.log.noteStored(new Map([[id, 130]]));
+      expect(seqs(await f.log.range(id, 1, 300))).toEqual(all);
+      expect(seqs(await f.log.range(id, 120, 140))).toEqual(all.slice(119, 140));
+      expect(seqs(await f.log.range(id, 299, 400))).toEqual([299, 300]);
+      expect(await f.log.range(id, 10, 5)).toEqual([]);
+      expect(await f.log.range(`g_${randomUUID()}`, 1, 10)).toEqual([]);
+      // The marks name bucket 1 only: the last seq is still found (walked from there).
+      expect(await f.log.lastSeq(id)).toBe(300);
+      expect(await f.log.lastSeq(`g_${randomUUID()}`)).toBe(0);
+    });
+  });
+
+  describe(`PositionStore contract: ${name}`, () => {
+    let f: StoreContractFixture;
+    beforeAll(async () => {
+      f = await makeFixture();
+    });
+    afterAll(async () => {
+      await f.close();
     });
 
-    it('returns ranges in seq order in both directions, bounded and limited', async () => {
-      const id = `g_${randomUUID()}`;
-      await fixture.store.createConversation({ conversationId: id, kind: 'group', memberIds: ['alice'], createdAt: 1 });
-      // Inserted out of order on purpose.
-      for (const seq of [3, 1, 5, 2, 4, 6]) expect(await fixture.store.insertMessage(message(id, seq))).toBe('inserted');
-      expect((await fixture.store.range(id, { order: 'asc', limit: 100 })).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
-      expect((await fixture.store.range(id, { order: 'desc', limit: 2 })).map((m) => m.seq)).toEqual([6, 5]);
-      expect((await fixture.store.range(id, { order: 'asc', fromSeq: 3, limit: 2 })).map((m) => m.seq)).toEqual([3, 4]);
-      expect((await fixture.store.range(id, { order: 'desc', toSeq: 4, fromSeq: 2, limit: 10 })).map((m) => m.seq)).toEqual([4, 3, 2]);
-      expect(await fixture.store.range(`g_${randomUUID()}`, { order: 'asc', limit: 10 })).toEqual([]);
+    it('keeps the highest position per member and kind, idempotently', async () => {
+      const c = `g_${randomUUID()}`;
+      expect(await f.positions.read(c, 'ann', 'read')).toBe(0);
+      await f.positions.raise([{ conversationId: c, userId: 'ann', kind: 'read', seq: 3 }]);
+      await f.positions.raise([{ conversationId: c, userId: 'ann', kind: 'read', seq: 2, previous: 3 }]); // never back
+      await f.positions.raise([{ conversationId: c, userId: 'ann', kind: 'read', seq: 3, previous: 3 }]); // again
+      await f.positions.raise([{ conversationId: c, userId: 'ann', kind: 'delivered', seq: 200 }]);
+      await f.positions.raise([{ conversationId: c, userId: 'ann', kind: 'delivered', seq: 1_000, previous: 200 }]);
+      expect(await f.positions.read(c, 'ann', 'read')).toBe(3);
+      expect(await f.positions.read(c, 'ann', 'delivered')).toBe(1_000);
+      expect(await f.positions.read(c, 'bob', 'read')).toBe(0);
+    });
+  });
+}
+
+export interface RegistersFixture {
+  registers: MaxRegisters;
+  close(): Promise<void>;
+}
+
+export function runRegistersContract(name: string, makeFixture: () => Promise<RegistersFixture>): void {
+  describe(`MaxRegisters contract: ${name}`, () => {
+    let f: RegistersFixture;
+    beforeAll(async () => {
+      f = await makeFixture();
+    });
+    afterAll(async () => {
+      await f.close();
+    });
+
+    it('only moves up, and answers only what it holds', async () => {
+      const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+      await f.registers.raise(new Map([[a, 5], [b, 0]]));
+      await f.registers.raise(new Map([[a, 3]]));
+      await Promise.all([7, 9, 8].map((v) => f.registers.raise(new Map([[b, v]]))));
+      const held = await f.registers.read([a, b, c]);
+      expect(held).toEqual(new Map([[a, 5], [b, 9]]));
+      expect(await f.registers.read([])).toEqual(new Map());
     });
   });
 }

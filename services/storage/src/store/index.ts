@@ -1,3 +1,18 @@
-export type { ConversationDoc, ConversationKindName, InsertResult, MembershipState, MessageStore, PositionKind, RangeQuery, StoredMessageDoc } from './port';
-export { MemoryMessageStore } from './memory';
-export { MongoMessageStore } from './mongo';
+export type {
+  AppendConflict,
+  ConversationDoc,
+  ConversationKindName,
+  ConversationStore,
+  LoggedMessage,
+  MaxRegisters,
+  MembershipAnswer,
+  MessageLog,
+  PositionKind,
+  PositionStore,
+  PositionUpdate,
+  StoredMessageDoc,
+} from './port';
+export { SMALL_CONVERSATION } from './port';
+export { MemoryConversationStore, MemoryMessageLog, MemoryPositionStore } from './memory';
+export { BUCKET_SEQS, bucketKey, bucketOf, connectMongoStores, type MongoStores } from './mongo';
+export { MemoryRegisters, RedisRegisters } from './registers';

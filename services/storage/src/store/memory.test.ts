@@ -1,8 +1,16 @@
-// The message-store contract against the in-memory adapter (the MongoDB adapter passes the same suite).
-import { runStoreContract } from './contract';
-import { MemoryMessageStore } from './memory';
+// The store contracts against the in-memory adapters (the MongoDB and Redis adapters pass the same suites).
+import { runRegistersContract, runStoreContract } from './contract';
+import { MemoryConversationStore, MemoryMessageLog, MemoryPositionStore } from './memory';
+import { MemoryRegisters } from './registers';
 
-runStoreContract('memory', async () => {
-  const store = new MemoryMessageStore();
-  return { store, close: () => store.close() };
+runStoreContract('memory', async () => ({
+  conversations: new MemoryConversationStore(),
+  log: new MemoryMessageLog(),
+  positions: new MemoryPositionStore(),
+  close: async () => {},
+}));
+
+runRegistersContract('memory', async () => {
+  const registers = new MemoryRegisters();
+  return { registers, close: () => registers.close() };
 });

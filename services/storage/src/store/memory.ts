@@ -1,145 +1,135 @@
-// In-memory message store, for unit tests only (same contract as MongoDB).
-import type { ConversationDoc, ConversationKindName, InsertResult, MembershipState, MessageStore, PositionKind, RangeQuery, StoredMessageDoc } from './port';
+// In-memory adapters of the store ports, for unit tests only (same contract as MongoDB).
+import type {
+  AppendConflict,
+  ConversationDoc,
+  ConversationKindName,
+  ConversationStore,
+  LoggedMessage,
+  MembershipAnswer,
+  MessageLog,
+  PositionKind,
+  PositionStore,
+  PositionUpdate,
+  StoredMessageDoc,
+} from './port';
+import { SMALL_CONVERSATION } from './port';
 
-export class MemoryMessageStore implements MessageStore {
-  private readonly conversations = new Map<string, { kind: ConversationKindName; createdAt: number; lastSeq: number; members: Set<string> }>();
-  private readonly messages = new Map<string, StoredMessageDoc>();
-  private readonly bySeq = new Map<string, Map<number, StoredMessageDoc>>();
-  private readonly byClientId = new Set<string>();
-  /** `${conversationId}\n${userId}\n${deviceId}` -> positions; and the member-level maxima. */
-  private readonly devicePositions = new Map<string, { delivered: number; read: number }>();
-  private readonly memberPositions = new Map<string, { delivered: number; read: number }>();
-
-  async recordPosition(p: { conversationId: string; userId: string; deviceId: string; kind: PositionKind; seq: number }): Promise<number | undefined> {
-    const c = this.conversations.get(p.conversationId);
-    if (!c || !c.members.has(p.userId)) return undefined;
-    const seq = Math.min(p.seq, c.lastSeq);
-    if (seq < 1) return undefined;
-    const deviceKey = `${p.conversationId}\n${p.userId}\n${p.deviceId}`;
-    const device = this.devicePositions.get(deviceKey) ?? { delivered: 0, read: 0 };
-    if (device[p.kind] >= seq) return undefined;
-    device[p.kind] = seq;
-    if (p.kind === 'read') device.delivered = Math.max(device.delivered, seq);
-    this.devicePositions.set(deviceKey, device);
-    const memberKey = `${p.conversationId}\n${p.userId}`;
-    const member = this.memberPositions.get(memberKey) ?? { delivered: 0, read: 0 };
-    member.delivered = Math.max(member.delivered, device.delivered);
-    member.read = Math.max(member.read, device.read);
-    this.memberPositions.set(memberKey, member);
-    return seq;
-  }
-
-  async listConversationsOf(userId: string, after: string, limit: number): Promise<MembershipState[]> {
-    const ids = [...this.conversations.keys()].filter((id) => id > after && this.conversations.get(id)!.members.has(userId)).sort();
-    const out: MembershipState[] = [];
-    for (const id of ids.slice(0, limit)) {
-      const conversation = (await this.getConversation(id))!;
-      const positions = this.memberPositions.get(`${id}\n${userId}`) ?? { delivered: 0, read: 0 };
-      out.push({ conversation, deliveredSeq: positions.delivered, readSeq: positions.read });
-    }
-    return out;
-  }
-
-  async bumpLastSeq(conversationId: string, seq: number): Promise<void> {
-    const c = this.conversations.get(conversationId);
-    if (c) c.lastSeq = Math.max(c.lastSeq, seq);
-  }
+export class MemoryConversationStore implements ConversationStore {
+  private readonly conversations = new Map<string, { kind: ConversationKindName; createdAt: number; members: Set<string> }>();
 
   async createConversation(c: { conversationId: string; kind: ConversationKindName; memberIds: readonly string[]; createdAt: number }): Promise<'created' | 'exists'> {
     if (this.conversations.has(c.conversationId)) return 'exists';
-    this.conversations.set(c.conversationId, { kind: c.kind, createdAt: c.createdAt, lastSeq: 0, members: new Set(c.memberIds) });
+    this.conversations.set(c.conversationId, { kind: c.kind, createdAt: c.createdAt, members: new Set(c.memberIds) });
     return 'created';
   }
 
   async getConversation(conversationId: string): Promise<ConversationDoc | undefined> {
     const c = this.conversations.get(conversationId);
     if (!c) return undefined;
-    return { conversationId, kind: c.kind, createdAt: c.createdAt, lastSeq: c.lastSeq, memberCount: c.members.size };
+    return { conversationId, kind: c.kind, createdAt: c.createdAt, memberCount: c.members.size };
   }
 
-  async addMembers(conversationId: string, userIds: readonly string[], maxMembers = Number.MAX_SAFE_INTEGER): Promise<'added' | 'full'> {
+  async addMembers(conversationId: string, userIds: readonly string[], maxMembers = Number.MAX_SAFE_INTEGER): Promise<{ result: 'added' | 'full'; added: string[] }> {
     const c = this.conversations.get(conversationId);
-    if (!c) return 'added';
-    const fresh = new Set(userIds.filter((u) => !c.members.has(u)));
-    if (c.members.size + fresh.size > maxMembers) return 'full';
+    if (!c) return { result: 'added', added: [] };
+    const fresh = [...new Set(userIds)].filter((u) => !c.members.has(u));
+    if (c.members.size + fresh.length > maxMembers) return { result: 'full', added: [] };
     for (const u of fresh) c.members.add(u);
-    return 'added';
+    return { result: 'added', added: fresh };
   }
 
-  async removeMembers(conversationId: string, userIds: readonly string[]): Promise<void> {
+  async removeMembers(conversationId: string, userIds: readonly string[]): Promise<string[]> {
     const c = this.conversations.get(conversationId);
-    for (const u of userIds) c?.members.delete(u);
+    if (!c) return [];
+    const removed = [...new Set(userIds)].filter((u) => c.members.has(u));
+    for (const u of removed) c.members.delete(u);
+    return removed;
   }
 
-  async listMembers(conversationId: string): Promise<string[]> {
-    return [...(this.conversations.get(conversationId)?.members ?? [])].sort();
+  async listMembers(conversationId: string, after: string, limit: number): Promise<{ userIds: string[]; hasMore: boolean }> {
+    const all = [...(this.conversations.get(conversationId)?.members ?? [])].filter((u) => u > after).sort();
+    return { userIds: all.slice(0, limit), hasMore: all.length > limit };
   }
 
-  async isMember(conversationId: string, userId: string): Promise<boolean> {
-    return this.conversations.get(conversationId)?.members.has(userId) ?? false;
+  async membership(conversationId: string, userId: string): Promise<MembershipAnswer> {
+    const c = this.conversations.get(conversationId);
+    if (!c) return { exists: false, member: false, memberCount: 0 };
+    const answer: MembershipAnswer = { exists: true, member: c.members.has(userId), memberCount: c.members.size };
+    if (c.members.size <= SMALL_CONVERSATION) answer.memberIds = [...c.members].sort();
+    return answer;
   }
 
-  async findMessage(serverMsgId: string): Promise<StoredMessageDoc | undefined> {
+  async conversationsOf(userId: string, after: string, limit: number): Promise<string[]> {
+    return [...this.conversations.keys()]
+      .filter((id) => id > after && this.conversations.get(id)!.members.has(userId))
+      .sort()
+      .slice(0, limit);
+  }
+}
+
+export class MemoryMessageLog implements MessageLog {
+  private readonly messages = new Map<string, LoggedMessage>();
+  private readonly bySeq = new Map<string, Map<number, LoggedMessage>>();
+  private readonly byClientId = new Map<string, LoggedMessage>();
+  /** Appends that fail with this error before writing anything (failure injection for unit tests). */
+  failNext: unknown[] = [];
+
+  async append(messages: readonly LoggedMessage[]): Promise<{ inserted: number; conflict?: AppendConflict }> {
+    const fail = this.failNext.shift();
+    if (fail !== undefined) throw fail;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      const clientKey = `${m.conversationId}\n${m.senderId}\n${m.clientMsgId}`;
+      const existing = this.messages.get(m.serverMsgId) ?? this.byClientId.get(clientKey);
+      if (existing) return { inserted: i, conflict: { index: i, existing: { ...existing } } };
+      const seqs = this.bySeq.get(m.conversationId) ?? new Map<number, LoggedMessage>();
+      if (seqs.has(m.seq)) return { inserted: i, conflict: { index: i } };
+      const copy = { ...m };
+      this.messages.set(m.serverMsgId, copy);
+      this.byClientId.set(clientKey, copy);
+      seqs.set(m.seq, copy);
+      this.bySeq.set(m.conversationId, seqs);
+    }
+    return { inserted: messages.length };
+  }
+
+  async find(serverMsgId: string): Promise<LoggedMessage | undefined> {
     const m = this.messages.get(serverMsgId);
     return m ? { ...m } : undefined;
   }
 
-  async findMessages(serverMsgIds: readonly string[]): Promise<StoredMessageDoc[]> {
-    return serverMsgIds.flatMap((id) => {
-      const m = this.messages.get(id);
-      return m ? [{ ...m }] : [];
-    });
+  async range(conversationId: string, fromSeq: number, toSeq: number): Promise<StoredMessageDoc[]> {
+    const seqs = this.bySeq.get(conversationId);
+    if (!seqs) return [];
+    return [...seqs.values()]
+      .filter((m) => m.seq >= fromSeq && m.seq <= toSeq)
+      .sort((a, b) => a.seq - b.seq)
+      .map(({ origin: _origin, ...doc }) => doc);
   }
 
-  async insertRun(messages: readonly StoredMessageDoc[]): Promise<number> {
-    let n = 0;
-    while (n < messages.length && this.put(messages[n]!) === 'inserted') n++;
-    return n;
-  }
-
-  async hasSeq(conversationId: string, seq: number): Promise<boolean> {
-    return this.bySeq.get(conversationId)?.has(seq) ?? false;
-  }
-
-  async maxSeq(conversationId: string): Promise<number> {
+  async lastSeq(conversationId: string): Promise<number> {
     return Math.max(0, ...(this.bySeq.get(conversationId)?.keys() ?? []));
   }
 
-  async lastSeqHint(conversationId: string): Promise<number> {
-    return this.conversations.get(conversationId)?.lastSeq ?? 0;
+  async noteStored(): Promise<void> {}
+
+  /** Every stored message of a conversation, for tests. */
+  all(conversationId: string): LoggedMessage[] {
+    return [...(this.bySeq.get(conversationId)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
+  }
+}
+
+export class MemoryPositionStore implements PositionStore {
+  private readonly positions = new Map<string, number>();
+
+  async raise(positions: readonly PositionUpdate[]): Promise<void> {
+    for (const p of positions) {
+      const key = `${p.conversationId}\n${p.userId}\n${p.kind}`;
+      this.positions.set(key, Math.max(this.positions.get(key) ?? 0, p.seq));
+    }
   }
 
-  async insertMessage(message: StoredMessageDoc): Promise<InsertResult> {
-    const result = this.put(message);
-    const c = this.conversations.get(message.conversationId);
-    if (result === 'inserted' && c) c.lastSeq = Math.max(c.lastSeq, message.seq);
-    return result;
+  async read(conversationId: string, userId: string, kind: PositionKind): Promise<number> {
+    return this.positions.get(`${conversationId}\n${userId}\n${kind}`) ?? 0;
   }
-
-  /** Applies the unique rules and stores; leaves the lastSeq hint alone (insertRun's contract). */
-  private put(message: StoredMessageDoc): InsertResult {
-    const clientKey = JSON.stringify([message.conversationId, message.senderId, message.clientMsgId]);
-    if (this.messages.has(message.serverMsgId) || this.byClientId.has(clientKey)) return 'duplicate';
-    const seqs = this.bySeq.get(message.conversationId) ?? new Map<number, StoredMessageDoc>();
-    if (seqs.has(message.seq)) return 'seq-taken';
-    const copy = { ...message };
-    seqs.set(message.seq, copy);
-    this.bySeq.set(message.conversationId, seqs);
-    this.messages.set(message.serverMsgId, copy);
-    this.byClientId.add(clientKey);
-    return 'inserted';
-  }
-
-  async range(conversationId: string, query: RangeQuery): Promise<StoredMessageDoc[]> {
-    const all = [...(this.bySeq.get(conversationId)?.values() ?? [])]
-      .filter((m) => (query.fromSeq === undefined || m.seq >= query.fromSeq) && (query.toSeq === undefined || m.seq <= query.toSeq))
-      .sort((a, b) => (query.order === 'asc' ? a.seq - b.seq : b.seq - a.seq));
-    return all.slice(0, query.limit).map((m) => ({ ...m }));
-  }
-
-  healthy(): boolean {
-    return true;
-  }
-
-  async close(): Promise<void> {}
 }

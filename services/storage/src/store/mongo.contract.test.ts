@@ -2,9 +2,12 @@
 // set-up: FerretDB on PostgreSQL locally), plus proof that each unique index
 // really rejects a duplicate at the database, not only in our code.
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { MongoClient, MongoServerError } from 'mongodb';
-import { runStoreContract } from './contract';
-import { MongoMessageStore } from './mongo';
+import { unstorableText } from '@parley/core';
+import { runRegistersContract, runStoreContract } from './contract';
+import { connectMongoStores } from './mongo';
+import { RedisRegisters } from './registers';
 
 const url = process.env['MONGO_URL'];
 if (!url) throw new Error('MONGO_URL is not set: run the suite with ./parley test');
@@ -17,15 +20,22 @@ afterAll(async () => {
 });
 
 runStoreContract('mongodb', async () => {
-  const store = await MongoMessageStore.connect(url, database);
-  return { store, close: () => store.close() };
+  const stores = await connectMongoStores(url, database);
+  return { ...stores, close: () => stores.close() };
+});
+
+const redisUrl = process.env['REDIS_URL'];
+if (!redisUrl) throw new Error('REDIS_URL is not set: run the suite with ./parley test');
+runRegistersContract('redis', async () => {
+  const registers = new RedisRegisters({ url: redisUrl, keyPrefix: `contract-${randomUUID()}:`, ttlMs: 60_000 });
+  return { registers, close: () => registers.close() };
 });
 
 describe('MongoDB unique indexes', () => {
   let client: MongoClient;
   beforeAll(async () => {
-    const store = await MongoMessageStore.connect(url, database);
-    await store.close();
+    const stores = await connectMongoStores(url, database);
+    await stores.close();
     client = await MongoClient.connect(url);
   });
   afterAll(async () => {
@@ -77,5 +87,67 @@ describe('MongoDB unique indexes', () => {
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(await members.countDocuments({ conversationId })).toBe(2);
+  });
+});
+
+// Which strings the real database keeps exactly: the edge (router, connector) refuses a body
+// exactly when unstorableText() objects, so this proves the rule is neither too strict nor too
+// loose. Ids need no such proof: they are [A-Za-z0-9_.:@-]{1,128} (isValidId) before any store.
+describe('stored strings on the real database', () => {
+  let stores: Awaited<ReturnType<typeof connectMongoStores>>;
+  beforeAll(async () => {
+    stores = await connectMongoStores(url, database);
+  });
+  afterAll(async () => {
+    await stores.close();
+  });
+
+  const message = (body: string, n: number) => ({
+    serverMsgId: `m_prop_${randomUUID()}`,
+    conversationId: `g_prop_${randomUUID()}`,
+    seq: 1,
+    senderId: 'alice',
+    senderDeviceId: 'phone',
+    clientMsgId: `c${n}`,
+    body,
+    sentAt: 1_764_100_000_000,
+  });
+
+  it('keeps every body the edge accepts exactly, and would not keep faithfully any it refuses', async () => {
+    let n = 0;
+    const seen = { accepted: 0, nul: 0, surrogate: 0 };
+    const bodies = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 8 }).map((s) => `${s}\u0000${s}`),
+      fc.tuple(fc.string({ maxLength: 8 }), fc.integer({ min: 0xd800, max: 0xdfff }), fc.string({ maxLength: 8 })).map(([a, c, z]) => `${a}${String.fromCharCode(c)}${z}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(bodies, async (body) => {
+        const m = message(body, n++);
+        const problem = unstorableText(body);
+        if (problem === undefined) seen.accepted++;
+        else if (body.includes('\u0000')) seen.nul++;
+        else seen.surrogate++;
+        let stored: string | undefined;
+        let refused: unknown;
+        try {
+          await stores.log.append([m]);
+          stored = (await stores.log.find(m.serverMsgId))?.body;
+        } catch (err) {
+          refused = err;
+        }
+        if (problem === undefined) {
+          expect(refused).toBeUndefined();
+          expect(stored).toBe(body);
+        } else {
+          // Refused by the database (and then permanently: INVALID_ARGUMENT, not retryable), or changed.
+          if (refused !== undefined) expect(refused).toMatchObject({ code: 'INVALID_ARGUMENT', retryable: false });
+          else expect(stored).not.toBe(body);
+        }
+      }),
+      { numRuns: 150 },
+    );
+    // Both kinds of refusal were tried against the database, not only good strings.
+    expect(seen.accepted).toBeGreaterThan(0);
+    expect(seen.nul).toBeGreaterThan(0);
+    expect(seen.surrogate).toBeGreaterThan(0);
   });
 });

@@ -1,17 +1,68 @@
-// MongoDB adapter of the message store (official driver). Written against the
-// MongoDB API only, so it runs on MongoDB and on FerretDB alike; uniqueness is
-// enforced by unique indexes, never by read-then-write.
+// MongoDB adapters of the store ports (official driver), written against the MongoDB API
+// only, so they run on MongoDB and on FerretDB v1 alike, and shaped by what FerretDB v1
+// does fast: inserts (tens of thousands of documents a second in batches of 100) and
+// equality lookups on one field (indexed locally: deploy/local/ferretdb/lookup-indexes.sql).
+// It pushes no range, sort or limit down, uses no index for $in, applies updates one
+// document at a time (about 700 a second here) and hangs on a multi-document update
+// command, so nothing on the message path reads a range, uses $in, or updates:
+//
+// - messages carry `b` = "conversationId|floor(seq/128)", so a page of history is one or a
+//   few equality lookups whatever the conversation's length (an index on `b` on MongoDB);
+// - the last seq of a conversation is found from `heads` marks ("this conversation has a
+//   message in bucket b", written once per bucket) and then the last buckets themselves;
+// - positions are insert-only marks, bucketed the same way, and read back the same way.
+//
+// Uniqueness is enforced by unique indexes, never by read-then-write.
 import { randomUUID } from 'node:crypto';
 import { ParleyError } from '@parley/core';
-import { MongoClient, MongoServerError, type Collection, type Db } from 'mongodb';
-import type { ConversationDoc, ConversationKindName, InsertResult, MembershipState, MessageStore, PositionKind, RangeQuery, StoredMessageDoc } from './port';
+import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection, type Db } from 'mongodb';
+import type {
+  AppendConflict,
+  ConversationDoc,
+  ConversationKindName,
+  ConversationStore,
+  LoggedMessage,
+  MembershipAnswer,
+  MessageLog,
+  PositionKind,
+  PositionStore,
+  PositionUpdate,
+  StoredMessageDoc,
+} from './port';
+import { SMALL_CONVERSATION } from './port';
+
+/**
+ * Every find answers in its first batch: FerretDB v1 holds a PostgreSQL connection for each
+ * open cursor, and a getMore needs its metadata lock, which a waiting collection or index
+ * creation blocks while it waits for a connection itself. With cursors left open across round
+ * trips, a creation under load deadlocks FerretDB for good (seen in the benchmark); one batch
+ * also saves the getMore round trip. The server still caps a batch at 16 MiB.
+ */
+const ONE_BATCH = { batchSize: 100_000 } as const;
+
+/** Seqs per bucket: a history page of up to 500 is at most five lookups. */
+export const BUCKET_SEQS = 128;
+/** Buckets per group of heads/position bucket marks: one lookup covers 131,072 seqs. */
+const GROUP_BUCKETS = 1024;
+/** Largest insert sent at once (FerretDB v1 loses `ordered` across its internal chunks of 100). */
+const INSERT_CHUNK = 100;
+const DUPLICATE_KEY = 11000;
+
+export function bucketOf(seq: number): number {
+  return Math.floor(seq / BUCKET_SEQS);
+}
+
+export function bucketKey(conversationId: string, bucket: number): string {
+  return `${conversationId}|${bucket}`;
+}
 
 interface ConversationRecord {
   _id: string;
   kind: ConversationKindName;
   createdAt: number;
-  lastSeq: number;
   memberCount: number;
+  /** Direct conversations only: their two members never change, so a membership answer needs no member lookup. */
+  memberIds?: string[];
 }
 
 interface MemberRecord {
@@ -23,53 +74,32 @@ interface MemberRecord {
   slot: number;
   /** Which AddMembers call wrote this member (so a call that ends 'full' can take back its own writes). */
   addId: string;
-  /** The highest positions of the member's devices. */
-  deliveredSeq?: number;
-  readSeq?: number;
-}
-
-/** One device's positions in one conversation. */
-interface PositionRecord {
-  _id: string;
-  conversationId: string;
-  userId: string;
-  deviceId: string;
-  deliveredSeq: number;
-  readSeq: number;
-  updatedAt: number;
 }
 
 interface MessageRecord {
   _id: string;
   conversationId: string;
   seq: number;
+  /** bucketKey(conversationId, bucketOf(seq)): what history and sync look messages up by. */
+  b: string;
   senderId: string;
   senderDeviceId: string;
   clientMsgId: string;
   body: string;
   sentAt: number;
   storedAt: number;
+  /** The Kafka record that stored it ("partition:offset"): a replay of that record is told from a resend. */
+  o?: string;
 }
 
-const DUPLICATE_KEY = 11000;
-/** Largest insert sent at once (FerretDB v1 loses `ordered` across its internal chunks of 100). */
-const INSERT_CHUNK = 100;
+/** A mark: `_id` names what it records, `k` is the bucket it is looked up by. */
+interface MarkRecord {
+  _id: string;
+  k: string;
+}
 
 function isDuplicateKey(err: unknown): boolean {
   return err instanceof MongoServerError && err.code === DUPLICATE_KEY;
-}
-
-function toDoc(r: MessageRecord): StoredMessageDoc {
-  return {
-    serverMsgId: r._id,
-    conversationId: r.conversationId,
-    seq: r.seq,
-    senderId: r.senderId,
-    senderDeviceId: r.senderDeviceId,
-    clientMsgId: r.clientMsgId,
-    body: r.body,
-    sentAt: r.sentAt,
-  };
 }
 
 /** A bulk insert that failed only on unique indexes (whatever shape the server's error has). */
@@ -78,6 +108,46 @@ function isDuplicateKeyBulk(err: unknown): boolean {
   const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
   const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
   return list.length > 0 && list.every((e) => e.code === DUPLICATE_KEY);
+}
+
+/**
+ * Database answers that mean "this document can never be stored", whoever retries:
+ * PostgreSQL under FerretDB refusing a string (22P05: U+0000; 22021: bad encoding; 54000:
+ * too large), MongoDB refusing a document (BSONObjectTooLarge, BadValue). They become
+ * permanent errors, which the consumer parks in the dead-letter topic; anything else is
+ * retried.
+ */
+const PERMANENT_SQLSTATE = /SQLSTATE (22P05|22021|54000)/;
+const PERMANENT_CODES = new Set([2, 10334, 17280]);
+
+function permanentOrRaw(err: unknown): unknown {
+  if (err instanceof MongoServerError && (PERMANENT_CODES.has(Number(err.code)) || PERMANENT_SQLSTATE.test(err.message))) {
+    return new ParleyError('INVALID_ARGUMENT', `the database refuses this document: ${err.message.slice(0, 200)}`, { retryable: false, cause: err });
+  }
+  return err;
+}
+
+/** Inserts marks (or anything idempotent by _id), ignoring those already there. */
+async function insertIgnoringDuplicates<T extends { _id: string }>(collection: Collection<T>, docs: T[]): Promise<void> {
+  for (let i = 0; i < docs.length; i += INSERT_CHUNK) {
+    try {
+      await collection.insertMany(docs.slice(i, i + INSERT_CHUNK) as never[], { ordered: false });
+    } catch (err) {
+      if (!isDuplicateKeyBulk(err)) throw err;
+    }
+  }
+}
+
+function toStored(r: MessageRecord): StoredMessageDoc {
+  return { serverMsgId: r._id, conversationId: r.conversationId, seq: r.seq, senderId: r.senderId, senderDeviceId: r.senderDeviceId, clientMsgId: r.clientMsgId, body: r.body, sentAt: r.sentAt };
+}
+
+function toDoc(r: MessageRecord): LoggedMessage {
+  return { ...toStored(r), ...(r.o !== undefined ? { origin: r.o } : {}) };
+}
+
+function memberKey(conversationId: string, userId: string): string {
+  return JSON.stringify([conversationId, userId]);
 }
 
 /**
@@ -91,71 +161,72 @@ function freeSlots(used: ReadonlySet<number>, count: number, max: number): numbe
   return slots;
 }
 
-function memberKey(conversationId: string, userId: string): string {
-  return JSON.stringify([conversationId, userId]);
+/**
+ * The highest value recorded under `key` in a two-level bucketed mark index: group marks
+ * (`k` = `${key}#g${group}`, one per bucket that holds a value) say which buckets are used;
+ * `probeBucket` answers the values of one bucket. Costs a lookup per group of 131,072 values
+ * plus the last bucket or two, whatever was recorded before.
+ */
+async function highestMarked(marks: Collection<MarkRecord>, key: string, probeBucket: (bucket: number) => Promise<number[]>, options: { noMarksMeansEmpty: boolean }): Promise<number> {
+  let highestBucket = -1;
+  for (let group = 0; ; group++) {
+    const found = await marks.find({ k: `${key}#g${group}` }, { ...ONE_BATCH, projection: { _id: 1 } }).toArray();
+    if (found.length === 0) break;
+    for (const m of found) highestBucket = Math.max(highestBucket, Number(m._id.slice(m._id.lastIndexOf('#b') + 2)));
+  }
+  if (highestBucket < 0) {
+    if (options.noMarksMeansEmpty) return 0;
+    highestBucket = 0;
+  }
+  // A mark is written after its values, so the buckets past the last mark may hold values
+  // too (a crash between the two writes): walk on until an empty bucket.
+  let best = 0;
+  for (let bucket = highestBucket; ; bucket++) {
+    const values = await probeBucket(bucket);
+    if (values.length === 0) break;
+    for (const v of values) best = Math.max(best, v);
+  }
+  // A group mark whose value never went in (the two are one unordered insert): step back.
+  for (let bucket = highestBucket - 1; best === 0 && bucket >= 0; bucket--) {
+    for (const v of await probeBucket(bucket)) best = Math.max(best, v);
+  }
+  return best;
 }
 
-export class MongoMessageStore implements MessageStore {
-  private readonly conversations: Collection<ConversationRecord>;
-  private readonly members: Collection<MemberRecord>;
-  private readonly messages: Collection<MessageRecord>;
-  private readonly positions: Collection<PositionRecord>;
-  private connected = false;
+function groupMark(key: string, bucket: number): MarkRecord {
+  return { _id: `${key}#b${bucket}`, k: `${key}#g${Math.floor(bucket / GROUP_BUCKETS)}` };
+}
 
-  private constructor(
-    private readonly client: MongoClient,
-    db: Db,
-  ) {
-    this.conversations = db.collection<ConversationRecord>('conversations');
-    this.members = db.collection<MemberRecord>('members');
-    this.messages = db.collection<MessageRecord>('messages');
-    this.positions = db.collection<PositionRecord>('positions');
-    client.on('serverHeartbeatFailed', () => {
-      this.connected = false;
-    });
-    client.on('serverHeartbeatSucceeded', () => {
-      this.connected = true;
-    });
-  }
-
-  static async connect(url: string, database: string): Promise<MongoMessageStore> {
-    const client = new MongoClient(url, {
-      serverSelectionTimeoutMS: 5_000,
-      connectTimeoutMS: 3_000,
-      heartbeatFrequencyMS: 2_000,
-      // A request on a connection that went silent fails instead of holding a partition forever.
-      socketTimeoutMS: 20_000,
-      maxPoolSize: 50,
-      // A request waits at most this long for a connection, then fails UNAVAILABLE (retried):
-      // an unbounded queue behind a slow database only holds work its callers gave up on.
-      waitQueueTimeoutMS: 2_000,
-    });
-    await client.connect();
-    const store = new MongoMessageStore(client, client.db(database));
-    await store.ensureIndexes();
-    store.connected = true;
-    return store;
-  }
-
-  /** The invariants live here: each unique index is a rule the database enforces. */
-  async ensureIndexes(): Promise<void> {
-    await this.messages.createIndex({ conversationId: 1, seq: 1 }, { unique: true, name: 'conversation_seq_unique' });
-    await this.messages.createIndex({ conversationId: 1, senderId: 1, clientMsgId: 1 }, { unique: true, name: 'conversation_sender_client_msg_unique' });
-    await this.members.createIndex({ conversationId: 1, userId: 1 }, { unique: true, name: 'conversation_user_unique' });
-    await this.members.createIndex({ conversationId: 1, slot: 1 }, { unique: true, name: 'conversation_slot_unique' });
-    await this.members.createIndex({ userId: 1, conversationId: 1 }, { name: 'user_conversation' });
-  }
+export class MongoConversationStore implements ConversationStore {
+  constructor(
+    private readonly conversations: Collection<ConversationRecord>,
+    private readonly members: Collection<MemberRecord>,
+  ) {}
 
   async createConversation(c: { conversationId: string; kind: ConversationKindName; memberIds: readonly string[]; createdAt: number }): Promise<'created' | 'exists'> {
     const unique = [...new Set(c.memberIds)];
+    if (c.kind === 'direct') {
+      // Both writes at once (one round trip's latency); each is idempotent, so a crash
+      // between them is repaired by the caller's retry, which writes the missing one.
+      const addId = randomUUID();
+      const joinedAt = Date.now();
+      const [conversation] = await Promise.allSettled([
+        this.conversations.insertOne({ _id: c.conversationId, kind: c.kind, createdAt: c.createdAt, memberCount: unique.length, memberIds: unique }),
+        insertIgnoringDuplicates(
+          this.members,
+          unique.map((userId, slot) => ({ _id: memberKey(c.conversationId, userId), conversationId: c.conversationId, userId, slot, joinedAt, addId })),
+        ),
+      ]).then((results) => {
+        const failed = results.find((r) => r.status === 'rejected' && !isDuplicateKey(r.reason));
+        if (failed) throw (failed as PromiseRejectedResult).reason;
+        return results;
+      });
+      return conversation.status === 'fulfilled' ? 'created' : 'exists';
+    }
     try {
-      await this.conversations.insertOne({ _id: c.conversationId, kind: c.kind, createdAt: c.createdAt, lastSeq: 0, memberCount: unique.length });
+      await this.conversations.insertOne({ _id: c.conversationId, kind: c.kind, createdAt: c.createdAt, memberCount: unique.length });
     } catch (err) {
-      if (isDuplicateKey(err)) {
-        // A crash between the two inserts leaves members missing: finish the job.
-        if (c.kind === 'direct') await this.addMembers(c.conversationId, unique);
-        return 'exists';
-      }
+      if (isDuplicateKey(err)) return 'exists';
       throw err;
     }
     await this.addMembers(c.conversationId, unique);
@@ -165,7 +236,7 @@ export class MongoMessageStore implements MessageStore {
   async getConversation(conversationId: string): Promise<ConversationDoc | undefined> {
     const r = await this.conversations.findOne({ _id: conversationId });
     if (!r) return undefined;
-    return { conversationId: r._id, kind: r.kind, createdAt: r.createdAt, lastSeq: r.lastSeq, memberCount: r.memberCount };
+    return { conversationId: r._id, kind: r.kind, createdAt: r.createdAt, memberCount: r.memberCount };
   }
 
   /**
@@ -176,225 +247,301 @@ export class MongoMessageStore implements MessageStore {
    * but FerretDB v1 does not apply concurrent conditional updates atomically: see
    * docs/ARCHITECTURE.md.)
    */
-  async addMembers(conversationId: string, userIds: readonly string[], maxMembers = Number.MAX_SAFE_INTEGER): Promise<'added' | 'full'> {
+  async addMembers(conversationId: string, userIds: readonly string[], maxMembers = Number.MAX_SAFE_INTEGER): Promise<{ result: 'added' | 'full'; added: string[] }> {
     const wanted = [...new Set(userIds)];
     const addId = randomUUID();
+    let added: string[] = [];
     for (let attempt = 0; attempt < 50; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
-      const rows = await this.members.find({ conversationId }, { projection: { userId: 1, slot: 1 } }).toArray();
+      const rows = await this.members.find({ conversationId }, { ...ONE_BATCH, projection: { userId: 1, slot: 1, addId: 1 } }).toArray();
       const present = new Set(rows.map((r) => r.userId));
+      added = rows.filter((r) => r.addId === addId).map((r) => r.userId);
       const fresh = wanted.filter((u) => !present.has(u));
       if (fresh.length === 0) break;
       if (rows.length + fresh.length > maxMembers) {
         // All or nothing: take back what this call wrote in an earlier round.
-        await this.members.deleteMany({ conversationId, addId });
+        if (added.length > 0) await this.members.deleteMany({ conversationId, addId });
         await this.refreshMemberCount(conversationId);
-        return 'full';
+        return { result: 'full', added: [] };
       }
       const slots = freeSlots(new Set(rows.map((r) => r.slot)), fresh.length, maxMembers);
       const joinedAt = Date.now();
       try {
-        await this.members.insertMany(
-          fresh.map((userId, i) => ({ _id: memberKey(conversationId, userId), conversationId, userId, slot: slots[i]!, joinedAt, addId })),
-          { ordered: false },
-        );
+        for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
+          await this.members.insertMany(
+            fresh.slice(i, i + INSERT_CHUNK).map((userId, j) => ({ _id: memberKey(conversationId, userId), conversationId, userId, slot: slots[i + j]!, joinedAt, addId })),
+            { ordered: false },
+          );
+        }
+        added.push(...fresh);
         break;
       } catch (err) {
         // A racing add took a slot or a user first: look again. Anything else is a real error.
         if (!isDuplicateKeyBulk(err)) throw err;
       }
     }
+    // The count is counted then written: a racing add may write a smaller one after ours.
+    // Count again until the count written covers the members read after it (bounded).
+    let present = new Set<string>();
+    let count = 0;
+    for (let round = 0; round < 5; round++) {
+      count = await this.refreshMemberCount(conversationId);
+      present = new Set((await this.members.find({ conversationId }, { ...ONE_BATCH, projection: { userId: 1 } }).toArray()).map((r) => r.userId));
+      if (count >= present.size) break;
+    }
+    if (wanted.some((u) => !present.has(u)) || count < present.size) throw new ParleyError('UNAVAILABLE', 'membership is changing too fast; retry');
+    return { result: 'added', added: [...new Set(added)].filter((u) => present.has(u)) };
+  }
+
+  async removeMembers(conversationId: string, userIds: readonly string[]): Promise<string[]> {
+    const unique = [...new Set(userIds)];
+    const removed: string[] = [];
+    // One delete per member, by _id (a $in would scan the collection on FerretDB v1).
+    for (let i = 0; i < unique.length; i += 50) {
+      const results = await Promise.all(unique.slice(i, i + 50).map((u) => this.members.deleteOne({ _id: memberKey(conversationId, u) })));
+      results.forEach((r, j) => {
+        if (r.deletedCount > 0) removed.push(unique[i + j]!);
+      });
+    }
     await this.refreshMemberCount(conversationId);
-    const present = await this.members.countDocuments({ _id: { $in: wanted.map((u) => memberKey(conversationId, u)) } });
-    if (present < wanted.length) throw new ParleyError('UNAVAILABLE', 'membership is changing too fast; retry');
-    return 'added';
+    return removed;
   }
 
-  // Positions are written by the receipts consumer, which owns a conversation's partition:
-  // writes for one conversation are serial, so read-then-write is safe here (and works on
-  // FerretDB, whose conditional updates are not atomic under concurrency).
-  async recordPosition(p: { conversationId: string; userId: string; deviceId: string; kind: PositionKind; seq: number }): Promise<number | undefined> {
-    const key = memberKey(p.conversationId, p.userId);
-    const [conversation, member] = await Promise.all([
-      this.conversations.findOne({ _id: p.conversationId }, { projection: { lastSeq: 1 } }),
-      this.members.findOne({ _id: key }, { projection: { deliveredSeq: 1, readSeq: 1 } }),
-    ]);
-    if (!conversation || !member) return undefined;
-    const seq = Math.min(p.seq, conversation.lastSeq);
-    if (seq < 1) return undefined;
-    const deviceKey = JSON.stringify([p.conversationId, p.userId, p.deviceId]);
-    const device = await this.positions.findOne({ _id: deviceKey });
-    const current = p.kind === 'read' ? (device?.readSeq ?? 0) : (device?.deliveredSeq ?? 0);
-    if (current >= seq) return undefined;
-    const deliveredSeq = Math.max(device?.deliveredSeq ?? 0, seq);
-    const readSeq = p.kind === 'read' ? seq : (device?.readSeq ?? 0);
-    await this.positions.updateOne(
-      { _id: deviceKey },
-      { $set: { conversationId: p.conversationId, userId: p.userId, deviceId: p.deviceId, deliveredSeq, readSeq, updatedAt: Date.now() } },
-      { upsert: true },
-    );
-    await this.members.updateOne(
-      { _id: key },
-      { $set: { deliveredSeq: Math.max(member.deliveredSeq ?? 0, deliveredSeq), readSeq: Math.max(member.readSeq ?? 0, readSeq) } },
-    );
-    return seq;
+  private async refreshMemberCount(conversationId: string): Promise<number> {
+    const memberCount = await this.members.countDocuments({ conversationId });
+    await this.conversations.updateOne({ _id: conversationId }, { $set: { memberCount } });
+    return memberCount;
   }
 
-  async listConversationsOf(userId: string, after: string, limit: number): Promise<MembershipState[]> {
+  async listMembers(conversationId: string, after: string, limit: number): Promise<{ userIds: string[]; hasMore: boolean }> {
+    const filter = after === '' ? { conversationId } : { conversationId, userId: { $gt: after } };
+    const rows = await this.members.find(filter, { ...ONE_BATCH, projection: { userId: 1 } }).sort({ userId: 1 }).limit(limit + 1).toArray();
+    const userIds = rows.map((r) => r.userId);
+    return { userIds: userIds.slice(0, limit), hasMore: userIds.length > limit };
+  }
+
+  async membership(conversationId: string, userId: string): Promise<MembershipAnswer> {
+    const conversation = await this.conversations.findOne({ _id: conversationId });
+    if (!conversation) return { exists: false, member: false, memberCount: 0 };
+    if (conversation.memberIds) return { exists: true, member: conversation.memberIds.includes(userId), memberCount: conversation.memberIds.length, memberIds: [...conversation.memberIds] };
+    if (conversation.memberCount <= SMALL_CONVERSATION) {
+      const memberIds = (await this.members.find({ conversationId }, { ...ONE_BATCH, projection: { userId: 1 } }).toArray()).map((r) => r.userId).sort();
+      // The count may lag a concurrent add; the list is the truth.
+      if (memberIds.length <= SMALL_CONVERSATION) return { exists: true, member: memberIds.includes(userId), memberCount: memberIds.length, memberIds };
+      return { exists: true, member: memberIds.includes(userId), memberCount: memberIds.length };
+    }
+    const member = (await this.members.findOne({ _id: memberKey(conversationId, userId) }, { projection: { _id: 1 } })) !== null;
+    return { exists: true, member, memberCount: conversation.memberCount };
+  }
+
+  async conversationsOf(userId: string, after: string, limit: number): Promise<string[]> {
     const rows = await this.members
-      .find({ userId, conversationId: { $gt: after } }, { projection: { conversationId: 1, deliveredSeq: 1, readSeq: 1 } })
+      .find(after === '' ? { userId } : { userId, conversationId: { $gt: after } }, { ...ONE_BATCH, projection: { conversationId: 1 } })
       .sort({ conversationId: 1 })
       .limit(limit)
       .toArray();
-    if (rows.length === 0) return [];
-    const conversations = new Map(
-      (await this.conversations.find({ _id: { $in: rows.map((r) => r.conversationId) } }).toArray()).map((c) => [c._id, c]),
-    );
-    const out: MembershipState[] = [];
-    for (const r of rows) {
-      const c = conversations.get(r.conversationId);
-      if (!c) continue;
-      out.push({
-        conversation: { conversationId: c._id, kind: c.kind, createdAt: c.createdAt, lastSeq: c.lastSeq, memberCount: c.memberCount },
-        deliveredSeq: r.deliveredSeq ?? 0,
-        readSeq: r.readSeq ?? 0,
-      });
+    return rows.map((r) => r.conversationId);
+  }
+}
+
+export class MongoMessageLog implements MessageLog {
+  constructor(
+    private readonly messages: Collection<MessageRecord>,
+    private readonly heads: Collection<MarkRecord>,
+  ) {}
+
+  /**
+   * In chunks of at most 100, each ordered, the next only after the previous went in whole:
+   * FerretDB v1 splits a larger insert into chunks of 100 and, even when `ordered`, goes on
+   * with the next chunk after one failed (a run of 160 whose first seq collided left seqs
+   * 124..183 written and 24..123 not, a gap).
+   */
+  async append(messages: readonly LoggedMessage[]): Promise<{ inserted: number; conflict?: AppendConflict }> {
+    const storedAt = Date.now();
+    let done = 0;
+    while (done < messages.length) {
+      const chunk = messages.slice(done, done + INSERT_CHUNK);
+      try {
+        const result = await this.messages.insertMany(
+          chunk.map((m) => ({
+            _id: m.serverMsgId,
+            conversationId: m.conversationId,
+            seq: m.seq,
+            b: bucketKey(m.conversationId, bucketOf(m.seq)),
+            senderId: m.senderId,
+            senderDeviceId: m.senderDeviceId,
+            clientMsgId: m.clientMsgId,
+            body: m.body,
+            sentAt: m.sentAt,
+            storedAt,
+            ...(m.origin !== undefined ? { o: m.origin } : {}),
+          })),
+          { ordered: true },
+        );
+        // Trust the count, not the absence of an error: a server going down has been seen
+        // (FerretDB v1 under SIGKILL) to answer ok with fewer documents written.
+        if (result.insertedCount !== chunk.length) throw new ParleyError('UNAVAILABLE', `insert reported ${result.insertedCount} of ${chunk.length} documents`);
+        done += chunk.length;
+      } catch (err) {
+        if (!(err instanceof MongoBulkWriteError) || !isDuplicateKeyBulk(err)) throw permanentOrRaw(err);
+        // Ordered: the documents before the first error went in, and nothing after it.
+        const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+        const index = writeErrors[0]?.index;
+        if (typeof index !== 'number' || err.result.insertedCount !== index) throw new ParleyError('UNAVAILABLE', 'insert reported an inconsistent prefix; retrying', { cause: err });
+        done += index;
+        return { inserted: done, conflict: await this.classify(done, messages[done]!) };
+      }
     }
-    return out;
+    return { inserted: done };
   }
 
-  async bumpLastSeq(conversationId: string, seq: number): Promise<void> {
-    await this.conversations.updateOne({ _id: conversationId, lastSeq: { $lt: seq } }, { $set: { lastSeq: seq } });
+  /** Which unique rule did this message break? Ask the data, not the error text (servers word it differently). */
+  private async classify(index: number, m: LoggedMessage): Promise<AppendConflict> {
+    const byId = await this.messages.findOne({ _id: m.serverMsgId });
+    if (byId) return { index, existing: toDoc(byId) };
+    const sameClientMsg = await this.messages.findOne({ conversationId: m.conversationId, senderId: m.senderId, clientMsgId: m.clientMsgId });
+    if (sameClientMsg) return { index, existing: toDoc(sameClientMsg) };
+    return { index };
   }
 
-  async removeMembers(conversationId: string, userIds: readonly string[]): Promise<void> {
-    await this.members.deleteMany({ _id: { $in: [...new Set(userIds)].map((u) => memberKey(conversationId, u)) } });
-    await this.refreshMemberCount(conversationId);
-  }
-
-  private async refreshMemberCount(conversationId: string): Promise<void> {
-    const memberCount = await this.members.countDocuments({ conversationId });
-    await this.conversations.updateOne({ _id: conversationId }, { $set: { memberCount } });
-  }
-
-  async listMembers(conversationId: string): Promise<string[]> {
-    const rows = await this.members.find({ conversationId }, { projection: { userId: 1 } }).toArray();
-    return rows.map((r) => r.userId).sort();
-  }
-
-  async isMember(conversationId: string, userId: string): Promise<boolean> {
-    return (await this.members.findOne({ _id: memberKey(conversationId, userId) }, { projection: { _id: 1 } })) !== null;
-  }
-
-  async findMessage(serverMsgId: string): Promise<StoredMessageDoc | undefined> {
+  async find(serverMsgId: string): Promise<LoggedMessage | undefined> {
     const r = await this.messages.findOne({ _id: serverMsgId });
     return r ? toDoc(r) : undefined;
   }
 
-  async findMessages(serverMsgIds: readonly string[]): Promise<StoredMessageDoc[]> {
-    if (serverMsgIds.length === 0) return [];
-    return (await this.messages.find({ _id: { $in: [...serverMsgIds] } }).toArray()).map(toDoc);
+  async range(conversationId: string, fromSeq: number, toSeq: number): Promise<StoredMessageDoc[]> {
+    if (toSeq < fromSeq) return [];
+    const buckets: number[] = [];
+    for (let b = bucketOf(fromSeq); b <= bucketOf(toSeq); b++) buckets.push(b);
+    const rows = (await Promise.all(buckets.map((b) => this.messages.find({ b: bucketKey(conversationId, b) }, ONE_BATCH).toArray()))).flat();
+    return rows
+      .filter((r) => r.conversationId === conversationId && r.seq >= fromSeq && r.seq <= toSeq)
+      .sort((x, y) => x.seq - y.seq)
+      .map(toStored);
   }
 
-  /**
-   * FerretDB v1 splits a large insert into chunks of 100 and, even when `ordered`, goes on
-   * with the next chunk after one failed: a run of 160 whose first seq collided left seqs
-   * 124..183 written and 24..123 not, a gap. So runs go in as chunks of at most 100, and
-   * the next chunk only after the previous one went in whole.
-   */
-  async insertRun(messages: readonly StoredMessageDoc[]): Promise<number> {
-    let done = 0;
-    while (done < messages.length) {
-      const chunk = messages.slice(done, done + INSERT_CHUNK);
-      const inserted = await this.insertChunk(chunk);
-      done += inserted;
-      if (inserted < chunk.length) break;
+  async lastSeq(conversationId: string): Promise<number> {
+    // Messages without a mark are possible (a crash between the insert and the mark): walk the buckets anyway.
+    return highestMarked(
+      this.heads,
+      conversationId,
+      async (bucket) => (await this.messages.find({ b: bucketKey(conversationId, bucket) }, { ...ONE_BATCH, projection: { seq: 1 } }).toArray()).map((r) => r.seq),
+      { noMarksMeansEmpty: false },
+    );
+  }
+
+  async noteStored(heads: ReadonlyMap<string, number>): Promise<void> {
+    if (heads.size === 0) return;
+    await insertIgnoringDuplicates(this.heads, [...heads].map(([conversationId, seq]) => groupMark(conversationId, bucketOf(seq))));
+  }
+}
+
+function positionKey(p: { conversationId: string; userId: string; kind: PositionKind }): string {
+  return `${p.conversationId}|${p.userId}|${p.kind}`;
+}
+
+export class MongoPositionStore implements PositionStore {
+  constructor(private readonly positions: Collection<MarkRecord>) {}
+
+  async raise(positions: readonly PositionUpdate[]): Promise<void> {
+    const docs: MarkRecord[] = [];
+    for (const p of positions) {
+      const key = positionKey(p);
+      docs.push({ _id: `${key}|${p.seq}`, k: `${key}|${bucketOf(p.seq)}` });
+      // A bucket's group mark once, when a position enters the bucket (unknown before: always).
+      if (!p.previous || bucketOf(p.previous) !== bucketOf(p.seq)) docs.push(groupMark(key, bucketOf(p.seq)));
     }
-    return done;
+    await insertIgnoringDuplicates(this.positions, docs);
   }
 
-  private async insertChunk(messages: readonly StoredMessageDoc[]): Promise<number> {
-    if (messages.length === 0) return 0;
-    const storedAt = Date.now();
-    try {
-      const result = await this.messages.insertMany(
-        messages.map((m) => ({ _id: m.serverMsgId, conversationId: m.conversationId, seq: m.seq, senderId: m.senderId, senderDeviceId: m.senderDeviceId, clientMsgId: m.clientMsgId, body: m.body, sentAt: m.sentAt, storedAt })),
-        { ordered: true },
-      );
-      // Trust the count, not the absence of an error: a server going down has been seen
-      // (FerretDB v1 under SIGKILL) to answer ok with fewer documents written, and taking
-      // that as success would move the sequencer past seqs that were never stored.
-      if (result.insertedCount === messages.length) return messages.length;
-      throw new ParleyError('UNAVAILABLE', `insert reported ${result.insertedCount} of ${messages.length} documents`);
-    } catch (err) {
-      if (!isDuplicateKeyBulk(err) && !(err instanceof ParleyError)) throw err;
-      // Ordered: a prefix went in. Ask the data which (servers report it differently).
-      const present = new Map((await this.messages.find({ _id: { $in: messages.map((m) => m.serverMsgId) } }, { projection: { seq: 1 } }).toArray()).map((r) => [r._id, r.seq]));
-      let n = 0;
-      while (n < messages.length && present.get(messages[n]!.serverMsgId) === messages[n]!.seq) n++;
-      return n;
-    }
+  async read(conversationId: string, userId: string, kind: PositionKind): Promise<number> {
+    const key = positionKey({ conversationId, userId, kind });
+    // A position's first mark always comes with its group mark, in the same insert: no
+    // group mark means no position (one lookup for the common "never read" answer).
+    return highestMarked(
+      this.positions,
+      key,
+      async (bucket) => (await this.positions.find({ k: `${key}|${bucket}` }, { ...ONE_BATCH, projection: { _id: 1 } }).toArray()).map((r) => Number(r._id.slice(r._id.lastIndexOf('|') + 1))),
+      { noMarksMeansEmpty: true },
+    );
   }
+}
 
-  async hasSeq(conversationId: string, seq: number): Promise<boolean> {
-    return (await this.messages.findOne({ conversationId, seq }, { projection: { _id: 1 } })) !== null;
-  }
+export interface MongoStores {
+  conversations: MongoConversationStore;
+  log: MongoMessageLog;
+  positions: MongoPositionStore;
+  db: Db;
+  healthy(): boolean;
+  close(): Promise<void>;
+}
 
-  async maxSeq(conversationId: string): Promise<number> {
-    const r = await this.messages.find({ conversationId }, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).toArray();
-    return r[0]?.seq ?? 0;
-  }
+/** The invariants live here: each unique index is a rule the database enforces. */
+const INDEXES: { collection: string; key: Record<string, 1>; name: string; unique?: boolean }[] = [
+  { collection: 'messages', key: { conversationId: 1, seq: 1 }, name: 'conversation_seq_unique', unique: true },
+  { collection: 'messages', key: { conversationId: 1, senderId: 1, clientMsgId: 1 }, name: 'conversation_sender_client_msg_unique', unique: true },
+  { collection: 'messages', key: { b: 1 }, name: 'bucket' },
+  { collection: 'members', key: { conversationId: 1, userId: 1 }, name: 'conversation_user_unique', unique: true },
+  { collection: 'members', key: { conversationId: 1, slot: 1 }, name: 'conversation_slot_unique', unique: true },
+  { collection: 'members', key: { userId: 1, conversationId: 1 }, name: 'user_conversation' },
+  { collection: 'heads', key: { k: 1 }, name: 'bucket' },
+  { collection: 'positions', key: { k: 1 }, name: 'bucket' },
+];
 
-  async lastSeqHint(conversationId: string): Promise<number> {
-    const r = await this.conversations.findOne({ _id: conversationId }, { projection: { lastSeq: 1 } });
-    return r?.lastSeq ?? 0;
-  }
-
-  async insertMessage(message: StoredMessageDoc): Promise<InsertResult> {
-    try {
-      await this.messages.insertOne({
-        _id: message.serverMsgId,
-        conversationId: message.conversationId,
-        seq: message.seq,
-        senderId: message.senderId,
-        senderDeviceId: message.senderDeviceId,
-        clientMsgId: message.clientMsgId,
-        body: message.body,
-        sentAt: message.sentAt,
-        storedAt: Date.now(),
+/**
+ * Creates the indexes that do not exist yet, and nothing else: FerretDB v1 takes its global
+ * metadata lock for every createIndexes, even of an index it has, so a restart under load asks
+ * only listIndexes (a read) once the indexes exist.
+ */
+async function ensureIndexes(db: Db): Promise<void> {
+  const existing = new Map<string, Set<string>>();
+  for (const name of new Set(INDEXES.map((i) => i.collection))) {
+    const names = await db
+      .collection(name)
+      .listIndexes()
+      .toArray()
+      .then((list) => list.map((i) => String(i['name'])))
+      .catch((err: unknown) => {
+        // A collection that does not exist yet has no indexes (NamespaceNotFound, code 26).
+        if ((err as { code?: unknown }).code === 26) return [];
+        throw err;
       });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      // Which unique rule fired? Ask the data, not the error text (servers word it differently).
-      const same = await this.messages.findOne(
-        { conversationId: message.conversationId, senderId: message.senderId, clientMsgId: message.clientMsgId },
-        { projection: { _id: 1 } },
-      );
-      if (same || (await this.messages.findOne({ _id: message.serverMsgId }, { projection: { _id: 1 } }))) return 'duplicate';
-      return 'seq-taken';
-    }
-    await this.conversations.updateOne({ _id: message.conversationId }, { $max: { lastSeq: message.seq } });
-    return 'inserted';
+    existing.set(name, new Set(names));
   }
+  for (const index of INDEXES) {
+    if (existing.get(index.collection)?.has(index.name)) continue;
+    await db.collection(index.collection).createIndex(index.key, { name: index.name, ...(index.unique ? { unique: true } : {}) });
+  }
+}
 
-  async range(conversationId: string, query: RangeQuery): Promise<StoredMessageDoc[]> {
-    const seq: { $gte?: number; $lte?: number } = {};
-    if (query.fromSeq !== undefined) seq.$gte = query.fromSeq;
-    if (query.toSeq !== undefined) seq.$lte = query.toSeq;
-    const filter = Object.keys(seq).length > 0 ? { conversationId, seq } : { conversationId };
-    const rows = await this.messages
-      .find(filter)
-      .sort({ seq: query.order === 'asc' ? 1 : -1 })
-      .limit(query.limit)
-      .toArray();
-    return rows.map(toDoc);
-  }
-
-  healthy(): boolean {
-    return this.connected;
-  }
-
-  async close(): Promise<void> {
-    await this.client.close();
-  }
+export async function connectMongoStores(url: string, database: string, options: { maxPoolSize?: number } = {}): Promise<MongoStores> {
+  const client = new MongoClient(url, {
+    serverSelectionTimeoutMS: 5_000,
+    connectTimeoutMS: 3_000,
+    heartbeatFrequencyMS: 2_000,
+    // A request on a connection that went silent fails instead of holding a partition forever.
+    socketTimeoutMS: 20_000,
+    maxPoolSize: options.maxPoolSize ?? 50,
+    // A request waits at most this long for a connection, then fails UNAVAILABLE (retried):
+    // an unbounded queue behind a slow database only holds work its callers gave up on.
+    waitQueueTimeoutMS: 2_000,
+  });
+  await client.connect();
+  const db = client.db(database);
+  await ensureIndexes(db);
+  let connected = true;
+  client.on('serverHeartbeatFailed', () => {
+    connected = false;
+  });
+  client.on('serverHeartbeatSucceeded', () => {
+    connected = true;
+  });
+  return {
+    conversations: new MongoConversationStore(db.collection<ConversationRecord>('conversations'), db.collection<MemberRecord>('members')),
+    log: new MongoMessageLog(db.collection<MessageRecord>('messages'), db.collection<MarkRecord>('heads')),
+    positions: new MongoPositionStore(db.collection<MarkRecord>('positions')),
+    db,
+    healthy: () => connected,
+    close: () => client.close(),
+  };
 }

@@ -1,9 +1,20 @@
-// The message-store port: conversations, members and messages.
+// The store ports, split by what each owns (centrifuge keeps Broker, PresenceManager and
+// MapBroker apart the same way), each with its own section of contract.ts:
+//
+// - ConversationStore: conversations and their members (the admin API, membership answers).
+// - MessageLog: the per-message documents, the source of truth of every message and the
+//   fence of the seq rule; the hot path's only write is one ordered insert per batch.
+// - PositionStore: each member's delivered and read positions (insert-only marks).
+// - MaxRegisters: small max-only counters (the last seq of a conversation, a member's
+//   positions) kept in Redis, derived from the other three and rebuilt from them when lost.
+//
 // Guarantees every adapter keeps (checked by contract.ts):
-// - (conversationId, seq) is unique: insertMessage answers 'seq-taken' instead of writing;
-// - serverMsgId and (conversationId, senderId, clientMsgId) are unique: a second
-//   insert of the same message answers 'duplicate' and changes nothing;
-// - range() returns messages of one conversation in seq order (either direction).
+// - (conversationId, seq) and serverMsgId are unique: append() stops at the first message
+//   that breaks either and says which rule it broke (a duplicate, or a seq already taken);
+// - (conversationId, senderId, clientMsgId) is unique (serverMsgId derives from it);
+// - range() returns the messages of one conversation in seq order;
+// - lastSeq() and PositionStore.read() answer from the stored documents, whatever the
+//   registers hold, at a cost that does not grow with the conversation's history.
 
 export interface StoredMessageDoc {
   serverMsgId: string;
@@ -16,77 +27,99 @@ export interface StoredMessageDoc {
   sentAt: number;
 }
 
+/** A message as the log holds it: with the Kafka record that stored it ("partition:offset"). */
+export interface LoggedMessage extends StoredMessageDoc {
+  origin?: string;
+}
+
 export type ConversationKindName = 'direct' | 'group';
 
 export interface ConversationDoc {
   conversationId: string;
   kind: ConversationKindName;
   createdAt: number;
-  lastSeq: number;
   memberCount: number;
 }
 
 export type PositionKind = 'delivered' | 'read';
 
-/** A member's view of one conversation: the positions are the highest of the user's devices. */
-export interface MembershipState {
-  conversation: ConversationDoc;
-  deliveredSeq: number;
-  readSeq: number;
+/** Up to this many members, a membership answer lists them all (one read fills a cache for all). */
+export const SMALL_CONVERSATION = 256;
+
+export interface MembershipAnswer {
+  exists: boolean;
+  member: boolean;
+  memberCount: number;
+  /** Every member, when memberCount <= SMALL_CONVERSATION. */
+  memberIds?: string[];
 }
 
-export interface RangeQuery {
-  /** Inclusive bounds; undefined means unbounded. */
-  fromSeq?: number | undefined;
-  toSeq?: number | undefined;
-  order: 'asc' | 'desc';
-  limit: number;
-}
-
-export type InsertResult = 'inserted' | 'duplicate' | 'seq-taken';
-
-export interface MessageStore {
+export interface ConversationStore {
   /** Creates the conversation with its members; 'exists' (and no change) when the id is taken. */
   createConversation(conversation: { conversationId: string; kind: ConversationKindName; memberIds: readonly string[]; createdAt: number }): Promise<'created' | 'exists'>;
   getConversation(conversationId: string): Promise<ConversationDoc | undefined>;
   /**
    * Adds the users not yet members, unless that would take the conversation past maxMembers:
-   * then nothing is added and the answer is 'full'. Atomic against concurrent adds.
+   * then nothing is added and the answer is 'full'. Atomic against concurrent adds. Answers
+   * who was added (not already a member).
    */
-  addMembers(conversationId: string, userIds: readonly string[], maxMembers?: number): Promise<'added' | 'full'>;
-  removeMembers(conversationId: string, userIds: readonly string[]): Promise<void>;
-  listMembers(conversationId: string): Promise<string[]>;
-  isMember(conversationId: string, userId: string): Promise<boolean>;
+  addMembers(conversationId: string, userIds: readonly string[], maxMembers?: number): Promise<{ result: 'added' | 'full'; added: string[] }>;
+  /** Answers who was removed (was a member). */
+  removeMembers(conversationId: string, userIds: readonly string[]): Promise<string[]>;
+  /** Members in user id order, after `after`. */
+  listMembers(conversationId: string, after: string, limit: number): Promise<{ userIds: string[]; hasMore: boolean }>;
+  membership(conversationId: string, userId: string): Promise<MembershipAnswer>;
+  /** The conversations userId is a member of, in conversation id order, after `after`. */
+  conversationsOf(userId: string, after: string, limit: number): Promise<string[]>;
+}
 
+/** Why append() stopped: the message at `index` is already stored (existing), or its seq is taken by another. */
+export interface AppendConflict {
+  index: number;
+  existing?: LoggedMessage;
+}
+
+export interface MessageLog {
   /**
-   * Moves a device's delivered or read position forward (never back), clamped to the
-   * conversation's last seq; a read also counts as delivered. The member's position is the
-   * highest of its devices. Answers the stored position when it moved, undefined when not
-   * (already there, not a member, unknown conversation).
+   * Inserts messages in order and stops at the first one that breaks a unique rule; answers
+   * how many went in (a prefix) and, when it stopped early, why. Messages of several
+   * conversations may be mixed; the order within each conversation is the seq order.
    */
-  recordPosition(p: { conversationId: string; userId: string; deviceId: string; kind: PositionKind; seq: number }): Promise<number | undefined>;
-  /** The conversations userId is a member of, by conversation id, after `after`. */
-  listConversationsOf(userId: string, after: string, limit: number): Promise<MembershipState[]>;
-  /** Repairs conversation.lastSeq (a hint) after a crash between a message's insert and its bump. */
-  bumpLastSeq(conversationId: string, seq: number): Promise<void>;
-
-  findMessage(serverMsgId: string): Promise<StoredMessageDoc | undefined>;
-  /** The stored messages among these serverMsgIds (any order). */
-  findMessages(serverMsgIds: readonly string[]): Promise<StoredMessageDoc[]>;
+  append(messages: readonly LoggedMessage[]): Promise<{ inserted: number; conflict?: AppendConflict }>;
+  find(serverMsgId: string): Promise<LoggedMessage | undefined>;
+  /** The stored messages of one conversation with fromSeq <= seq <= toSeq, oldest first (toSeq - fromSeq < 1024). */
+  range(conversationId: string, fromSeq: number, toSeq: number): Promise<StoredMessageDoc[]>;
+  /** The highest seq stored, from the messages themselves (the slow path, after a register was lost). */
+  lastSeq(conversationId: string): Promise<number>;
   /**
-   * Inserts a run of messages in order and stops at the first one that breaks a unique
-   * rule; answers how many were inserted (a prefix of the run). Does not bump lastSeq.
+   * Notes that these messages are stored (the highest seq per conversation of an append),
+   * so that lastSeq() stays cheap. Call after append() succeeded; idempotent.
    */
-  insertRun(messages: readonly StoredMessageDoc[]): Promise<number>;
-  /** Is this seq of the conversation stored? */
-  hasSeq(conversationId: string, seq: number): Promise<boolean>;
-  /** The highest seq stored for the conversation, read from the messages themselves. */
-  maxSeq(conversationId: string): Promise<number>;
-  /** A hint of the highest seq (conversation.lastSeq): may lag behind maxSeq after a crash, never ahead. */
-  lastSeqHint(conversationId: string): Promise<number>;
-  insertMessage(message: StoredMessageDoc): Promise<InsertResult>;
-  range(conversationId: string, query: RangeQuery): Promise<StoredMessageDoc[]>;
+  noteStored(heads: ReadonlyMap<string, number>): Promise<void>;
+}
 
+export interface PositionUpdate {
+  conversationId: string;
+  userId: string;
+  kind: PositionKind;
+  seq: number;
+  /** The position before, when known (saves a write when the bucket did not change). */
+  previous?: number;
+}
+
+export interface PositionStore {
+  /** Records positions; a position never moves back (the highest ever recorded is read). Idempotent. */
+  raise(positions: readonly PositionUpdate[]): Promise<void>;
+  /** The highest position recorded (0 when none), from the stored documents (the slow path). */
+  read(conversationId: string, userId: string, kind: PositionKind): Promise<number>;
+}
+
+/** Max-only counters by key (Redis): a value never moves back. */
+export interface MaxRegisters {
+  /** The values held (missing keys are absent from the answer). */
+  read(keys: readonly string[]): Promise<Map<string, number>>;
+  /** Raises each key to at least its value. */
+  raise(values: ReadonlyMap<string, number>): Promise<void>;
   healthy(): boolean;
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import type { Long } from '@grpc/proto-loader';
 
 /**
  * A message accepted by the router and made durable in Kafka, before storage
- * gives it a seq. This is the value of every parley.messages record (JSON).
+ * gives it a seq (the payload of a parley.messages record).
  */
 export interface AcceptedMessage {
   'serverMsgId'?: (string);
@@ -18,7 +18,7 @@ export interface AcceptedMessage {
 
 /**
  * A message accepted by the router and made durable in Kafka, before storage
- * gives it a seq. This is the value of every parley.messages record (JSON).
+ * gives it a seq (the payload of a parley.messages record).
  */
 export interface AcceptedMessage__Output {
   'serverMsgId': (string);

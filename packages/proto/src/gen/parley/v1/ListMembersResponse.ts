@@ -2,9 +2,17 @@
 
 
 export interface ListMembersResponse {
+  /**
+   * In user id order.
+   */
   'userIds'?: (string)[];
+  'hasMore'?: (boolean);
 }
 
 export interface ListMembersResponse__Output {
+  /**
+   * In user id order.
+   */
   'userIds': (string)[];
+  'hasMore': (boolean);
 }

@@ -3,8 +3,8 @@
 import type { Long } from '@grpc/proto-loader';
 
 /**
- * A device's position in a conversation: the value of every parley.receipts record (JSON),
- * and the receipt push fans out (inside a DeliveryRecord) once storage has stored it.
+ * A device's position in a conversation (the payload of parley.receipts records), and the
+ * receipt push fans out once storage has stored it.
  */
 export interface Receipt {
   'conversationId'?: (string);
@@ -19,8 +19,8 @@ export interface Receipt {
 }
 
 /**
- * A device's position in a conversation: the value of every parley.receipts record (JSON),
- * and the receipt push fans out (inside a DeliveryRecord) once storage has stored it.
+ * A device's position in a conversation (the payload of parley.receipts records), and the
+ * receipt push fans out once storage has stored it.
  */
 export interface Receipt__Output {
   'conversationId': (string);

@@ -4,6 +4,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ReceiptRequest as _parley_v1_ReceiptRequest, ReceiptRequest__Output as _parley_v1_ReceiptRequest__Output } from '../../parley/v1/ReceiptRequest';
 import type { ReceiptResponse as _parley_v1_ReceiptResponse, ReceiptResponse__Output as _parley_v1_ReceiptResponse__Output } from '../../parley/v1/ReceiptResponse';
+import type { SendBatchRequest as _parley_v1_SendBatchRequest, SendBatchRequest__Output as _parley_v1_SendBatchRequest__Output } from '../../parley/v1/SendBatchRequest';
+import type { SendBatchResponse as _parley_v1_SendBatchResponse, SendBatchResponse__Output as _parley_v1_SendBatchResponse__Output } from '../../parley/v1/SendBatchResponse';
 import type { SendRequest as _parley_v1_SendRequest, SendRequest__Output as _parley_v1_SendRequest__Output } from '../../parley/v1/SendRequest';
 import type { SendResponse as _parley_v1_SendResponse, SendResponse__Output as _parley_v1_SendResponse__Output } from '../../parley/v1/SendResponse';
 import type { SignalRequest as _parley_v1_SignalRequest, SignalRequest__Output as _parley_v1_SignalRequest__Output } from '../../parley/v1/SignalRequest';
@@ -49,6 +51,31 @@ export interface RouterClient extends grpc.Client {
   send(argument: _parley_v1_SendRequest, callback: grpc.requestCallback<_parley_v1_SendResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Several messages of one device to one conversation, made durable in one Kafka produce,
+   * in the order given: a connector sends a device's pipelined sends this way, one call at a
+   * time per (device, conversation), so their seqs follow the order the device sent them in.
+   * Each item has its own answer; the call fails as a whole only when nothing could be
+   * made durable (UNAVAILABLE). Errors per item: INVALID_ARGUMENT, RESOURCE_EXHAUSTED; for
+   * the whole call: NOT_FOUND, PERMISSION_DENIED, UNAVAILABLE.
+   */
+  SendBatch(argument: _parley_v1_SendBatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_SendBatchResponse__Output>): grpc.ClientUnaryCall;
+  SendBatch(argument: _parley_v1_SendBatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_SendBatchResponse__Output>): grpc.ClientUnaryCall;
+  SendBatch(argument: _parley_v1_SendBatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_SendBatchResponse__Output>): grpc.ClientUnaryCall;
+  SendBatch(argument: _parley_v1_SendBatchRequest, callback: grpc.requestCallback<_parley_v1_SendBatchResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Several messages of one device to one conversation, made durable in one Kafka produce,
+   * in the order given: a connector sends a device's pipelined sends this way, one call at a
+   * time per (device, conversation), so their seqs follow the order the device sent them in.
+   * Each item has its own answer; the call fails as a whole only when nothing could be
+   * made durable (UNAVAILABLE). Errors per item: INVALID_ARGUMENT, RESOURCE_EXHAUSTED; for
+   * the whole call: NOT_FOUND, PERMISSION_DENIED, UNAVAILABLE.
+   */
+  sendBatch(argument: _parley_v1_SendBatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_SendBatchResponse__Output>): grpc.ClientUnaryCall;
+  sendBatch(argument: _parley_v1_SendBatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_SendBatchResponse__Output>): grpc.ClientUnaryCall;
+  sendBatch(argument: _parley_v1_SendBatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_SendBatchResponse__Output>): grpc.ClientUnaryCall;
+  sendBatch(argument: _parley_v1_SendBatchRequest, callback: grpc.requestCallback<_parley_v1_SendBatchResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * A QoS 0 signal (typing, ...) to the other members. Errors as for Receipt, plus
    * RESOURCE_EXHAUSTED (rate limit).
    */
@@ -83,6 +110,16 @@ export interface RouterHandlers extends grpc.UntypedServiceImplementation {
   Send: grpc.handleUnaryCall<_parley_v1_SendRequest__Output, _parley_v1_SendResponse>;
   
   /**
+   * Several messages of one device to one conversation, made durable in one Kafka produce,
+   * in the order given: a connector sends a device's pipelined sends this way, one call at a
+   * time per (device, conversation), so their seqs follow the order the device sent them in.
+   * Each item has its own answer; the call fails as a whole only when nothing could be
+   * made durable (UNAVAILABLE). Errors per item: INVALID_ARGUMENT, RESOURCE_EXHAUSTED; for
+   * the whole call: NOT_FOUND, PERMISSION_DENIED, UNAVAILABLE.
+   */
+  SendBatch: grpc.handleUnaryCall<_parley_v1_SendBatchRequest__Output, _parley_v1_SendBatchResponse>;
+  
+  /**
    * A QoS 0 signal (typing, ...) to the other members. Errors as for Receipt, plus
    * RESOURCE_EXHAUSTED (rate limit).
    */
@@ -93,5 +130,6 @@ export interface RouterHandlers extends grpc.UntypedServiceImplementation {
 export interface RouterDefinition extends grpc.ServiceDefinition {
   Receipt: MethodDefinition<_parley_v1_ReceiptRequest, _parley_v1_ReceiptResponse, _parley_v1_ReceiptRequest__Output, _parley_v1_ReceiptResponse__Output>
   Send: MethodDefinition<_parley_v1_SendRequest, _parley_v1_SendResponse, _parley_v1_SendRequest__Output, _parley_v1_SendResponse__Output>
+  SendBatch: MethodDefinition<_parley_v1_SendBatchRequest, _parley_v1_SendBatchResponse, _parley_v1_SendBatchRequest__Output, _parley_v1_SendBatchResponse__Output>
   Signal: MethodDefinition<_parley_v1_SignalRequest, _parley_v1_SignalResponse, _parley_v1_SignalRequest__Output, _parley_v1_SignalResponse__Output>
 }

@@ -8,8 +8,10 @@ export interface SendResponse {
    */
   'serverMsgId'?: (string);
   /**
-   * Set (> 0) when the message was already stored (a resend); otherwise 0, and the
-   * seq reaches every device, the sender's included, in the msg it is delivered as.
+   * Always 0: the router answers once the message is durable in Kafka, before storage gives
+   * it a seq. The seq reaches every device, the sender's included, in the msg it is
+   * delivered as; a resend of a message already stored is dropped by storage and not
+   * delivered again (the first delivery, or sync, carries its seq).
    */
   'seq'?: (number | string | Long);
   'sentAt'?: (number | string | Long);
@@ -21,8 +23,10 @@ export interface SendResponse__Output {
    */
   'serverMsgId': (string);
   /**
-   * Set (> 0) when the message was already stored (a resend); otherwise 0, and the
-   * seq reaches every device, the sender's included, in the msg it is delivered as.
+   * Always 0: the router answers once the message is durable in Kafka, before storage gives
+   * it a seq. The seq reaches every device, the sender's included, in the msg it is
+   * delivered as; a resend of a message already stored is dropped by storage and not
+   * delivered again (the first delivery, or sync, carries its seq).
    */
   'seq': (number);
   'sentAt': (number);

@@ -3,7 +3,7 @@
 import type { Long } from '@grpc/proto-loader';
 
 /**
- * A QoS 0 signal (typing, ...): the value of every parley.signals record (JSON). Never stored.
+ * A QoS 0 signal (typing, ...): the payload of parley.signals records. Never stored.
  */
 export interface Signal {
   'conversationId'?: (string);
@@ -13,13 +13,14 @@ export interface Signal {
   'data'?: (string);
   'sentAt'?: (number | string | Long);
   /**
-   * The members at the time the router accepted it, so push needs no lookup.
+   * No longer written (push resolves members itself; a list here made records grow with
+   * the group). Kept so that records of the previous format still decode.
    */
   'memberIds'?: (string)[];
 }
 
 /**
- * A QoS 0 signal (typing, ...): the value of every parley.signals record (JSON). Never stored.
+ * A QoS 0 signal (typing, ...): the payload of parley.signals records. Never stored.
  */
 export interface Signal__Output {
   'conversationId': (string);
@@ -29,7 +30,8 @@ export interface Signal__Output {
   'data': (string);
   'sentAt': (number);
   /**
-   * The members at the time the router accepted it, so push needs no lookup.
+   * No longer written (push resolves members itself; a list here made records grow with
+   * the group). Kept so that records of the previous format still decode.
    */
   'memberIds': (string)[];
 }

@@ -2,8 +2,6 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
-import type { CheckSendRequest as _parley_v1_CheckSendRequest, CheckSendRequest__Output as _parley_v1_CheckSendRequest__Output } from '../../parley/v1/CheckSendRequest';
-import type { CheckSendResponse as _parley_v1_CheckSendResponse, CheckSendResponse__Output as _parley_v1_CheckSendResponse__Output } from '../../parley/v1/CheckSendResponse';
 import type { Conversation as _parley_v1_Conversation, Conversation__Output as _parley_v1_Conversation__Output } from '../../parley/v1/Conversation';
 import type { CreateDirectRequest as _parley_v1_CreateDirectRequest, CreateDirectRequest__Output as _parley_v1_CreateDirectRequest__Output } from '../../parley/v1/CreateDirectRequest';
 import type { CreateGroupRequest as _parley_v1_CreateGroupRequest, CreateGroupRequest__Output as _parley_v1_CreateGroupRequest__Output } from '../../parley/v1/CreateGroupRequest';
@@ -14,6 +12,8 @@ import type { ListConversationsResponse as _parley_v1_ListConversationsResponse,
 import type { ListMembersRequest as _parley_v1_ListMembersRequest, ListMembersRequest__Output as _parley_v1_ListMembersRequest__Output } from '../../parley/v1/ListMembersRequest';
 import type { ListMembersResponse as _parley_v1_ListMembersResponse, ListMembersResponse__Output as _parley_v1_ListMembersResponse__Output } from '../../parley/v1/ListMembersResponse';
 import type { MembersRequest as _parley_v1_MembersRequest, MembersRequest__Output as _parley_v1_MembersRequest__Output } from '../../parley/v1/MembersRequest';
+import type { MembershipRequest as _parley_v1_MembershipRequest, MembershipRequest__Output as _parley_v1_MembershipRequest__Output } from '../../parley/v1/MembershipRequest';
+import type { MembershipResponse as _parley_v1_MembershipResponse, MembershipResponse__Output as _parley_v1_MembershipResponse__Output } from '../../parley/v1/MembershipResponse';
 import type { MessagesResponse as _parley_v1_MessagesResponse, MessagesResponse__Output as _parley_v1_MessagesResponse__Output } from '../../parley/v1/MessagesResponse';
 import type { SyncRequest as _parley_v1_SyncRequest, SyncRequest__Output as _parley_v1_SyncRequest__Output } from '../../parley/v1/SyncRequest';
 
@@ -26,23 +26,6 @@ export interface StorageClient extends grpc.Client {
   addMembers(argument: _parley_v1_MembersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
   addMembers(argument: _parley_v1_MembersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
   addMembers(argument: _parley_v1_MembersRequest, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
-  
-  /**
-   * Is user_id a member of conversation_id, and was client_msg_id already stored?
-   * NOT_FOUND when the conversation does not exist.
-   */
-  CheckSend(argument: _parley_v1_CheckSendRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_CheckSendResponse__Output>): grpc.ClientUnaryCall;
-  CheckSend(argument: _parley_v1_CheckSendRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_CheckSendResponse__Output>): grpc.ClientUnaryCall;
-  CheckSend(argument: _parley_v1_CheckSendRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_CheckSendResponse__Output>): grpc.ClientUnaryCall;
-  CheckSend(argument: _parley_v1_CheckSendRequest, callback: grpc.requestCallback<_parley_v1_CheckSendResponse__Output>): grpc.ClientUnaryCall;
-  /**
-   * Is user_id a member of conversation_id, and was client_msg_id already stored?
-   * NOT_FOUND when the conversation does not exist.
-   */
-  checkSend(argument: _parley_v1_CheckSendRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_CheckSendResponse__Output>): grpc.ClientUnaryCall;
-  checkSend(argument: _parley_v1_CheckSendRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_CheckSendResponse__Output>): grpc.ClientUnaryCall;
-  checkSend(argument: _parley_v1_CheckSendRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_CheckSendResponse__Output>): grpc.ClientUnaryCall;
-  checkSend(argument: _parley_v1_CheckSendRequest, callback: grpc.requestCallback<_parley_v1_CheckSendResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Conversation administration.
@@ -118,6 +101,25 @@ export interface StorageClient extends grpc.Client {
   listMembers(argument: _parley_v1_ListMembersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
   listMembers(argument: _parley_v1_ListMembersRequest, callback: grpc.requestCallback<_parley_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Is user_id a member of conversation_id? For a conversation of at most 256 members the
+   * answer also lists every member, so that one call fills a cache for all of them (the
+   * router's membership cache). NOT_FOUND when the conversation does not exist.
+   */
+  Membership(argument: _parley_v1_MembershipRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
+  Membership(argument: _parley_v1_MembershipRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
+  Membership(argument: _parley_v1_MembershipRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
+  Membership(argument: _parley_v1_MembershipRequest, callback: grpc.requestCallback<_parley_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Is user_id a member of conversation_id? For a conversation of at most 256 members the
+   * answer also lists every member, so that one call fills a cache for all of them (the
+   * router's membership cache). NOT_FOUND when the conversation does not exist.
+   */
+  membership(argument: _parley_v1_MembershipRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
+  membership(argument: _parley_v1_MembershipRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
+  membership(argument: _parley_v1_MembershipRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
+  membership(argument: _parley_v1_MembershipRequest, callback: grpc.requestCallback<_parley_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
+  
   RemoveMembers(argument: _parley_v1_MembersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
   RemoveMembers(argument: _parley_v1_MembersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
   RemoveMembers(argument: _parley_v1_MembersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
@@ -148,12 +150,6 @@ export interface StorageHandlers extends grpc.UntypedServiceImplementation {
   AddMembers: grpc.handleUnaryCall<_parley_v1_MembersRequest__Output, _parley_v1_Conversation>;
   
   /**
-   * Is user_id a member of conversation_id, and was client_msg_id already stored?
-   * NOT_FOUND when the conversation does not exist.
-   */
-  CheckSend: grpc.handleUnaryCall<_parley_v1_CheckSendRequest__Output, _parley_v1_CheckSendResponse>;
-  
-  /**
    * Conversation administration.
    */
   CreateDirect: grpc.handleUnaryCall<_parley_v1_CreateDirectRequest__Output, _parley_v1_Conversation>;
@@ -175,6 +171,13 @@ export interface StorageHandlers extends grpc.UntypedServiceImplementation {
   
   ListMembers: grpc.handleUnaryCall<_parley_v1_ListMembersRequest__Output, _parley_v1_ListMembersResponse>;
   
+  /**
+   * Is user_id a member of conversation_id? For a conversation of at most 256 members the
+   * answer also lists every member, so that one call fills a cache for all of them (the
+   * router's membership cache). NOT_FOUND when the conversation does not exist.
+   */
+  Membership: grpc.handleUnaryCall<_parley_v1_MembershipRequest__Output, _parley_v1_MembershipResponse>;
+  
   RemoveMembers: grpc.handleUnaryCall<_parley_v1_MembersRequest__Output, _parley_v1_Conversation>;
   
   /**
@@ -186,13 +189,13 @@ export interface StorageHandlers extends grpc.UntypedServiceImplementation {
 
 export interface StorageDefinition extends grpc.ServiceDefinition {
   AddMembers: MethodDefinition<_parley_v1_MembersRequest, _parley_v1_Conversation, _parley_v1_MembersRequest__Output, _parley_v1_Conversation__Output>
-  CheckSend: MethodDefinition<_parley_v1_CheckSendRequest, _parley_v1_CheckSendResponse, _parley_v1_CheckSendRequest__Output, _parley_v1_CheckSendResponse__Output>
   CreateDirect: MethodDefinition<_parley_v1_CreateDirectRequest, _parley_v1_Conversation, _parley_v1_CreateDirectRequest__Output, _parley_v1_Conversation__Output>
   CreateGroup: MethodDefinition<_parley_v1_CreateGroupRequest, _parley_v1_Conversation, _parley_v1_CreateGroupRequest__Output, _parley_v1_Conversation__Output>
   GetConversation: MethodDefinition<_parley_v1_GetConversationRequest, _parley_v1_Conversation, _parley_v1_GetConversationRequest__Output, _parley_v1_Conversation__Output>
   History: MethodDefinition<_parley_v1_HistoryRequest, _parley_v1_MessagesResponse, _parley_v1_HistoryRequest__Output, _parley_v1_MessagesResponse__Output>
   ListConversations: MethodDefinition<_parley_v1_ListConversationsRequest, _parley_v1_ListConversationsResponse, _parley_v1_ListConversationsRequest__Output, _parley_v1_ListConversationsResponse__Output>
   ListMembers: MethodDefinition<_parley_v1_ListMembersRequest, _parley_v1_ListMembersResponse, _parley_v1_ListMembersRequest__Output, _parley_v1_ListMembersResponse__Output>
+  Membership: MethodDefinition<_parley_v1_MembershipRequest, _parley_v1_MembershipResponse, _parley_v1_MembershipRequest__Output, _parley_v1_MembershipResponse__Output>
   RemoveMembers: MethodDefinition<_parley_v1_MembersRequest, _parley_v1_Conversation, _parley_v1_MembersRequest__Output, _parley_v1_Conversation__Output>
   Sync: MethodDefinition<_parley_v1_SyncRequest, _parley_v1_MessagesResponse, _parley_v1_SyncRequest__Output, _parley_v1_MessagesResponse__Output>
 }

@@ -9,7 +9,8 @@ export interface AckFrame {
   'clientMsgId'?: (string);
   'serverMsgId'?: (string);
   /**
-   * Present only when already known (a resend of a stored message).
+   * Never sent (0): the seq reaches the sender in its own msg frame, like every member's.
+   * Kept for wire compatibility with clients that read it.
    */
   'seq'?: (number | string | Long);
 }
@@ -21,7 +22,8 @@ export interface AckFrame__Output {
   'clientMsgId': (string);
   'serverMsgId': (string);
   /**
-   * Present only when already known (a resend of a stored message).
+   * Never sent (0): the seq reaches the sender in its own msg frame, like every member's.
+   * Kept for wire compatibility with clients that read it.
    */
   'seq': (number);
 }

@@ -1,14 +1,12 @@
 // Original file: ../../proto/parley/v1/storage.proto
 
 
-export interface CheckSendRequest {
+export interface MembershipRequest {
   'conversationId'?: (string);
   'userId'?: (string);
-  'serverMsgId'?: (string);
 }
 
-export interface CheckSendRequest__Output {
+export interface MembershipRequest__Output {
   'conversationId': (string);
   'userId': (string);
-  'serverMsgId': (string);
 }

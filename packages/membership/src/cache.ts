@@ -1,0 +1,273 @@
+// Owns the answers "is this user a member of this conversation?" and "who are its members?"
+// kept in a process's memory, so the message path asks storage nothing per send or per
+// delivery. They are kept true by membership events (a MembershipChange applied as a
+// delta), not by guessing a TTL: an event reaches every instance through parley.membership,
+// and the partition owners also see it in the conversation's own stream. A maximum age is
+// only a backstop, for an event missed while an instance was cut off from Kafka longer than
+// the topic's retention.
+//
+// A lookup that was under way when an event for its conversation arrived is not cached
+// (its answer may predate the change), nor joined by a caller that came after the event:
+// each event bumps the conversation's epoch, and a lookup only stores what it read if no
+// event came in since it started.
+import type { ValidMembershipChange } from '@parley/bus';
+
+export interface MembershipAnswer {
+  exists: boolean;
+  member: boolean;
+  memberCount: number;
+  /** Every member, when the conversation is small enough for one answer to hold them. */
+  memberIds?: string[];
+}
+
+export type MembershipLookup = (conversationId: string, userId: string) => Promise<MembershipAnswer>;
+
+export interface MembershipCacheOptions {
+  /** Conversations kept (least recently used go first). */
+  maxConversations?: number;
+  /** Per-user answers kept per large conversation. */
+  maxUsersPerConversation?: number;
+  /** An answer older than this is looked up again (backstop for missed events). */
+  maxAgeMs?: number;
+  now?: () => number;
+}
+
+interface Entry {
+  /** Every member (small conversations). */
+  all?: Set<string>;
+  /** Per-user answers (large conversations). */
+  known: Map<string, boolean>;
+  loadedAt: number;
+}
+
+/** Which conversations saw an event since a given epoch; bounded, and conservative once it forgot. */
+class Epochs {
+  epoch = 0;
+  private readonly changed = new Map<string, number>();
+  private forgottenUpTo = 0;
+
+  constructor(private readonly max: number) {}
+
+  bump(conversationId: string): void {
+    this.epoch++;
+    this.changed.delete(conversationId);
+    this.changed.set(conversationId, this.epoch);
+    if (this.changed.size > this.max) {
+      const [oldest, at] = this.changed.entries().next().value as [string, number];
+      this.changed.delete(oldest);
+      this.forgottenUpTo = at;
+    }
+  }
+
+  /** Did an event for this conversation (possibly) arrive after `since`? */
+  changedSince(conversationId: string, since: number): boolean {
+    if (since < this.forgottenUpTo) return true;
+    return (this.changed.get(conversationId) ?? 0) > since;
+  }
+}
+
+export class MembershipCache {
+  private readonly entries = new Map<string, Entry>();
+  /** Lookups under way, with the epoch each started at (a caller after an event does not join an older one). */
+  private readonly inflight = new Map<string, { since: number; answer: Promise<MembershipAnswer> }>();
+  private readonly epochs: Epochs;
+  private readonly maxConversations: number;
+  private readonly maxUsers: number;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly lookup: MembershipLookup,
+    options: MembershipCacheOptions = {},
+  ) {
+    this.maxConversations = options.maxConversations ?? 200_000;
+    this.maxUsers = options.maxUsersPerConversation ?? 10_000;
+    this.maxAgeMs = options.maxAgeMs ?? 600_000;
+    this.now = options.now ?? Date.now;
+    this.epochs = new Epochs(this.maxConversations);
+  }
+
+  /** The cached answer, or undefined when it must be looked up. */
+  peek(conversationId: string, userId: string): boolean | undefined {
+    const entry = this.entries.get(conversationId);
+    if (!entry || this.now() - entry.loadedAt > this.maxAgeMs) return undefined;
+    if (entry.all) return entry.all.has(userId);
+    return entry.known.get(userId);
+  }
+
+  /** Is userId a member? Throws nothing of its own; an unknown conversation answers exists: false (never cached). */
+  async isMember(conversationId: string, userId: string): Promise<{ exists: boolean; member: boolean }> {
+    const cached = this.peek(conversationId, userId);
+    if (cached !== undefined) {
+      this.hits++;
+      // A hit is a use: keep the conversation from going first.
+      const entry = this.entries.get(conversationId)!;
+      this.entries.delete(conversationId);
+      this.entries.set(conversationId, entry);
+      return { exists: true, member: cached };
+    }
+    this.misses++;
+    const key = `${conversationId}\n${userId}`;
+    let pending = this.inflight.get(key);
+    if (!pending || this.epochs.changedSince(conversationId, pending.since)) {
+      const since = this.epochs.epoch;
+      const started: { since: number; answer: Promise<MembershipAnswer> } = {
+        since,
+        answer: this.lookup(conversationId, userId)
+          .then((answer) => {
+            if (answer.exists && !this.epochs.changedSince(conversationId, since)) this.store(conversationId, userId, answer);
+            return answer;
+          })
+          .finally(() => {
+            if (this.inflight.get(key) === started) this.inflight.delete(key);
+          }),
+      };
+      this.inflight.set(key, (pending = started));
+    }
+    const answer = await pending.answer;
+    return { exists: answer.exists, member: answer.member };
+  }
+
+  private store(conversationId: string, userId: string, answer: MembershipAnswer): void {
+    const now = this.now();
+    let entry = this.entries.get(conversationId);
+    if (entry && now - entry.loadedAt > this.maxAgeMs) entry = undefined;
+    if (answer.memberIds) {
+      entry = { all: new Set(answer.memberIds), known: new Map(), loadedAt: now };
+    } else {
+      entry ??= { known: new Map(), loadedAt: now };
+      if (entry.all) entry = { known: new Map(), loadedAt: now };
+      entry.known.delete(userId);
+      entry.known.set(userId, answer.member);
+      if (entry.known.size > this.maxUsers) entry.known.delete(entry.known.keys().next().value as string);
+    }
+    this.entries.delete(conversationId);
+    this.entries.set(conversationId, entry);
+    if (this.entries.size > this.maxConversations) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  /** A membership event: applied to what is cached, and any lookup under way is not cached. */
+  apply(change: ValidMembershipChange): void {
+    this.epochs.bump(change.conversationId);
+    const entry = this.entries.get(change.conversationId);
+    if (!entry) return;
+    const member = change.change === 'added';
+    for (const userId of change.userIds) {
+      if (entry.all) {
+        if (member) entry.all.add(userId);
+        else entry.all.delete(userId);
+      } else if (entry.known.has(userId) || member) {
+        entry.known.set(userId, member);
+      }
+    }
+    // Events add answers too: keep the per-conversation bound.
+    while (entry.known.size > this.maxUsers) entry.known.delete(entry.known.keys().next().value as string);
+  }
+
+  /** Forgets a conversation (its next answer is looked up). */
+  invalidate(conversationId: string): void {
+    this.epochs.bump(conversationId);
+    this.entries.delete(conversationId);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+export interface MemberListOptions {
+  /** Member ids kept over all conversations (least recently used conversations go first). */
+  maxMembers?: number;
+  maxAgeMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Every member of a conversation, for fan-out (push). Loaded once per conversation (in
+ * pages, by the loader) and kept true by membership events, so a delivery record needs to
+ * carry no member list, whatever the group's size.
+ */
+export class MemberListCache {
+  private readonly lists = new Map<string, { members: Set<string>; loadedAt: number }>();
+  private readonly inflight = new Map<string, { since: number; members: Promise<ReadonlySet<string>> }>();
+  private readonly epochs: Epochs;
+  private held = 0;
+  private readonly maxMembers: number;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly load: (conversationId: string) => Promise<string[]>,
+    options: MemberListOptions = {},
+  ) {
+    this.maxMembers = options.maxMembers ?? 2_000_000;
+    this.maxAgeMs = options.maxAgeMs ?? 600_000;
+    this.now = options.now ?? Date.now;
+    this.epochs = new Epochs(200_000);
+  }
+
+  async get(conversationId: string): Promise<ReadonlySet<string>> {
+    const hit = this.lists.get(conversationId);
+    if (hit && this.now() - hit.loadedAt <= this.maxAgeMs) {
+      this.lists.delete(conversationId);
+      this.lists.set(conversationId, hit);
+      return hit.members;
+    }
+    let pending = this.inflight.get(conversationId);
+    // A load that started before an event for this conversation may predate it: start a fresh one.
+    if (!pending || this.epochs.changedSince(conversationId, pending.since)) {
+      const since = this.epochs.epoch;
+      const started: { since: number; members: Promise<ReadonlySet<string>> } = {
+        since,
+        members: this.load(conversationId)
+          .then((ids) => {
+            const members = new Set(ids);
+            if (!this.epochs.changedSince(conversationId, since)) this.remember(conversationId, members);
+            return members;
+          })
+          .finally(() => {
+            if (this.inflight.get(conversationId) === started) this.inflight.delete(conversationId);
+          }),
+      };
+      this.inflight.set(conversationId, (pending = started));
+    }
+    return pending.members;
+  }
+
+  private remember(conversationId: string, members: Set<string>): void {
+    this.forget(conversationId);
+    this.lists.set(conversationId, { members, loadedAt: this.now() });
+    this.held += members.size;
+    while (this.held > this.maxMembers && this.lists.size > 1) this.forget(this.lists.keys().next().value as string);
+  }
+
+  private forget(conversationId: string): void {
+    const old = this.lists.get(conversationId);
+    if (!old) return;
+    this.held -= old.members.size;
+    this.lists.delete(conversationId);
+  }
+
+  apply(change: ValidMembershipChange): void {
+    this.epochs.bump(change.conversationId);
+    const entry = this.lists.get(change.conversationId);
+    if (!entry) return;
+    for (const userId of change.userIds) {
+      const had = entry.members.has(userId);
+      if (change.change === 'added' && !had) {
+        entry.members.add(userId);
+        this.held++;
+      } else if (change.change === 'removed' && had) {
+        entry.members.delete(userId);
+        this.held--;
+      }
+    }
+  }
+
+  invalidate(conversationId: string): void {
+    this.epochs.bump(conversationId);
+    this.forget(conversationId);
+  }
+}

@@ -1,0 +1,12 @@
+// Original file: ../../proto/parley/v1/router.proto
+
+
+export interface SendItem {
+  'clientMsgId'?: (string);
+  'body'?: (string);
+}
+
+export interface SendItem__Output {
+  'clientMsgId': (string);
+  'body': (string);
+}
