@@ -13,6 +13,7 @@ import {
   receiptsRecords,
   signalsRecords,
   type DeliveriesEntry,
+  type MessagesEntry,
   type ValidAccepted,
   type ValidMembershipChange,
   type ValidReceipt,
@@ -85,6 +86,17 @@ describe('the record envelope', () => {
     expect(membershipRecords.decode(buf(membershipRecords.encode({ kind: 'membership', change })))).toEqual({ kind: 'membership', change });
     expect(receiptsRecords.decode(buf(receiptsRecords.encode({ kind: 'receipt', receipt })))).toEqual({ kind: 'receipt', receipt });
     expect(signalsRecords.decode(buf(signalsRecords.encode({ kind: 'signal', signal })))).toEqual({ kind: 'signal', signal });
+  });
+
+  it('carries a direct conversation\'s two members with a message, and drops a malformed members hint without refusing the record', () => {
+    const withMembers: MessagesEntry = { kind: 'message', message: accepted(), members: ['alice', 'bob'] };
+    expect(messagesRecords.decode(buf(messagesRecords.encode(withMembers)))).toEqual(withMembers);
+    const delivered: DeliveriesEntry = { kind: 'message', message: storedMessage(), members: ['alice', 'bob'] };
+    expect(deliveriesRecords.decode(buf(deliveriesRecords.encode(delivered)))).toEqual(delivered);
+    for (const bad of [['alice'], ['alice', 'bob', 'carol'], ['alice', 'not valid'], 'alice,bob', [1, 2]]) {
+      const raw = JSON.stringify({ v: 1, message: accepted(), members: bad });
+      expect(messagesRecords.decode(buf(raw))).toEqual({ kind: 'message', message: accepted() });
+    }
   });
 
   it('round-trips any valid message (property)', () => {

@@ -66,10 +66,10 @@ export interface ValidRejection {
 }
 
 /** parley.messages: a message to sequence, or a membership change to apply in order with them. */
-export type MessagesEntry = { kind: 'message'; message: ValidAccepted } | { kind: 'membership'; change: ValidMembershipChange };
+export type MessagesEntry = { kind: 'message'; message: ValidAccepted; members?: string[] } | { kind: 'membership'; change: ValidMembershipChange };
 /** parley.deliveries: what push fans out, in the conversation's order. */
 export type DeliveriesEntry =
-  | { kind: 'message'; message: ValidStored }
+  | { kind: 'message'; message: ValidStored; members?: string[] }
   | { kind: 'receipt'; receipt: ValidReceipt }
   | { kind: 'membership'; change: ValidMembershipChange }
   | { kind: 'rejected'; rejection: ValidRejection };
@@ -181,6 +181,15 @@ function rejection(value: unknown): ValidRejection {
   };
 }
 
+/**
+ * A direct conversation's two members (a hint that lets consumers skip a lookup): exactly
+ * two valid ids, or nothing. Whether the pair matches the conversation is the consumer's
+ * check (isDirectPair); a malformed hint is dropped, never fatal to the record.
+ */
+function members(value: unknown): { members: string[] } | Record<string, never> {
+  return Array.isArray(value) && value.length === 2 && value.every(isValidId) ? { members: value as string[] } : {};
+}
+
 // ---------------------------------------------------------------- envelopes
 /** Parses the JSON and checks the version; undefined version = a record from before versioning. */
 function envelope(raw: Buffer): { o: Json; legacy: boolean } {
@@ -230,11 +239,11 @@ function format<E>(topic: keyof TopicNames, key: (e: E) => string, toJson: (e: E
 export const messagesRecords = format<MessagesEntry>(
   'messages',
   (e) => (e.kind === 'message' ? e.message.conversationId : e.change.conversationId),
-  (e) => (e.kind === 'message' ? { message: e.message } : { membership: e.change }),
+  (e) => (e.kind === 'message' ? { message: e.message, ...(e.members ? { members: e.members } : {}) } : { membership: e.change }),
   (raw) => {
     const { o, legacy } = envelope(raw);
     if (legacy) return { kind: 'message', message: accepted(o) };
-    if (o['message'] != null) return { kind: 'message', message: accepted(o['message']) };
+    if (o['message'] != null) return { kind: 'message', message: accepted(o['message']), ...members(o['members']) };
     if (o['membership'] != null) return { kind: 'membership', change: membership(o['membership']) };
     throw new RecordFormatError('a parley.messages record holds neither message nor membership');
   },
@@ -243,11 +252,11 @@ export const messagesRecords = format<MessagesEntry>(
 export const deliveriesRecords = format<DeliveriesEntry>(
   'deliveries',
   (e) => (e.kind === 'message' ? e.message.conversationId : e.kind === 'receipt' ? e.receipt.conversationId : e.kind === 'membership' ? e.change.conversationId : e.rejection.conversationId),
-  (e) => (e.kind === 'message' ? { message: e.message } : e.kind === 'receipt' ? { receipt: e.receipt } : e.kind === 'membership' ? { membership: e.change } : { rejected: e.rejection }),
+  (e) => (e.kind === 'message' ? { message: e.message, ...(e.members ? { members: e.members } : {}) } : e.kind === 'receipt' ? { receipt: e.receipt } : e.kind === 'membership' ? { membership: e.change } : { rejected: e.rejection }),
   (raw) => {
     // Records from before versioning have the same payload fields (plus memberIds, ignored).
     const { o } = envelope(raw);
-    if (o['message'] != null) return { kind: 'message', message: stored(o['message']) };
+    if (o['message'] != null) return { kind: 'message', message: stored(o['message']), ...members(o['members']) };
     if (o['receipt'] != null) return { kind: 'receipt', receipt: receipt(o['receipt']) };
     if (o['membership'] != null) return { kind: 'membership', change: membership(o['membership']) };
     if (o['rejected'] != null) return { kind: 'rejected', rejection: rejection(o['rejected']) };

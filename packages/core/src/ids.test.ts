@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { directConversationId, isValidId, serverMsgIdFor } from './ids';
+import { directConversationId, isDirectPair, isValidId, serverMsgIdFor } from './ids';
 
 describe('ids', () => {
   it('gives a resend the same serverMsgId and different messages different ones', () => {
@@ -28,5 +28,13 @@ describe('ids', () => {
   it('accepts only bounded printable ids', () => {
     expect(isValidId('user-1@example.com')).toBe(true);
     for (const bad of ['', 'a b', 'x'.repeat(129), 'a/b', 'ü', 7, null]) expect(isValidId(bad)).toBe(false);
+  });
+
+  it('proves a direct conversation\'s members by its id, in either order, and nothing else', () => {
+    const c = directConversationId('alice', 'bob');
+    expect(isDirectPair(c, ['alice', 'bob'])).toBe(true);
+    expect(isDirectPair(c, ['bob', 'alice'])).toBe(true);
+    for (const bad of [['alice', 'mallory'], ['alice'], ['alice', 'bob', 'carol'], ['alice', 'alice'], ['alice', 7]]) expect(isDirectPair(c, bad)).toBe(false);
+    expect(isDirectPair('g_team', ['alice', 'bob'])).toBe(false);
   });
 });

@@ -28,6 +28,17 @@ export function directConversationId(userA: string, userB: string): string {
   return `d_${digest([first, second], 27)}`;
 }
 
+/**
+ * Are these the two members of this direct conversation? The id is a digest of the pair, so
+ * a pair that hashes to it proves who the members are without asking the store (a direct
+ * conversation's members never change).
+ */
+export function isDirectPair(conversationId: string, memberIds: readonly unknown[]): memberIds is [string, string] {
+  if (memberIds.length !== 2 || !conversationId.startsWith('d_')) return false;
+  const [a, b] = memberIds;
+  return isValidId(a) && isValidId(b) && a !== b && directConversationId(a, b) === conversationId;
+}
+
 export function randomId(prefix: string, bytes = 12): string {
   return `${prefix}${randomBytes(bytes).toString('base64url')}`;
 }

@@ -1,7 +1,7 @@
 export { ConfigError, commonConfigShape, env, kafkaConfigShape, kafkaSecurityFrom, loadConfig, type KafkaSecurity } from './config';
 export { ERROR_CODES, ParleyError, asParleyError, fromGrpcError, isParleyError, isTransientError, toGrpcStatus, type ErrorCode } from './errors';
 export { CallGate, DEFAULT_CHANNEL_OPTIONS, DEFAULT_MAX_CONCURRENT_CALLS, GrpcServer, callUnary, createClient, grpcTarget, unaryHandler, type CallContext } from './grpc';
-export { ID_PATTERN, directConversationId, isValidId, randomId, serverMsgIdFor, unstorableText } from './ids';
+export { ID_PATTERN, directConversationId, isDirectPair, isValidId, randomId, serverMsgIdFor, unstorableText } from './ids';
 export { signHs256, verifyHs256, type TokenClaims, type VerifyOptions } from './jwt';
 export { Lifecycle, type LifecycleState } from './lifecycle';
 export { createLogger, type Logger } from './log';

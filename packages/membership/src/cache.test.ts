@@ -1,5 +1,5 @@
 import type { ValidMembershipChange } from '@parley/bus';
-import { ParleyError } from '@parley/core';
+import { ParleyError, directConversationId } from '@parley/core';
 import { MemberListCache, MembershipCache, type MembershipAnswer } from './cache';
 
 const AT = 1_764_100_000_000;
@@ -254,6 +254,47 @@ describe('MembershipCache: membership events', () => {
     storage.held[0]!.answer.resolve(storage.answer('g_team', 'alice'));
     await asked;
     expect(cache.size).toBe(0);
+  });
+});
+
+describe('direct conversations primed from records (members proven by the id)', () => {
+  const direct = directConversationId('alice', 'bob');
+
+  it('MembershipCache answers a primed direct conversation with no lookup, and lists its members', async () => {
+    const storage = new FakeMembership();
+    const cache = new MembershipCache(storage.lookup);
+    expect(cache.members(direct)).toBeUndefined();
+    cache.primeDirect(direct, ['bob', 'alice']);
+    expect(await cache.isMember(direct, 'alice')).toEqual({ exists: true, member: true });
+    expect(await cache.isMember(direct, 'mallory')).toEqual({ exists: true, member: false });
+    expect([...cache.members(direct)!].sort()).toEqual(['alice', 'bob']);
+    expect(storage.calls).toEqual([]);
+  });
+
+  it('MembershipCache ignores a pair that is not the one the id was made of, and a group id', async () => {
+    const storage = new FakeMembership();
+    storage.set(direct, ['alice', 'bob']);
+    const cache = new MembershipCache(storage.lookup);
+    cache.primeDirect(direct, ['alice', 'mallory']);
+    cache.primeDirect('g_team', ['alice', 'mallory']);
+    cache.primeDirect(direct, ['alice', 'alice']);
+    expect(await cache.isMember(direct, 'mallory')).toEqual({ exists: true, member: false });
+    expect(storage.calls).toEqual([[direct, 'mallory']]);
+    expect(cache.members('g_team')).toBeUndefined();
+  });
+
+  it('MemberListCache keeps a primed direct conversation with no load, and ignores a pair that does not match', async () => {
+    const storage = new FakeLists();
+    storage.lists.set(direct, ['alice', 'bob']);
+    const cache = new MemberListCache(storage.load);
+    cache.primeDirect(direct, ['alice', 'bob']);
+    expect(sorted(await cache.get(direct))).toEqual(['alice', 'bob']);
+    expect(storage.loads).toEqual([]);
+    const other = directConversationId('carol', 'dave');
+    storage.lists.set(other, ['carol', 'dave']);
+    cache.primeDirect(other, ['carol', 'mallory']);
+    expect(sorted(await cache.get(other))).toEqual(['carol', 'dave']);
+    expect(storage.loads).toEqual([other]);
   });
 });
 

@@ -11,6 +11,7 @@
 // each event bumps the conversation's epoch, and a lookup only stores what it read if no
 // event came in since it started.
 import type { ValidMembershipChange } from '@parley/bus';
+import { isDirectPair } from '@parley/core';
 
 export interface MembershipAnswer {
   exists: boolean;
@@ -148,6 +149,28 @@ export class MembershipCache {
     if (this.entries.size > this.maxConversations) this.entries.delete(this.entries.keys().next().value as string);
   }
 
+  /** Every member, when this conversation is cached whole (small conversations); no lookup. */
+  members(conversationId: string): string[] | undefined {
+    const entry = this.entries.get(conversationId);
+    if (!entry?.all || this.now() - entry.loadedAt > this.maxAgeMs) return undefined;
+    return [...entry.all];
+  }
+
+  /**
+   * A direct conversation's two members, proven by its id (isDirectPair): cached whole with
+   * no lookup. Its members never change, so no event can make this answer stale. Anything
+   * that does not prove itself is ignored (the next answer is looked up as usual).
+   */
+  primeDirect(conversationId: string, memberIds: readonly string[]): void {
+    if (this.peekEntry(conversationId) || !isDirectPair(conversationId, memberIds)) return;
+    this.store(conversationId, memberIds[0], { exists: true, member: true, memberCount: 2, memberIds: [...memberIds] });
+  }
+
+  private peekEntry(conversationId: string): Entry | undefined {
+    const entry = this.entries.get(conversationId);
+    return entry && this.now() - entry.loadedAt <= this.maxAgeMs ? entry : undefined;
+  }
+
   /** A membership event: applied to what is cached, and any lookup under way is not cached. */
   apply(change: ValidMembershipChange): void {
     this.epochs.bump(change.conversationId);
@@ -248,6 +271,13 @@ export class MemberListCache {
     if (!old) return;
     this.held -= old.members.size;
     this.lists.delete(conversationId);
+  }
+
+  /** A direct conversation's two members, proven by its id (isDirectPair): kept with no load. */
+  primeDirect(conversationId: string, memberIds: readonly string[]): void {
+    const hit = this.lists.get(conversationId);
+    if ((hit && this.now() - hit.loadedAt <= this.maxAgeMs) || !isDirectPair(conversationId, memberIds)) return;
+    this.remember(conversationId, new Set(memberIds));
   }
 
   apply(change: ValidMembershipChange): void {

@@ -1,5 +1,5 @@
 import { PoisonRecordError, deliveriesRecords, signalsRecords, type ConsumedBatch, type ConsumedRecord, type DeliveriesEntry, type ValidMembershipChange, type ValidReceipt, type ValidRejection, type ValidSignal, type ValidStored } from '@parley/bus';
-import { ParleyError, createLogger } from '@parley/core';
+import { ParleyError, createLogger, directConversationId } from '@parley/core';
 import { MemberListCache } from '@parley/membership';
 import type { DeliverRequest, DeliverResponse__Output, DeviceTarget, ListMembersRequest__Output, ListMembersResponse__Output } from '@parley/proto';
 import { MemorySessionDirectory, type SessionRecord } from '@parley/sessions';
@@ -343,6 +343,23 @@ describe('Fanout: rejections', () => {
 });
 
 describe('Fanout: members from the member-list cache', () => {
+  it('takes a direct conversation\'s members from its message record (proven by the id) and loads nothing for it, nor for its receipts', async () => {
+    const h = new Harness(2);
+    const direct = directConversationId('alice', 'bob');
+    h.storage.set(direct, ['alice', 'bob']);
+    for (const u of ['alice', 'bob']) await h.connect(u, 'phone', C1);
+    const fanout = h.fanout();
+    await fanout.handleBatch(batch([{ kind: 'message', message: stored(direct, 1), members: ['bob', 'alice'] }]));
+    await fanout.handleBatch(batch([{ kind: 'receipt', receipt: { conversationId: direct, userId: 'bob', deviceId: 'phone', kind: 'read', seq: 1, at: AT } }]));
+    expect(h.storage.loads()).toEqual([]);
+    expect(seqsByDevice(h)).toEqual(new Map([['alice/phone', [1]], ['bob/phone', [1]]]));
+    // A pair that is not the id's is no proof: the members are loaded.
+    const other = directConversationId('carol', 'dave');
+    h.storage.set(other, ['carol', 'dave']);
+    await fanout.handleBatch(batch([{ kind: 'message', message: stored(other, 1), members: ['carol', 'alice'] }]));
+    expect(h.storage.loads()).toEqual([other]);
+  });
+
   it('loads every page of Storage.ListMembers once and answers later batches from the cache', async () => {
     const h = new Harness(2);
     const everyone = ['alice', 'bob', 'carol', 'dave', 'erin'];

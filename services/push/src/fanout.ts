@@ -99,6 +99,8 @@ export class Fanout {
           this.members.apply(entry.change);
           continue;
         }
+        // A direct conversation's message names its two members (proven by its id): no lookup.
+        if (entry.kind === 'message' && entry.members) this.members.primeDirect(entry.message.conversationId, entry.members);
         segment.push(toItem(entry));
       }
       await this.fanOut(segment);

@@ -46,7 +46,10 @@ runMain('parley-router', async () => {
     log,
     onChange: (change) => membership.apply(change),
   });
-  const authorizer: SendAuthorizer = { isMember: (conversationId, userId) => membership.isMember(conversationId, userId) };
+  const authorizer: SendAuthorizer = {
+    isMember: (conversationId, userId) => membership.isMember(conversationId, userId),
+    directMembers: (conversationId) => (conversationId.startsWith('d_') ? membership.members(conversationId) : undefined),
+  };
   const deps = {
     bus,
     messagesTopic: topics.messages,

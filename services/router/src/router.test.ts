@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MemoryBus, messagesRecords, partitionFor, type ConsumedRecord, type OutgoingRecord, type ValidAccepted } from '@parley/bus';
-import { ParleyError, serverMsgIdFor } from '@parley/core';
+import { ParleyError, directConversationId, serverMsgIdFor } from '@parley/core';
 import type { SendBatchRequest__Output, SendRequest__Output } from '@parley/proto';
 import { TokenBuckets } from './rate-limit';
 import { MAX_BATCH_ITEMS, routeSend, routeSendBatch, type RouterDeps, type SendAuthorizer } from './router';
@@ -13,6 +13,11 @@ const NOW = 1_764_100_000_000;
 class FakeAuthorizer implements SendAuthorizer {
   readonly conversations = new Map<string, Set<string>>();
   readonly calls: { conversationId: string; userId: string }[] = [];
+
+  directMembers(conversationId: string): string[] | undefined {
+    const members = this.conversations.get(conversationId);
+    return members ? [...members] : undefined;
+  }
 
   async isMember(conversationId: string, userId: string): Promise<{ exists: boolean; member: boolean }> {
     this.calls.push({ conversationId, userId });
@@ -189,6 +194,32 @@ describe('routeSend: a new message', () => {
     const error = await rejection(routeSend({ ...h.deps, messagesTopic: 'test.no-such-topic' }, request()));
     expect(error.code).toBe('UNAVAILABLE');
     expect(error.retryable).toBe(true);
+  });
+});
+
+describe('routeSend: direct conversations', () => {
+  it('puts the two members of a direct conversation in the record (proven by the id), and nothing for a group', async () => {
+    const h = harness();
+    const direct = directConversationId('alice', 'bob');
+    h.authorizer.conversations.set(direct, new Set(['alice', 'bob']));
+    await routeSend(h.deps, { senderId: 'alice', senderDeviceId: 'phone', conversationId: direct, clientMsgId: 'c1', body: 'hi' });
+    await routeSend(h.deps, { senderId: 'alice', senderDeviceId: 'phone', conversationId: 'g_team', clientMsgId: 'c2', body: 'hi' });
+    await routeSendBatch(h.deps, { senderId: 'bob', senderDeviceId: 'phone', conversationId: direct, items: [{ clientMsgId: 'c3', body: 'yo' }] });
+    const entries = h.published.flatMap((p) => p.records).map((r) => messagesRecords.decode(Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value)));
+    expect(entries.map((e) => (e.kind === 'message' ? [e.message.clientMsgId, [...(e.members ?? [])].sort()] : []))).toEqual([
+      ['c1', ['alice', 'bob']],
+      ['c2', []],
+      ['c3', ['alice', 'bob']],
+    ]);
+  });
+
+  it('leaves out members that do not match the id (a wrong answer never travels as proof)', async () => {
+    const h = harness();
+    const direct = directConversationId('alice', 'bob');
+    h.authorizer.conversations.set(direct, new Set(['alice', 'mallory']));
+    await routeSend(h.deps, { senderId: 'alice', senderDeviceId: 'phone', conversationId: direct, clientMsgId: 'c1', body: 'hi' });
+    const entry = messagesRecords.decode(Buffer.from(h.published[0]!.records[0]!.value));
+    expect(entry.kind === 'message' && entry.members).toBeFalsy();
   });
 });
 

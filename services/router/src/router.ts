@@ -5,13 +5,15 @@
 // A resend is produced again: storage's unique indexes drop the copy, and the resend is
 // not delivered a second time.
 import { messagesRecords, type MessageBus, type OutgoingRecord } from '@parley/bus';
-import { ParleyError, SpanKind, asParleyError, injectTraceContext, isValidId, serverMsgIdFor, unstorableText, withSpan } from '@parley/core';
+import { ParleyError, SpanKind, asParleyError, injectTraceContext, isDirectPair, isValidId, serverMsgIdFor, unstorableText, withSpan } from '@parley/core';
 import type { SendBatchRequest__Output, SendBatchResponse, SendItemResult, SendRequest__Output, SendResponse } from '@parley/proto';
 import type { TokenBuckets } from './rate-limit';
 
 export interface SendAuthorizer {
   /** Is userId a member? exists: false for an unknown conversation. */
   isMember(conversationId: string, userId: string): Promise<{ exists: boolean; member: boolean }>;
+  /** A direct conversation's two members, when known without a lookup (they go along in the record). */
+  directMembers?(conversationId: string): string[] | undefined;
 }
 
 export interface RouterDeps {
@@ -43,10 +45,17 @@ export function checkBody(body: unknown, maxBytes: number): string {
   return body;
 }
 
-async function authorize(deps: RouterDeps, conversationId: string, senderId: string): Promise<void> {
+/**
+ * Refuses a sender who is not a member. Answers, for a direct conversation, its two members
+ * when they are proven by its id: the record carries them, so neither the sequencer nor push
+ * looks them up.
+ */
+async function authorize(deps: RouterDeps, conversationId: string, senderId: string): Promise<{ members?: string[] }> {
   const { exists, member } = await deps.authorizer.isMember(conversationId, senderId);
   if (!exists) throw new ParleyError('NOT_FOUND', `conversation ${conversationId} does not exist`);
   if (!member) throw new ParleyError('PERMISSION_DENIED', 'not a member of this conversation');
+  const members = deps.authorizer.directMembers?.(conversationId);
+  return members && isDirectPair(conversationId, members) ? { members } : {};
 }
 
 function produce(deps: RouterDeps, records: OutgoingRecord[]): Promise<void> {
@@ -62,11 +71,11 @@ export async function routeSend(deps: RouterDeps, req: SendRequest__Output): Pro
   requireId(req.clientMsgId, 'client_msg_id');
   const body = checkBody(req.body, deps.maxBodyBytes);
   if (!deps.limiter.take(req.senderId)) throw new ParleyError('RESOURCE_EXHAUSTED', 'sending too fast; slow down and retry');
-  await authorize(deps, req.conversationId, req.senderId);
+  const direct = await authorize(deps, req.conversationId, req.senderId);
   const serverMsgId = serverMsgIdFor(req.conversationId, req.senderId, req.clientMsgId);
   const sentAt = (deps.now ?? Date.now)();
   const message = { serverMsgId, conversationId: req.conversationId, senderId: req.senderId, senderDeviceId: req.senderDeviceId, clientMsgId: req.clientMsgId, body, sentAt };
-  await produce(deps, [messagesRecords.record({ kind: 'message', message }, injectTraceContext({}))]);
+  await produce(deps, [messagesRecords.record({ kind: 'message', message, ...direct }, injectTraceContext({}))]);
   return { serverMsgId, seq: 0, sentAt };
 }
 
@@ -80,7 +89,7 @@ export async function routeSendBatch(deps: RouterDeps, req: SendBatchRequest__Ou
   requireId(req.senderDeviceId, 'sender_device_id');
   requireId(req.conversationId, 'conversation_id');
   if (req.items.length === 0 || req.items.length > MAX_BATCH_ITEMS) throw new ParleyError('INVALID_ARGUMENT', `a batch holds 1..${MAX_BATCH_ITEMS} items`);
-  await authorize(deps, req.conversationId, req.senderId);
+  const direct = await authorize(deps, req.conversationId, req.senderId);
   const sentAt = (deps.now ?? Date.now)();
   const results: SendItemResult[] = [];
   const records: OutgoingRecord[] = [];
@@ -93,7 +102,7 @@ export async function routeSendBatch(deps: RouterDeps, req: SendBatchRequest__Ou
       const serverMsgId = serverMsgIdFor(req.conversationId, req.senderId, item.clientMsgId);
       records.push(
         messagesRecords.record(
-          { kind: 'message', message: { serverMsgId, conversationId: req.conversationId, senderId: req.senderId, senderDeviceId: req.senderDeviceId, clientMsgId: item.clientMsgId, body, sentAt } },
+          { kind: 'message', message: { serverMsgId, conversationId: req.conversationId, senderId: req.senderId, senderDeviceId: req.senderDeviceId, clientMsgId: item.clientMsgId, body, sentAt }, ...direct },
           { ...trace },
         ),
       );

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { MemoryBus, PoisonRecordError, deliveriesRecords, messagesRecords, type ConsumedBatch, type ConsumedRecord, type DeliveriesEntry, type ValidAccepted } from '@parley/bus';
-import { ParleyError, createLogger, serverMsgIdFor } from '@parley/core';
+import { ParleyError, createLogger, directConversationId, serverMsgIdFor } from '@parley/core';
 import { MembershipCache } from '@parley/membership';
 import { Sequencer, type SequencerMetrics } from './sequencer';
 import { ConversationHeads } from './state';
@@ -262,6 +262,49 @@ describe('Sequencer: membership (the sequencer is the authority)', () => {
     expect(clientIds(h.stored('g_a'))).toEqual(['b0', 'b1', 'c1']);
     // The changes go on to push, in order with the messages.
     expect(h.publishes[1]!.map((e) => e.kind)).toEqual(['message', 'membership', 'rejected', 'membership', 'message']);
+  });
+});
+
+describe('Sequencer: direct conversations (members proven by the id)', () => {
+  const directRecord = (message: ValidAccepted, members: string[]): ConsumedRecord => ({
+    topic: MESSAGES,
+    partition: 0,
+    offset: String(offset++),
+    key: message.conversationId,
+    value: Buffer.from(messagesRecords.encode({ kind: 'message', message, members })),
+    headers: {},
+  });
+
+  it('stores a message whose record names the two members without any membership lookup, and hands the members on to push', async () => {
+    const h = new Harness();
+    const c = directConversationId('alice', 'bob');
+    await h.conversations.createConversation({ conversationId: c, kind: 'direct', memberIds: ['alice', 'bob'], createdAt: 1 });
+    await h.sequencer.handleBatch(batch([directRecord(accepted(c, 'alice', 'a1'), ['alice', 'bob']), directRecord(accepted(c, 'bob', 'b1'), ['bob', 'alice'])]));
+    expect(h.lookups).toBe(0);
+    expect(clientIds(h.stored(c))).toEqual(['a1', 'b1']);
+    const deliveries = h.delivered.filter((e) => e.kind === 'message');
+    expect(deliveries.map((e) => (e.kind === 'message' ? [e.message.seq, [...(e.members ?? [])].sort()] : []))).toEqual([
+      [1, ['alice', 'bob']],
+      [2, ['alice', 'bob']],
+    ]);
+  });
+
+  it('ignores members that do not prove themselves (another pair, or a group): it looks membership up and refuses a non-member', async () => {
+    const h = new Harness();
+    const c = directConversationId('alice', 'bob');
+    await h.conversations.createConversation({ conversationId: c, kind: 'direct', memberIds: ['alice', 'bob'], createdAt: 1 });
+    await h.group('g_a', ['alice']);
+    await h.sequencer.handleBatch(
+      batch([
+        directRecord(accepted(c, 'mallory', 'm1'), ['alice', 'mallory']),
+        directRecord(accepted(c, 'mallory', 'm2'), ['mallory', 'bob']),
+        directRecord(accepted('g_a', 'mallory', 'm3'), ['alice', 'mallory']),
+      ]),
+    );
+    expect(h.lookups).toBeGreaterThan(0);
+    expect(h.stored(c)).toEqual([]);
+    expect(h.stored('g_a')).toEqual([]);
+    expect(h.delivered.map((e) => (e.kind === 'rejected' ? e.rejection.clientMsgId : e.kind))).toEqual(['m1', 'm2', 'm3']);
   });
 });
 

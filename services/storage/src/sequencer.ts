@@ -13,7 +13,7 @@
 // seq taken by another writer (a previous owner of the partition: the conversation is
 // reseeded from the stored messages and renumbered).
 import { decodeBatch, deliveriesRecords, messagesRecords, type ConsumedBatch, type ConsumedRecord, type DeliveriesEntry, type MessageBus, type MessagesEntry, type ValidAccepted, type ValidRejection } from '@parley/bus';
-import { ParleyError, SpanKind, extractTraceContext, injectTraceContext, withSpan, type Logger } from '@parley/core';
+import { ParleyError, SpanKind, extractTraceContext, injectTraceContext, isDirectPair, withSpan, type Logger } from '@parley/core';
 import type { MembershipCache } from '@parley/membership';
 import { mapLimit, type ConversationHeads } from './state';
 import type { LoggedMessage, MessageLog } from './store';
@@ -99,10 +99,12 @@ export class Sequencer {
 
   private async process(batch: ConsumedBatch, entries: { record: ConsumedRecord; entry: MessagesEntry }[]): Promise<void> {
     // 1. The senders' membership, for the pairs not cached: one concurrent round, cold only.
+    //    A direct conversation's record carries its two members, proven by its id: no lookup.
     const cold = new Map<string, [string, string]>();
     for (const { entry } of entries) {
       if (entry.kind !== 'message') continue;
       const { conversationId, senderId } = entry.message;
+      if (entry.members) this.membership.primeDirect(conversationId, entry.members);
       if (this.membership.peek(conversationId, senderId) === undefined) cold.set(`${conversationId}\n${senderId}`, [conversationId, senderId]);
     }
     await mapLimit([...cold.values()], this.lookupConcurrency, ([c, u]) => this.membership.isMember(c, u));
@@ -150,13 +152,13 @@ export class Sequencer {
     for (const [slot, result] of stored) {
       if (result.kind === 'stored') {
         created++;
-        out[slot] = { kind: 'message', message: result.doc };
+        out[slot] = this.delivery(result.doc);
       } else {
         duplicates++;
         // A replay of the very record that stored it (a crash before its delivery was
         // handed on) is delivered again; a resend (another record) is not: its first copy
         // was, or will be, delivered.
-        if (result.replay) out[slot] = { kind: 'message', message: result.doc };
+        if (result.replay) out[slot] = this.delivery(result.doc);
       }
     }
 
@@ -175,6 +177,13 @@ export class Sequencer {
     if (records.length === 0) return;
     if (!batch.isActive()) throw new ParleyError('UNAVAILABLE', 'partition revoked mid-batch');
     await this.bus.publish(this.deliveriesTopic, records);
+  }
+
+  /** A stored message for push; a direct conversation's carries its two members (push then looks nothing up). */
+  private delivery(doc: LoggedMessage): DeliveriesEntry {
+    const c = doc.conversationId;
+    const members = c.startsWith('d_') ? this.membership.members(c) : undefined;
+    return { kind: 'message', message: doc, ...(members && isDirectPair(c, members) ? { members } : {}) };
   }
 
   /** Inserts the queued messages with consecutive seqs per conversation; answers, per output slot, what became of each. */

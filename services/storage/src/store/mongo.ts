@@ -14,7 +14,7 @@
 //
 // Uniqueness is enforced by unique indexes, never by read-then-write.
 import { randomUUID } from 'node:crypto';
-import { ParleyError } from '@parley/core';
+import { Histogram, LATENCY_BUCKETS, ParleyError, registry } from '@parley/core';
 import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection, type Db } from 'mongodb';
 import type {
   AppendConflict,
@@ -514,6 +514,37 @@ async function ensureIndexes(db: Db): Promise<void> {
   }
 }
 
+/** Every database command's time, by command and collection (both from a fixed set: no user data in labels). */
+const dbCommandSeconds = new Histogram({
+  name: 'parley_storage_db_command_seconds',
+  help: 'MongoDB commands storage sent, by command, collection and outcome, with their round-trip time.',
+  labelNames: ['command', 'collection', 'outcome'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers: [registry],
+});
+
+const COLLECTIONS = new Set(['messages', 'members', 'conversations', 'heads', 'positions']);
+
+/** Times each command through the driver's command monitoring (collection names taken from the started event). */
+function observeCommands(client: MongoClient): void {
+  const started = new Map<number, string>();
+  client.on('commandStarted', (e) => {
+    const target = (e.command as Record<string, unknown>)[e.commandName];
+    const collection = typeof target === 'string' && COLLECTIONS.has(target) ? target : 'other';
+    started.set(e.requestId, collection);
+    // Bounded: a command that never finished (a connection torn down) is forgotten.
+    if (started.size > 10_000) started.delete(started.keys().next().value as number);
+  });
+  const finished = (outcome: 'ok' | 'error') => (e: { requestId: number; commandName: string; duration: number }) => {
+    const collection = started.get(e.requestId) ?? 'other';
+    started.delete(e.requestId);
+    if (e.commandName === 'hello' || e.commandName === 'ismaster') return;
+    dbCommandSeconds.observe({ command: e.commandName, collection, outcome }, e.duration / 1000);
+  };
+  client.on('commandSucceeded', finished('ok'));
+  client.on('commandFailed', finished('error'));
+}
+
 export async function connectMongoStores(url: string, database: string, options: { maxPoolSize?: number } = {}): Promise<MongoStores> {
   const client = new MongoClient(url, {
     serverSelectionTimeoutMS: 5_000,
@@ -525,7 +556,9 @@ export async function connectMongoStores(url: string, database: string, options:
     // A request waits at most this long for a connection, then fails UNAVAILABLE (retried):
     // an unbounded queue behind a slow database only holds work its callers gave up on.
     waitQueueTimeoutMS: 2_000,
+    monitorCommands: true,
   });
+  observeCommands(client);
   await client.connect();
   const db = client.db(database);
   await ensureIndexes(db);

@@ -7,8 +7,9 @@ import type { Rejection as _parley_v1_Rejection, Rejection__Output as _parley_v1
 
 /**
  * parley.deliveries (key: conversation_id): what push fans out, in the stream's order.
- * It carries no member ids: push resolves members itself (so a record stays small however
- * large the group).
+ * It carries no member list of a group: push resolves members itself (so a record stays
+ * small however large the group). A direct conversation's message carries its two members
+ * (checked against the conversation id, as in MessagesRecord), so push needs no lookup.
  */
 export interface DeliveriesRecord {
   'v'?: (number);
@@ -16,12 +17,14 @@ export interface DeliveriesRecord {
   'receipt'?: (_parley_v1_Receipt | null);
   'membership'?: (_parley_v1_MembershipChange | null);
   'rejected'?: (_parley_v1_Rejection | null);
+  'members'?: (string)[];
 }
 
 /**
  * parley.deliveries (key: conversation_id): what push fans out, in the stream's order.
- * It carries no member ids: push resolves members itself (so a record stays small however
- * large the group).
+ * It carries no member list of a group: push resolves members itself (so a record stays
+ * small however large the group). A direct conversation's message carries its two members
+ * (checked against the conversation id, as in MessagesRecord), so push needs no lookup.
  */
 export interface DeliveriesRecord__Output {
   'v': (number);
@@ -29,4 +32,5 @@ export interface DeliveriesRecord__Output {
   'receipt': (_parley_v1_Receipt__Output | null);
   'membership': (_parley_v1_MembershipChange__Output | null);
   'rejected': (_parley_v1_Rejection__Output | null);
+  'members': (string)[];
 }
