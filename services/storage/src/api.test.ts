@@ -3,9 +3,9 @@ import { MAX_MEMBERSHIP_IDS_PER_RECORD, MemoryBus, membershipRecords, messagesRe
 import { ID_PATTERN, createLogger, directConversationId, serverMsgIdFor } from '@parley/core';
 import { MembershipCache } from '@parley/membership';
 import type { StorageHandlers } from '@parley/proto';
-import { ConversationDocs, MembershipEvents, storageHandlers, type StorageApiLimits } from './api';
+import { ConversationDocs, MembershipEvents, membershipOf, storageHandlers, type StorageApiLimits } from './api';
 import { MessageReader } from './reads';
-import { ConversationHeads, MemberPositions, headKey, positionKey } from './state';
+import { ConversationHeads, DirectMembers, MemberPositions, headKey, positionKey } from './state';
 import { MemoryConversationStore, MemoryMessageLog, MemoryPositionStore, MemoryRegisters, SMALL_CONVERSATION, type StoredMessageDoc } from './store';
 
 const log = createLogger('storage-test', 'test', 'silent');
@@ -56,7 +56,8 @@ class Harness {
   readonly bus = new MemoryBus();
   readonly heads = new ConversationHeads(this.registers, this.messages, log);
   readonly positions = new MemberPositions(this.registers, this.positionStore, log);
-  readonly readers = new MembershipCache((c, u) => this.conversations.membership(c, u));
+  readonly directs = new DirectMembers(this.registers, this.conversations, log);
+  readonly readers = new MembershipCache(membershipOf(this.directs, this.conversations));
   readonly conversationDocs = new ConversationDocs(this.conversations);
   /** Changes applied locally (as the read cache and conversation docs are in main.ts). */
   readonly applied: ValidMembershipChange[] = [];
@@ -87,6 +88,7 @@ class Harness {
     };
     this.api = storageHandlers({
       conversations: this.conversations,
+      directs: this.directs,
       heads: this.heads,
       positions: this.positions,
       reader: new MessageReader(this.messages),
@@ -436,6 +438,32 @@ describe('Membership', () => {
     const { api } = new Harness();
     const { conversationId } = await invoke(api.CreateDirect, { userA: 'bob', userB: 'alice' });
     expect(await invoke(api.Membership, { conversationId: conversationId!, userId: 'bob' })).toEqual({ member: true, memberCount: 2, memberIds: ['alice', 'bob'], complete: true });
+  });
+
+  it('answers a direct conversation from its pair recorded at creation: no store lookup, also in another process over the same registers', async () => {
+    const h = new Harness();
+    const { conversationId } = await invoke(h.api.CreateDirect, { userA: 'bob', userB: 'alice' });
+    const lookups = jest.spyOn(h.conversations, 'membership');
+    const other = new DirectMembers(h.registers, h.conversations, log);
+    expect(await other.membership(conversationId!, 'alice')).toEqual({ exists: true, member: true, memberCount: 2, memberIds: ['alice', 'bob'] });
+    expect(await other.membership(conversationId!, 'mallory')).toMatchObject({ exists: true, member: false });
+    expect(await invoke(h.api.Membership, { conversationId: conversationId!, userId: 'alice' })).toMatchObject({ member: true, complete: true });
+    expect(await invoke(h.api.ListMembers, members(conversationId!, 'alice'))).toEqual({ userIds: ['bob'], hasMore: false });
+    expect(lookups).not.toHaveBeenCalled();
+  });
+
+  it('looks up a direct conversation whose pair was never recorded (or was lost) once, then records it; a pair that does not match the id is not believed', async () => {
+    const h = new Harness();
+    const c = directConversationId('alice', 'bob');
+    await h.conversations.createConversation({ conversationId: c, kind: 'direct', memberIds: ['alice', 'bob'], createdAt: 1 });
+    const lookups = jest.spyOn(h.conversations, 'membership');
+    expect(await new DirectMembers(h.registers, h.conversations, log).membership(c, 'bob')).toMatchObject({ exists: true, member: true });
+    expect(await new DirectMembers(h.registers, h.conversations, log).membership(c, 'bob')).toMatchObject({ exists: true, member: true });
+    expect(lookups).toHaveBeenCalledTimes(1);
+    await h.registers.putFacts(new Map([[`dp|${c}`, 'alice\nmallory']]));
+    expect(await new DirectMembers(h.registers, h.conversations, log).membership(c, 'mallory')).toMatchObject({ exists: true, member: false });
+    expect(lookups).toHaveBeenCalledTimes(2);
+    await expectStatus(h.api.ListMembers, members(directConversationId('alice', 'nobody')), status.NOT_FOUND, 'NOT_FOUND');
   });
 
   it('answers NOT_FOUND for an unknown conversation and INVALID_ARGUMENT for invalid ids', async () => {

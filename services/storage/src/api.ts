@@ -8,8 +8,8 @@ import { ParleyError, directConversationId, isValidId, randomId, unaryHandler, t
 import type { MembershipCache } from '@parley/membership';
 import type { Conversation, HistoryOrder, MessagesResponse, StorageHandlers, StoredMessage } from '@parley/proto';
 import { pageWindow, type MessageReader } from './reads';
-import { positionKey, type ConversationHeads, type MemberPositions } from './state';
-import type { ConversationDoc, ConversationStore, StoredMessageDoc } from './store';
+import { positionKey, type ConversationHeads, type DirectMembers, type MemberPositions } from './state';
+import type { ConversationDoc, ConversationStore, MembershipAnswer, StoredMessageDoc } from './store';
 
 export interface StorageApiLimits {
   maxGroupMembers: number;
@@ -62,6 +62,8 @@ export class ConversationDocs {
 
 export interface StorageApiDeps {
   conversations: ConversationStore;
+  /** A direct conversation's members without the database (memory, then Redis, then the store). */
+  directs: DirectMembers;
   heads: ConversationHeads;
   positions: MemberPositions;
   reader: MessageReader;
@@ -107,8 +109,14 @@ function pageSize(requested: number, fallback: number, max: number): number {
 /** A direct conversation's id says what it is; its members never change. */
 const isDirect = (conversationId: string) => conversationId.startsWith('d_');
 
+/** Who is in a conversation: a direct one's pair from memory or Redis, anything else from the store. */
+export function membershipOf(directs: DirectMembers, conversations: Pick<ConversationStore, 'membership'>): (conversationId: string, userId: string) => Promise<MembershipAnswer> {
+  return (conversationId, userId) => (isDirect(conversationId) ? directs.membership(conversationId, userId) : conversations.membership(conversationId, userId));
+}
+
 export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
   const { conversations, heads, log, limits } = deps;
+  const membership = membershipOf(deps.directs, conversations);
 
   async function conversationOrThrow(conversationId: string): Promise<ConversationDoc> {
     const conversation = await conversations.getConversation(requireId(conversationId, 'conversation_id'));
@@ -160,7 +168,7 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
       return page(req.conversationId, { fromSeq: req.afterSeq + 1, order: 'asc', limit: pageSize(req.limit, 100, limits.maxPageSize) });
     }),
     Membership: unaryHandler('Storage.Membership', log, async (req) => {
-      const answer = await conversations.membership(requireId(req.conversationId, 'conversation_id'), requireId(req.userId, 'user_id'));
+      const answer = await membership(requireId(req.conversationId, 'conversation_id'), requireId(req.userId, 'user_id'));
       if (!answer.exists) throw new ParleyError('NOT_FOUND', `conversation ${req.conversationId} does not exist`);
       return { member: answer.member, memberCount: answer.memberCount, memberIds: answer.memberIds ?? [], complete: answer.memberIds !== undefined };
     }),
@@ -172,8 +180,12 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
       const createdAt = Date.now();
       const result = await conversations.createConversation({ conversationId, kind: 'direct', memberIds: [a, b], createdAt });
       if (result === 'created') {
-        // Its head and both members' positions are 0: known without a lookup later.
-        await heads.created(conversationId, new Map([a, b].flatMap((u) => [[positionKey(conversationId, u, 'delivered'), 0] as const, [positionKey(conversationId, u, 'read'), 0] as const])));
+        // Its head and both members' positions are 0, and its members are these two: known
+        // without a lookup later.
+        await Promise.all([
+          heads.created(conversationId, new Map([a, b].flatMap((u) => [[positionKey(conversationId, u, 'delivered'), 0] as const, [positionKey(conversationId, u, 'read'), 0] as const]))),
+          deps.directs.created(conversationId, [a, b]),
+        ]);
         return toConversation({ conversationId, kind: 'direct', createdAt, memberCount: 2 }, 0);
       }
       return toConversation(await conversationOrThrow(conversationId), await headOf(conversationId));
@@ -210,9 +222,15 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
       return afterChange(req.conversationId);
     }),
     ListMembers: unaryHandler('Storage.ListMembers', log, async (req) => {
-      await conversationOrThrow(req.conversationId);
       if (req.afterUserId !== '') requireId(req.afterUserId, 'after_user_id');
       const limit = pageSize(req.limit, 10_000, Math.max(limits.maxGroupMembers, 10_000));
+      if (isDirect(requireId(req.conversationId, 'conversation_id'))) {
+        const answer = await membership(req.conversationId, '');
+        if (!answer.exists) throw new ParleyError('NOT_FOUND', `conversation ${req.conversationId} does not exist`);
+        const after = (answer.memberIds ?? []).filter((u) => u > req.afterUserId).sort();
+        return { userIds: after.slice(0, limit), hasMore: after.length > limit };
+      }
+      await conversationOrThrow(req.conversationId);
       return conversations.listMembers(req.conversationId, req.afterUserId, limit);
     }),
     GetConversation: unaryHandler('Storage.GetConversation', log, async (req) => {

@@ -3,12 +3,12 @@ import { createMessageBus, topicNames, withDeadLetters } from '@parley/bus';
 import { Counter, GrpcServer, Lifecycle, createLogger, instanceIdFrom, kafkaSecurityFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry, randomId } from '@parley/core';
 import { MembershipCache, subscribeMembershipBroadcast } from '@parley/membership';
 import { parleyGrpc } from '@parley/proto';
-import { ConversationDocs, MembershipEvents, storageHandlers } from './api';
+import { ConversationDocs, MembershipEvents, membershipOf, storageHandlers } from './api';
 import { storageConfigSchema } from './config';
 import { MessageReader } from './reads';
 import { ReceiptRecorder } from './receipts';
 import { Sequencer } from './sequencer';
-import { ConversationHeads, MemberPositions } from './state';
+import { ConversationHeads, DirectMembers, MemberPositions } from './state';
 import { RedisRegisters, connectMongoStores } from './store';
 
 runMain('parley-storage', async () => {
@@ -27,7 +27,8 @@ runMain('parley-storage', async () => {
 
   const heads = new ConversationHeads(registers, stores.log, log);
   const positions = new MemberPositions(registers, stores.positions, log);
-  const lookup = (conversationId: string, userId: string) => stores.conversations.membership(conversationId, userId);
+  const directs = new DirectMembers(registers, stores.conversations, log);
+  const lookup = membershipOf(directs, stores.conversations);
   // The sequencer's membership answers follow the stream (membership records in
   // parley.messages); the read API's follow the broadcast.
   const senders = new MembershipCache(lookup);
@@ -54,6 +55,7 @@ runMain('parley-storage', async () => {
     parleyGrpc().parley.v1.Storage.service,
     storageHandlers({
       conversations: stores.conversations,
+      directs,
       heads,
       positions,
       reader: new MessageReader(stores.log, config.READ_CACHE_BYTES),

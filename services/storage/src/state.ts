@@ -7,11 +7,12 @@
 // Registers are written after the documents they summarise, so they are never ahead of
 // them. One that lags (Redis lost a write) is only ever a lower bound: the sequencer's
 // unique-index fence catches a seq it thought free, and positions only move forward.
-import type { Logger } from '@parley/core';
-import { bucketOf, type MaxRegisters, type MessageLog, type PositionKind, type PositionStore } from './store';
+import { isDirectPair, type Logger } from '@parley/core';
+import { bucketOf, type ConversationStore, type MaxRegisters, type MembershipAnswer, type MessageLog, type PositionKind, type PositionStore } from './store';
 
 export const headKey = (conversationId: string): string => `h|${conversationId}`;
 export const positionKey = (conversationId: string, userId: string, kind: PositionKind): string => `p|${conversationId}|${userId}|${kind}`;
+export const pairKey = (conversationId: string): string => `dp|${conversationId}`;
 
 /** Runs fn over items, at most `limit` at once. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -153,5 +154,68 @@ export class MemberPositions {
     if (updates.length === 0) return;
     await this.store.raise(updates);
     await this.writer.raise(new Map(updates.map((u) => [positionKey(u.conversationId, u.userId, u.kind), u.seq])));
+  }
+}
+
+/**
+ * A direct conversation's two members, answered without the database: they never change, so
+ * this process remembers them (bounded), and Redis holds them as a fact written at creation
+ * (or on the first lookup of a conversation created before). Every pair is checked against
+ * the conversation id (isDirectPair) before it is believed, so a wrong register can cost a
+ * lookup but never grant membership. With thousands of direct conversations whose first
+ * message since a restart comes in the same minute, this keeps the router's membership
+ * misses off the database.
+ */
+export class DirectMembers {
+  private readonly memo = new Map<string, [string, string]>();
+
+  constructor(
+    private readonly registers: MaxRegisters,
+    private readonly conversations: Pick<ConversationStore, 'membership'>,
+    private readonly log: Logger,
+    private readonly maxMemo = 500_000,
+  ) {}
+
+  /** The membership answer of a direct conversation (any other id goes to the store). */
+  async membership(conversationId: string, userId: string): Promise<MembershipAnswer> {
+    const pair = this.memo.get(conversationId) ?? (await this.held(conversationId));
+    if (pair) {
+      this.remember(conversationId, pair);
+      return { exists: true, member: pair.includes(userId), memberCount: 2, memberIds: [...pair] };
+    }
+    const answer = await this.conversations.membership(conversationId, userId);
+    if (answer.exists && answer.memberIds && isDirectPair(conversationId, answer.memberIds)) await this.created(conversationId, answer.memberIds);
+    return answer;
+  }
+
+  /** A direct conversation was created (or found): its pair is known from now on. */
+  async created(conversationId: string, memberIds: readonly string[]): Promise<void> {
+    if (!isDirectPair(conversationId, memberIds)) return;
+    const pair: [string, string] = memberIds[0] < memberIds[1] ? [memberIds[0], memberIds[1]] : [memberIds[1], memberIds[0]];
+    this.remember(conversationId, pair);
+    try {
+      await this.registers.putFacts(new Map([[pairKey(conversationId), pair.join('\n')]]));
+    } catch (err) {
+      // Derived data: the next process that misses it looks it up and writes it again.
+      this.log.warn({ err }, 'recording a direct pair failed; it is looked up when next needed');
+    }
+  }
+
+  private async held(conversationId: string): Promise<[string, string] | undefined> {
+    let value: string | undefined;
+    try {
+      value = (await this.registers.readFacts([pairKey(conversationId)])).get(pairKey(conversationId));
+    } catch (err) {
+      this.log.warn({ err }, 'reading a direct pair failed; answering from the store');
+      return undefined;
+    }
+    const ids = value?.split('\n') ?? [];
+    return isDirectPair(conversationId, ids) ? ids : undefined;
+  }
+
+  private remember(conversationId: string, pair: [string, string]): void {
+    this.memo.delete(conversationId);
+    this.memo.set(conversationId, pair);
+    if (this.memo.size > this.maxMemo) this.memo.delete(this.memo.keys().next().value as string);
   }
 }

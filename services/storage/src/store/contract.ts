@@ -216,5 +216,13 @@ export function runRegistersContract(name: string, makeFixture: () => Promise<Re
       expect(held).toEqual(new Map([[a, 5], [b, 9]]));
       expect(await f.registers.read([])).toEqual(new Map());
     });
+
+    it('holds facts as written, and answers only those it holds', async () => {
+      const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+      await f.registers.putFacts(new Map([[a, 'alice\nbob'], [b, 'carol\ndave']]));
+      await f.registers.putFacts(new Map([[b, 'carol\ndave']]));
+      expect(await f.registers.readFacts([a, b, c])).toEqual(new Map([[a, 'alice\nbob'], [b, 'carol\ndave']]));
+      expect(await f.registers.readFacts([])).toEqual(new Map());
+    });
   });
 }

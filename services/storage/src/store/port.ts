@@ -6,7 +6,8 @@
 //   fence of the seq rule; the hot path's only write is one ordered insert per batch.
 // - PositionStore: each member's delivered and read positions (insert-only marks).
 // - MaxRegisters: small max-only counters (the last seq of a conversation, a member's
-//   positions) kept in Redis, derived from the other three and rebuilt from them when lost.
+//   positions) and immutable facts (a direct conversation's members) kept in Redis, derived
+//   from the other three and rebuilt from them when lost.
 //
 // Guarantees every adapter keeps (checked by contract.ts):
 // - (conversationId, seq) and serverMsgId are unique: append() stops at the first message
@@ -120,6 +121,13 @@ export interface MaxRegisters {
   read(keys: readonly string[]): Promise<Map<string, number>>;
   /** Raises each key to at least its value. */
   raise(values: ReadonlyMap<string, number>): Promise<void>;
+  /**
+   * Facts: small strings that never change once true (a direct conversation's member pair),
+   * derived from the documents like the numbers. The values held; missing keys are absent.
+   */
+  readFacts(keys: readonly string[]): Promise<Map<string, string>>;
+  /** Records facts (writing one again writes the same value). */
+  putFacts(values: ReadonlyMap<string, string>): Promise<void>;
   healthy(): boolean;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 // Adapters of the MaxRegisters port: Redis (ioredis) and in memory. A register is a number
-// that only moves up (a conversation's last seq, a member's position); Redis holds them so
+// that only moves up (a conversation's last seq, a member's position), or a fact that never
+// changes (a direct conversation's member pair); Redis holds them so
 // that the hot path and the catch-up reads (convs, sync) answer them in one pipelined round
 // trip instead of a database lookup each. They are derived data: written after the
 // documents they summarise, so never ahead of them, and rebuilt from the documents when
@@ -65,6 +66,28 @@ export class RedisRegisters implements MaxRegisters {
     if (failed?.[0]) throw new ParleyError('UNAVAILABLE', `raising registers failed: ${failed[0].message}`, { cause: failed[0] });
   }
 
+  async readFacts(keys: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (keys.length === 0) return out;
+    const values = await this.redis.mget(keys.map((key) => this.prefix + key)).catch((err: Error) => {
+      throw new ParleyError('UNAVAILABLE', `reading registers failed: ${err.message}`, { cause: err });
+    });
+    keys.forEach((key, i) => {
+      const value = values[i];
+      if (typeof value === 'string' && value !== '') out.set(key, value);
+    });
+    return out;
+  }
+
+  async putFacts(values: ReadonlyMap<string, string>): Promise<void> {
+    if (values.size === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const [key, value] of values) pipeline.set(this.prefix + key, value, 'PX', this.ttlMs);
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([err]) => err);
+    if (failed?.[0]) throw new ParleyError('UNAVAILABLE', `writing registers failed: ${failed[0].message}`, { cause: failed[0] });
+  }
+
   healthy(): boolean {
     return this.redis.status === 'ready';
   }
@@ -90,9 +113,25 @@ export class MemoryRegisters implements MaxRegisters {
     for (const [key, value] of values) this.values.set(key, Math.max(this.values.get(key) ?? -1, value));
   }
 
+  readonly facts = new Map<string, string>();
+
+  async readFacts(keys: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const key of keys) {
+      const v = this.facts.get(key);
+      if (v !== undefined) out.set(key, v);
+    }
+    return out;
+  }
+
+  async putFacts(values: ReadonlyMap<string, string>): Promise<void> {
+    for (const [key, value] of values) this.facts.set(key, value);
+  }
+
   /** Forgets everything, as a Redis that restarted empty. */
   clear(): void {
     this.values.clear();
+    this.facts.clear();
   }
 
   healthy(): boolean {
