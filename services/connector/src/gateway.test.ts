@@ -1,10 +1,10 @@
 // The connector's per-socket delivery rules, on fake sockets: QoS 0 dropped first when a
 // socket falls behind, 4008 for a socket too far behind, QoS 1 retransmission until a recv.
 import { WebSocket } from 'ws';
-import { createLogger } from '@parley/core';
+import { ParleyError, createLogger } from '@parley/core';
 import { MemorySessionDirectory } from '@parley/sessions';
 import type { DeliverRequest__Output, StoredMessage } from '@parley/proto';
-import { Gateway, type GatewayMetrics, type Upstream } from './gateway';
+import { Gateway, type GatewayMetrics, type PositionReport, type Upstream } from './gateway';
 
 class FakeSocket {
   readyState: number = WebSocket.OPEN;
@@ -34,7 +34,7 @@ class FakeSocket {
 
 const MAX_BUFFERED = 1_000_000;
 
-function setup() {
+function setup(upstream: Partial<Upstream> = {}) {
   const counts = { retransmitted: 0, abandoned: 0, qos0Dropped: 0, delivered: 0 };
   const metrics: GatewayMetrics = {
     connections: () => {},
@@ -67,7 +67,7 @@ function setup() {
       throw new Error('not used');
     },
     new MemorySessionDirectory(),
-    {} as Upstream,
+    upstream as Upstream,
     createLogger('connector-test', 'c1', 'silent'),
     metrics,
   );
@@ -86,7 +86,7 @@ function setup() {
     });
     return socket;
   };
-  const internals = gateway as unknown as { retransmit(): void; heartbeat(): void; notePosition(s: unknown, c: string, k: 'delivered' | 'read', seq: number): void };
+  const internals = gateway as unknown as { retransmit(): void; heartbeat(): void; flushPositions(): void; notePosition(s: unknown, c: string, k: 'delivered' | 'read', seq: number): void };
   return { gateway, connect, counts, internals };
 }
 
@@ -188,5 +188,55 @@ describe('Gateway delivery', () => {
     expect(session.unackedCount).toBe(3);
     expect(session.unacked.get('g_1')!.map((u) => u.seq)).toEqual([3, 4, 5]);
     expect(counts.abandoned).toBe(2);
+  });
+});
+
+describe('Gateway: positions go on to the router in batches', () => {
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('sends the positions of every socket in one Router.ReceiptBatch per flush, a read covering its delivered', async () => {
+    const calls: PositionReport[][] = [];
+    const { gateway, connect, internals } = setup({ receipts: async (r) => (calls.push(r), { results: r.map(() => ({ errorCode: '', errorMessage: '', retryable: false })) }) });
+    connect('bob', 'phone', false);
+    connect('carol', 'laptop', false);
+    internals.notePosition(gateway.sessions.get('bob', 'phone'), 'g_1', 'delivered', 4);
+    internals.notePosition(gateway.sessions.get('bob', 'phone'), 'g_1', 'read', 4);
+    internals.notePosition(gateway.sessions.get('bob', 'phone'), 'g_2', 'delivered', 2);
+    internals.notePosition(gateway.sessions.get('carol', 'laptop'), 'g_1', 'delivered', 3);
+    internals.notePosition(gateway.sessions.get('carol', 'laptop'), 'g_1', 'read', 1);
+    internals.flushPositions();
+    await settle();
+    expect(calls).toEqual([
+      [
+        { userId: 'bob', deviceId: 'phone', conversationId: 'g_1', kind: 'read', seq: 4 },
+        { userId: 'bob', deviceId: 'phone', conversationId: 'g_2', kind: 'delivered', seq: 2 },
+        { userId: 'carol', deviceId: 'laptop', conversationId: 'g_1', kind: 'read', seq: 1 },
+        { userId: 'carol', deviceId: 'laptop', conversationId: 'g_1', kind: 'delivered', seq: 3 },
+      ],
+    ]);
+    internals.flushPositions();
+    await settle();
+    expect(calls).toHaveLength(1); // nothing new: no call
+  });
+
+  it('keeps a position refused as retryable (or a failed call) for the next flush, and tells the socket of a read refused for good', async () => {
+    const answers: (() => Promise<{ results: { errorCode: string; errorMessage: string; retryable: boolean }[] }>)[] = [
+      async () => ({ results: [{ errorCode: 'UNAVAILABLE', errorMessage: 'busy', retryable: true }, { errorCode: 'PERMISSION_DENIED', errorMessage: 'not a member of this conversation', retryable: false }] }),
+      async () => {
+        throw new ParleyError('DEADLINE_EXCEEDED', 'slow');
+      },
+      async () => ({ results: [{ errorCode: '', errorMessage: '', retryable: false }] }),
+    ];
+    const calls: PositionReport[][] = [];
+    const { gateway, connect, internals } = setup({ receipts: (r) => (calls.push(r), answers.shift()!()) });
+    const socket = connect('bob', 'phone', false);
+    internals.notePosition(gateway.sessions.get('bob', 'phone'), 'g_1', 'delivered', 4);
+    internals.notePosition(gateway.sessions.get('bob', 'phone'), 'g_x', 'read', 2);
+    for (let i = 0; i < 3; i++) {
+      internals.flushPositions();
+      await settle();
+    }
+    expect(calls.map((c) => c.map((r) => `${r.conversationId}:${r.kind}:${r.seq}`))).toEqual([['g_1:delivered:4', 'g_x:read:2'], ['g_1:delivered:4'], ['g_1:delivered:4']]);
+    expect(socket.frames('error')).toEqual([{ type: 'error', code: 'PERMISSION_DENIED', message: 'not a member of this conversation', retryable: false }]);
   });
 });

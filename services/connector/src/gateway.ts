@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { ParleyError, SpanKind, asParleyError, isValidId, randomId, withSpan, type Logger, type TokenClaims } from '@parley/core';
+import { ERROR_CODES, ParleyError, SpanKind, asParleyError, isValidId, randomId, withSpan, type ErrorCode, type Logger, type TokenClaims } from '@parley/core';
 import type { DeliverRequest__Output, DeliverResponse, DeviceTarget, ListConversationsResponse__Output, MessagesResponse__Output, SendBatchResponse__Output } from '@parley/proto';
 import type { SessionDirectory } from '@parley/sessions';
 import { FrameError, ackFrame, convListFrame, errorFrame, pongFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, rejectedFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
@@ -27,10 +27,22 @@ export interface Upstream {
   sendBatch(req: { senderId: string; senderDeviceId: string; conversationId: string; items: { clientMsgId: string; body: string }[] }): Promise<SendBatchResponse__Output>;
   sync(req: { userId: string; conversationId: string; afterSeq: number; limit: number }): Promise<MessagesResponse__Output>;
   history(req: { userId: string; conversationId: string; fromSeq: number; toSeq: number; order: 'HISTORY_ORDER_NEWEST_FIRST' | 'HISTORY_ORDER_OLDEST_FIRST'; limit: number }): Promise<MessagesResponse__Output>;
-  receipt(req: { userId: string; deviceId: string; conversationId: string; kind: 'delivered' | 'read'; seq: number }): Promise<unknown>;
+  /** Positions of any sockets of this connector, in one call (Router.ReceiptBatch): one answer each, in order. */
+  receipts(receipts: PositionReport[]): Promise<{ results: { errorCode: string; errorMessage: string; retryable: boolean }[] }>;
   signal(req: { senderId: string; senderDeviceId: string; conversationId: string; kind: string; data: string }): Promise<unknown>;
   conversations(req: { userId: string; afterConversationId: string; limit: number }): Promise<ListConversationsResponse__Output>;
 }
+
+export interface PositionReport {
+  userId: string;
+  deviceId: string;
+  conversationId: string;
+  kind: 'delivered' | 'read';
+  seq: number;
+}
+
+/** Positions per Router.ReceiptBatch call (the router takes at most 1,000). */
+const MAX_RECEIPT_BATCH = 500;
 
 export interface GatewayMetrics {
   connections(delta: number): void;
@@ -125,6 +137,8 @@ export class Gateway {
   private sendsInFlight = 0;
   /** Session-directory removals not yet answered (a drain waits for them: sessions leave Redis). */
   private readonly unregistering = new Set<Promise<void>>();
+  /** Router.ReceiptBatch calls under way (a drain waits for them). */
+  private readonly receiptCalls = new Set<Promise<void>>();
   private draining: Promise<void> | undefined;
 
   constructor(
@@ -505,31 +519,50 @@ export class Gateway {
     session.pendingPositions.set(conversationId, pending);
   }
 
-  /** Sends the coalesced positions on to the router (parley.receipts). */
+  /**
+   * Sends the coalesced positions of every socket on to the router (parley.receipts), in
+   * calls of up to MAX_RECEIPT_BATCH positions: a few calls per flush, not one per position.
+   */
   private flushPositions(sessions: Session[] = this.sessions.all() as Session[]): void {
+    const reports: { session: Session; report: PositionReport }[] = [];
     for (const session of sessions) {
       if (session.pendingPositions.size === 0) continue;
       const pending = [...session.pendingPositions];
       session.pendingPositions.clear();
       for (const [conversationId, p] of pending) {
+        const report = (kind: 'delivered' | 'read', seq: number) => reports.push({ session, report: { userId: session.userId, deviceId: session.deviceId, conversationId, kind, seq } });
         // A read is also a delivered position: one receipt does for both when read covers it.
-        const kinds: ['delivered' | 'read', number][] = [];
-        if (p.read > 0) kinds.push(['read', p.read]);
-        if (p.delivered > p.read) kinds.push(['delivered', p.delivered]);
-        for (const [kind, seq] of kinds) {
-          this.upstream.receipt({ userId: session.userId, deviceId: session.deviceId, conversationId, kind, seq }).catch((err: unknown) => {
-            const error = asParleyError(err);
-            if (error.retryable) {
-              // Keep it for the next flush unless a newer position replaced it.
-              const now = session.pendingPositions.get(conversationId) ?? { delivered: 0, read: 0 };
-              now[kind] = Math.max(now[kind], seq);
-              if (this.sessions.get(session.userId, session.deviceId) === session) session.pendingPositions.set(conversationId, now);
-            } else if (kind === 'read') {
-              this.write(session, errorFrame({ code: error.code, message: error.message, retryable: false }));
-            }
-          });
-        }
+        if (p.read > 0) report('read', p.read);
+        if (p.delivered > p.read) report('delivered', p.delivered);
       }
+    }
+    for (let i = 0; i < reports.length; i += MAX_RECEIPT_BATCH) {
+      const batch = reports.slice(i, i + MAX_RECEIPT_BATCH);
+      const call = this.upstream.receipts(batch.map((r) => r.report)).then(
+        (res) =>
+          batch.forEach((r, j) => {
+            const result = res.results[j];
+            if (!result) this.receiptFailed(r.session, r.report, new ParleyError('INTERNAL', 'no answer for this position'));
+            else if (result.errorCode !== '') this.receiptFailed(r.session, r.report, new ParleyError(errorCodeOf(result.errorCode), result.errorMessage, { retryable: result.retryable }));
+          }),
+        (err: unknown) => {
+          const error = asParleyError(err);
+          for (const r of batch) this.receiptFailed(r.session, r.report, error);
+        },
+      );
+      this.receiptCalls.add(call);
+      void call.finally(() => this.receiptCalls.delete(call));
+    }
+  }
+
+  /** A position the router did not take: kept for the next flush when retryable (unless a newer one replaced it). */
+  private receiptFailed(session: Session, report: PositionReport, error: ParleyError): void {
+    if (error.retryable) {
+      const now = session.pendingPositions.get(report.conversationId) ?? { delivered: 0, read: 0 };
+      now[report.kind] = Math.max(now[report.kind], report.seq);
+      if (this.sessions.get(session.userId, session.deviceId) === session) session.pendingPositions.set(report.conversationId, now);
+    } else if (report.kind === 'read') {
+      this.write(session, errorFrame({ code: error.code, message: error.message, retryable: false }));
     }
   }
 
@@ -625,7 +658,7 @@ export class Gateway {
     for (const timer of this.timers) clearInterval(timer);
     // Positions reported by sockets that went away without their own flush.
     this.flushPositions();
-    await Promise.allSettled([...this.unregistering]);
+    await Promise.allSettled([...this.unregistering, ...this.receiptCalls]);
     this.state = 'stopped';
     this.log.info({ sockets: sessions.length, durationMs: Date.now() - started }, 'drained');
   }
@@ -642,6 +675,11 @@ export class Gateway {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A code from an answer, as one of ours (an unknown one is INTERNAL). */
+function errorCodeOf(code: string): ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'INTERNAL';
+}
 
 /** Polls condition every 10 ms until it holds or timeoutMs passed. */
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {

@@ -1,11 +1,13 @@
 // Composition root of the connector service.
 import * as http from 'node:http';
+import { status } from '@grpc/grpc-js';
 import { hostname } from 'node:os';
 import {
   Counter,
   Gauge,
   GrpcServer,
   Lifecycle,
+  asParleyError,
   callUnary,
   createClient,
   createLogger,
@@ -18,7 +20,7 @@ import {
   unaryHandler,
   verifyHs256,
 } from '@parley/core';
-import { parleyGrpc, type ConnectorHandlers, type ListConversationsResponse__Output, type MessagesResponse__Output, type SendBatchResponse__Output } from '@parley/proto';
+import { parleyGrpc, type ConnectorHandlers, type ListConversationsResponse__Output, type MessagesResponse__Output, type ReceiptBatchResponse__Output, type SendBatchResponse__Output } from '@parley/proto';
 import { RedisSessionDirectory } from '@parley/sessions';
 import { connectorConfigSchema } from './config';
 import { Gateway, type Upstream } from './gateway';
@@ -38,7 +40,26 @@ runMain('parley-connector', async () => {
     sendBatch: (req) => callUnary<SendBatchResponse__Output>('Router.SendBatch', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.sendBatch(req, md, opts, cb)),
     sync: (req) => callUnary<MessagesResponse__Output>('Storage.Sync', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.sync(req, md, opts, cb)),
     history: (req) => callUnary<MessagesResponse__Output>('Storage.History', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.history(req, md, opts, cb)),
-    receipt: (req) => callUnary('Router.Receipt', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.receipt(req, md, opts, cb)),
+    receipts: async (receipts) => {
+      try {
+        return await callUnary<ReceiptBatchResponse__Output>('Router.ReceiptBatch', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.receiptBatch({ receipts }, md, opts, cb));
+      } catch (err) {
+        // A router of the previous release (rolling upgrade): one Router.Receipt per position.
+        if ((err as { cause?: { code?: unknown } }).cause?.code !== status.UNIMPLEMENTED) throw err;
+        const results = await Promise.all(
+          receipts.map((req) =>
+            callUnary('Router.Receipt', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.receipt(req, md, opts, cb)).then(
+              () => ({ errorCode: '', errorMessage: '', retryable: false }),
+              (e: unknown) => {
+                const error = asParleyError(e);
+                return { errorCode: error.code, errorMessage: error.message, retryable: error.retryable };
+              },
+            ),
+          ),
+        );
+        return { results };
+      }
+    },
     signal: (req) => callUnary('Router.Signal', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.signal(req, md, opts, cb)),
     conversations: (req) =>
       callUnary<ListConversationsResponse__Output>('Storage.ListConversations', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.listConversations(req, md, opts, cb)),

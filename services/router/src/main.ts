@@ -4,7 +4,7 @@ import { GrpcServer, Lifecycle, callUnary, createClient, createLogger, instanceI
 import { MembershipCache, subscribeMembershipBroadcast } from '@parley/membership';
 import { parleyGrpc, type MembershipResponse__Output, type RouterHandlers } from '@parley/proto';
 import { routerConfigSchema } from './config';
-import { routeReceipt, routeSignal } from './positions';
+import { routeReceipt, routeReceiptBatch, routeSignal } from './positions';
 import { TokenBuckets } from './rate-limit';
 import { routeSend, routeSendBatch, type SendAuthorizer } from './router';
 
@@ -68,6 +68,7 @@ runMain('parley-router', async () => {
     Send: unaryHandler('Router.Send', log, (req) => routeSend(deps, req)),
     SendBatch: unaryHandler('Router.SendBatch', log, (req) => routeSendBatch(deps, req)),
     Receipt: unaryHandler('Router.Receipt', log, (req) => routeReceipt(positionDeps, req)),
+    ReceiptBatch: unaryHandler('Router.ReceiptBatch', log, (req) => routeReceiptBatch(positionDeps, req)),
     Signal: unaryHandler('Router.Signal', log, (req) => routeSignal(positionDeps, req)),
   };
 

@@ -3,9 +3,9 @@
 // membership first, from the router's membership cache (kept true by membership events).
 // Signals carry no member list: push resolves the members (a record stays small whatever
 // the group's size).
-import { receiptsRecords, signalsRecords, type MessageBus } from '@parley/bus';
-import { ParleyError, isValidId, unstorableText } from '@parley/core';
-import type { ReceiptRequest__Output, SignalRequest__Output } from '@parley/proto';
+import { receiptsRecords, signalsRecords, type MessageBus, type OutgoingRecord } from '@parley/bus';
+import { ParleyError, asParleyError, isValidId, unstorableText } from '@parley/core';
+import type { ReceiptBatchRequest__Output, ReceiptBatchResponse, ReceiptRequest__Output, SignalRequest__Output } from '@parley/proto';
 import type { TokenBuckets } from './rate-limit';
 import type { SendAuthorizer } from './router';
 
@@ -31,7 +31,11 @@ async function requireMember(membership: SendAuthorizer, conversationId: string,
   if (!member) throw new ParleyError('PERMISSION_DENIED', 'not a member of this conversation');
 }
 
-export async function routeReceipt(deps: PositionDeps, req: ReceiptRequest__Output): Promise<Record<string, never>> {
+/** Most positions one ReceiptBatch may carry. */
+export const MAX_RECEIPT_BATCH = 1_000;
+
+/** A valid position of a member, as its parley.receipts record. */
+async function receiptRecord(deps: PositionDeps, req: ReceiptRequest__Output): Promise<OutgoingRecord> {
   requireId(req.userId, 'user_id');
   requireId(req.deviceId, 'device_id');
   requireId(req.conversationId, 'conversation_id');
@@ -40,8 +44,26 @@ export async function routeReceipt(deps: PositionDeps, req: ReceiptRequest__Outp
   if (!Number.isSafeInteger(seq) || seq < 1) throw new ParleyError('INVALID_ARGUMENT', 'seq must be a positive integer');
   await requireMember(deps.membership, req.conversationId, req.userId);
   const receipt = { conversationId: req.conversationId, userId: req.userId, deviceId: req.deviceId, kind: req.kind, seq, at: (deps.now ?? Date.now)() } as const;
-  await deps.bus.publish(deps.receiptsTopic, [receiptsRecords.record({ kind: 'receipt', receipt })]);
+  return receiptsRecords.record({ kind: 'receipt', receipt });
+}
+
+export async function routeReceipt(deps: PositionDeps, req: ReceiptRequest__Output): Promise<Record<string, never>> {
+  await deps.bus.publish(deps.receiptsTopic, [await receiptRecord(deps, req)]);
   return {};
+}
+
+/**
+ * Positions of any devices and conversations in one call: each is checked on its own (a bad
+ * one is answered, not fatal to the others), the valid ones go out in one produce.
+ */
+export async function routeReceiptBatch(deps: PositionDeps, req: ReceiptBatchRequest__Output): Promise<ReceiptBatchResponse> {
+  if (req.receipts.length > MAX_RECEIPT_BATCH) throw new ParleyError('INVALID_ARGUMENT', `a batch holds at most ${MAX_RECEIPT_BATCH} receipts`);
+  const checked = await Promise.all(req.receipts.map((r) => receiptRecord(deps, r).then((record) => ({ record }), (err: unknown) => ({ error: asParleyError(err) }))));
+  const records = checked.flatMap((c) => ('record' in c ? [c.record] : []));
+  if (records.length > 0) await deps.bus.publish(deps.receiptsTopic, records);
+  return {
+    results: checked.map((c) => ('error' in c ? { errorCode: c.error.code, errorMessage: c.error.message, retryable: c.error.retryable } : { errorCode: '', errorMessage: '', retryable: false })),
+  };
 }
 
 export async function routeSignal(deps: PositionDeps, req: SignalRequest__Output): Promise<Record<string, never>> {

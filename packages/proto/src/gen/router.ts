@@ -1,8 +1,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { ReceiptBatchRequest as _parley_v1_ReceiptBatchRequest, ReceiptBatchRequest__Output as _parley_v1_ReceiptBatchRequest__Output } from './parley/v1/ReceiptBatchRequest';
+import type { ReceiptBatchResponse as _parley_v1_ReceiptBatchResponse, ReceiptBatchResponse__Output as _parley_v1_ReceiptBatchResponse__Output } from './parley/v1/ReceiptBatchResponse';
 import type { ReceiptRequest as _parley_v1_ReceiptRequest, ReceiptRequest__Output as _parley_v1_ReceiptRequest__Output } from './parley/v1/ReceiptRequest';
 import type { ReceiptResponse as _parley_v1_ReceiptResponse, ReceiptResponse__Output as _parley_v1_ReceiptResponse__Output } from './parley/v1/ReceiptResponse';
+import type { ReceiptResult as _parley_v1_ReceiptResult, ReceiptResult__Output as _parley_v1_ReceiptResult__Output } from './parley/v1/ReceiptResult';
 import type { RouterClient as _parley_v1_RouterClient, RouterDefinition as _parley_v1_RouterDefinition } from './parley/v1/Router';
 import type { SendBatchRequest as _parley_v1_SendBatchRequest, SendBatchRequest__Output as _parley_v1_SendBatchRequest__Output } from './parley/v1/SendBatchRequest';
 import type { SendBatchResponse as _parley_v1_SendBatchResponse, SendBatchResponse__Output as _parley_v1_SendBatchResponse__Output } from './parley/v1/SendBatchResponse';
@@ -20,8 +23,11 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   parley: {
     v1: {
+      ReceiptBatchRequest: MessageTypeDefinition<_parley_v1_ReceiptBatchRequest, _parley_v1_ReceiptBatchRequest__Output>
+      ReceiptBatchResponse: MessageTypeDefinition<_parley_v1_ReceiptBatchResponse, _parley_v1_ReceiptBatchResponse__Output>
       ReceiptRequest: MessageTypeDefinition<_parley_v1_ReceiptRequest, _parley_v1_ReceiptRequest__Output>
       ReceiptResponse: MessageTypeDefinition<_parley_v1_ReceiptResponse, _parley_v1_ReceiptResponse__Output>
+      ReceiptResult: MessageTypeDefinition<_parley_v1_ReceiptResult, _parley_v1_ReceiptResult__Output>
       Router: SubtypeConstructor<typeof grpc.Client, _parley_v1_RouterClient> & { service: _parley_v1_RouterDefinition }
       SendBatchRequest: MessageTypeDefinition<_parley_v1_SendBatchRequest, _parley_v1_SendBatchRequest__Output>
       SendBatchResponse: MessageTypeDefinition<_parley_v1_SendBatchResponse, _parley_v1_SendBatchResponse__Output>

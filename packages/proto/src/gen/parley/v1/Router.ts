@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ReceiptBatchRequest as _parley_v1_ReceiptBatchRequest, ReceiptBatchRequest__Output as _parley_v1_ReceiptBatchRequest__Output } from '../../parley/v1/ReceiptBatchRequest';
+import type { ReceiptBatchResponse as _parley_v1_ReceiptBatchResponse, ReceiptBatchResponse__Output as _parley_v1_ReceiptBatchResponse__Output } from '../../parley/v1/ReceiptBatchResponse';
 import type { ReceiptRequest as _parley_v1_ReceiptRequest, ReceiptRequest__Output as _parley_v1_ReceiptRequest__Output } from '../../parley/v1/ReceiptRequest';
 import type { ReceiptResponse as _parley_v1_ReceiptResponse, ReceiptResponse__Output as _parley_v1_ReceiptResponse__Output } from '../../parley/v1/ReceiptResponse';
 import type { SendBatchRequest as _parley_v1_SendBatchRequest, SendBatchRequest__Output as _parley_v1_SendBatchRequest__Output } from '../../parley/v1/SendBatchRequest';
@@ -30,6 +32,31 @@ export interface RouterClient extends grpc.Client {
   receipt(argument: _parley_v1_ReceiptRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
   receipt(argument: _parley_v1_ReceiptRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
   receipt(argument: _parley_v1_ReceiptRequest, callback: grpc.requestCallback<_parley_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Many positions at once, of any devices and conversations (a connector sends what all of
+   * its sockets reported since its last flush this way: one call instead of one per
+   * position). The valid ones are produced together; each has its own answer (an empty
+   * error_code when it was taken; otherwise the code Receipt would have failed with). The
+   * call fails as a whole only when nothing could be made durable (UNAVAILABLE) or when it
+   * holds more than 1,000 positions (INVALID_ARGUMENT).
+   */
+  ReceiptBatch(argument: _parley_v1_ReceiptBatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ReceiptBatchResponse__Output>): grpc.ClientUnaryCall;
+  ReceiptBatch(argument: _parley_v1_ReceiptBatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_ReceiptBatchResponse__Output>): grpc.ClientUnaryCall;
+  ReceiptBatch(argument: _parley_v1_ReceiptBatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ReceiptBatchResponse__Output>): grpc.ClientUnaryCall;
+  ReceiptBatch(argument: _parley_v1_ReceiptBatchRequest, callback: grpc.requestCallback<_parley_v1_ReceiptBatchResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Many positions at once, of any devices and conversations (a connector sends what all of
+   * its sockets reported since its last flush this way: one call instead of one per
+   * position). The valid ones are produced together; each has its own answer (an empty
+   * error_code when it was taken; otherwise the code Receipt would have failed with). The
+   * call fails as a whole only when nothing could be made durable (UNAVAILABLE) or when it
+   * holds more than 1,000 positions (INVALID_ARGUMENT).
+   */
+  receiptBatch(argument: _parley_v1_ReceiptBatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ReceiptBatchResponse__Output>): grpc.ClientUnaryCall;
+  receiptBatch(argument: _parley_v1_ReceiptBatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_ReceiptBatchResponse__Output>): grpc.ClientUnaryCall;
+  receiptBatch(argument: _parley_v1_ReceiptBatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ReceiptBatchResponse__Output>): grpc.ClientUnaryCall;
+  receiptBatch(argument: _parley_v1_ReceiptBatchRequest, callback: grpc.requestCallback<_parley_v1_ReceiptBatchResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Errors: INVALID_ARGUMENT (bad ids or body), NOT_FOUND (no such conversation),
@@ -103,6 +130,16 @@ export interface RouterHandlers extends grpc.UntypedServiceImplementation {
   Receipt: grpc.handleUnaryCall<_parley_v1_ReceiptRequest__Output, _parley_v1_ReceiptResponse>;
   
   /**
+   * Many positions at once, of any devices and conversations (a connector sends what all of
+   * its sockets reported since its last flush this way: one call instead of one per
+   * position). The valid ones are produced together; each has its own answer (an empty
+   * error_code when it was taken; otherwise the code Receipt would have failed with). The
+   * call fails as a whole only when nothing could be made durable (UNAVAILABLE) or when it
+   * holds more than 1,000 positions (INVALID_ARGUMENT).
+   */
+  ReceiptBatch: grpc.handleUnaryCall<_parley_v1_ReceiptBatchRequest__Output, _parley_v1_ReceiptBatchResponse>;
+  
+  /**
    * Errors: INVALID_ARGUMENT (bad ids or body), NOT_FOUND (no such conversation),
    * PERMISSION_DENIED (sender is not a member), RESOURCE_EXHAUSTED (rate limit),
    * UNAVAILABLE (Kafka or storage unreachable; safe to retry with the same client_msg_id).
@@ -129,6 +166,7 @@ export interface RouterHandlers extends grpc.UntypedServiceImplementation {
 
 export interface RouterDefinition extends grpc.ServiceDefinition {
   Receipt: MethodDefinition<_parley_v1_ReceiptRequest, _parley_v1_ReceiptResponse, _parley_v1_ReceiptRequest__Output, _parley_v1_ReceiptResponse__Output>
+  ReceiptBatch: MethodDefinition<_parley_v1_ReceiptBatchRequest, _parley_v1_ReceiptBatchResponse, _parley_v1_ReceiptBatchRequest__Output, _parley_v1_ReceiptBatchResponse__Output>
   Send: MethodDefinition<_parley_v1_SendRequest, _parley_v1_SendResponse, _parley_v1_SendRequest__Output, _parley_v1_SendResponse__Output>
   SendBatch: MethodDefinition<_parley_v1_SendBatchRequest, _parley_v1_SendBatchResponse, _parley_v1_SendBatchRequest__Output, _parley_v1_SendBatchResponse__Output>
   Signal: MethodDefinition<_parley_v1_SignalRequest, _parley_v1_SignalResponse, _parley_v1_SignalRequest__Output, _parley_v1_SignalResponse__Output>
