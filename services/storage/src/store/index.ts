@@ -16,3 +16,4 @@ export { SMALL_CONVERSATION } from './port';
 export { MemoryConversationStore, MemoryMessageLog, MemoryPositionStore } from './memory';
 export { BUCKET_SEQS, bucketKey, bucketOf, connectMongoStores, type MongoStores } from './mongo';
 export { MemoryRegisters, RedisRegisters } from './registers';
+export { CombinedMessageLog } from './combine';

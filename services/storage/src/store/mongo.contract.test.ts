@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { MongoClient, MongoServerError } from 'mongodb';
 import { unstorableText } from '@parley/core';
+import { CombinedMessageLog } from './combine';
 import { runRegistersContract, runStoreContract } from './contract';
 import { connectMongoStores } from './mongo';
 import { RedisRegisters } from './registers';
@@ -22,6 +23,12 @@ afterAll(async () => {
 runStoreContract('mongodb', async () => {
   const stores = await connectMongoStores(url, database);
   return { ...stores, close: () => stores.close() };
+});
+
+// As storage runs it: every partition's appends combined (group commit).
+runStoreContract('mongodb, appends combined', async () => {
+  const stores = await connectMongoStores(url, database);
+  return { ...stores, log: new CombinedMessageLog(stores.log), close: () => stores.close() };
 });
 
 const redisUrl = process.env['REDIS_URL'];
