@@ -138,6 +138,53 @@ async function insertIgnoringDuplicates<T extends { _id: string }>(collection: C
   }
 }
 
+/**
+ * Group commit of mark inserts into one collection: while one insert is in flight, the marks
+ * of every caller that arrives wait and go together in the next (FerretDB v1 serialises
+ * writes, so the number of write commands, not their size, is what it can take). Marks are
+ * idempotent by _id, so merging changes nothing but the number of commands; a failed insert
+ * fails every caller of that round (each retries its own batch).
+ */
+class MarkWriter<T extends { _id: string }> {
+  private waiting: { docs: T[]; resolve(): void; reject(err: unknown): void }[] = [];
+  private running = false;
+
+  constructor(
+    private readonly collection: Collection<T>,
+    private readonly maxDocs = 1_000,
+  ) {}
+
+  insert(docs: T[]): Promise<void> {
+    if (docs.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ docs, resolve, reject });
+      if (!this.running) void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.waiting.length > 0) {
+        const round = [this.waiting.shift()!];
+        let size = round[0]!.docs.length;
+        while (this.waiting.length > 0 && size + this.waiting[0]!.docs.length <= this.maxDocs) {
+          size += this.waiting[0]!.docs.length;
+          round.push(this.waiting.shift()!);
+        }
+        try {
+          await insertIgnoringDuplicates(this.collection, round.flatMap((r) => r.docs));
+          for (const r of round) r.resolve();
+        } catch (err) {
+          for (const r of round) r.reject(err);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
 function toStored(r: MessageRecord): StoredMessageDoc {
   return { serverMsgId: r._id, conversationId: r.conversationId, seq: r.seq, senderId: r.senderId, senderDeviceId: r.senderDeviceId, clientMsgId: r.clientMsgId, body: r.body, sentAt: r.sentAt };
 }
@@ -345,10 +392,14 @@ export class MongoConversationStore implements ConversationStore {
 }
 
 export class MongoMessageLog implements MessageLog {
+  private readonly headMarks: MarkWriter<MarkRecord>;
+
   constructor(
     private readonly messages: Collection<MessageRecord>,
     private readonly heads: Collection<MarkRecord>,
-  ) {}
+  ) {
+    this.headMarks = new MarkWriter(heads);
+  }
 
   /**
    * In chunks of at most 100, each ordered, the next only after the previous went in whole:
@@ -432,7 +483,7 @@ export class MongoMessageLog implements MessageLog {
 
   async noteStored(heads: ReadonlyMap<string, number>): Promise<void> {
     if (heads.size === 0) return;
-    await insertIgnoringDuplicates(this.heads, [...heads].map(([conversationId, seq]) => groupMark(conversationId, bucketOf(seq))));
+    await this.headMarks.insert([...heads].map(([conversationId, seq]) => groupMark(conversationId, bucketOf(seq))));
   }
 }
 
@@ -441,7 +492,11 @@ function positionKey(p: { conversationId: string; userId: string; kind: Position
 }
 
 export class MongoPositionStore implements PositionStore {
-  constructor(private readonly positions: Collection<MarkRecord>) {}
+  private readonly marks: MarkWriter<MarkRecord>;
+
+  constructor(private readonly positions: Collection<MarkRecord>) {
+    this.marks = new MarkWriter(positions);
+  }
 
   async raise(positions: readonly PositionUpdate[]): Promise<void> {
     const docs: MarkRecord[] = [];
@@ -451,7 +506,7 @@ export class MongoPositionStore implements PositionStore {
       // A bucket's group mark once, when a position enters the bucket (unknown before: always).
       if (!p.previous || bucketOf(p.previous) !== bucketOf(p.seq)) docs.push(groupMark(key, bucketOf(p.seq)));
     }
-    await insertIgnoringDuplicates(this.positions, docs);
+    await this.marks.insert(docs);
   }
 
   async read(conversationId: string, userId: string, kind: PositionKind): Promise<number> {
