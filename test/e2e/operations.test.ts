@@ -90,7 +90,7 @@ it('carries one trace from the sending socket through router, Kafka, storage, pu
   const services = new Set(trace.map((s) => s.service));
   expect([...services].sort()).toEqual(['parley-connector', 'parley-push', 'parley-router', 'parley-storage']);
   const names = trace.map((s) => `${s.service}:${s.name}`);
-  for (const expected of ['parley-connector:ws.send', 'parley-router:Router.SendBatch', 'parley-storage:storage.store', 'parley-push:push.fanout', 'parley-connector:Connector.Deliver']) {
+  for (const expected of ['parley-connector:ws.send', 'parley-router:Router.SendMany', 'parley-storage:storage.store', 'parley-push:push.fanout', 'parley-connector:Connector.Deliver']) {
     expect(names).toContain(expected);
   }
   // Every span but the root has its parent in the same trace.

@@ -110,5 +110,8 @@ export type { ReceiptResult, ReceiptResult__Output } from './gen/parley/v1/Recei
 export type { SendBatchRequest, SendBatchRequest__Output } from './gen/parley/v1/SendBatchRequest';
 export type { SendBatchResponse, SendBatchResponse__Output } from './gen/parley/v1/SendBatchResponse';
 export type { SendItemResult, SendItemResult__Output } from './gen/parley/v1/SendItemResult';
+export type { SendManyRequest, SendManyRequest__Output } from './gen/parley/v1/SendManyRequest';
+export type { SendManyResponse, SendManyResponse__Output } from './gen/parley/v1/SendManyResponse';
+export type { SendManyResult, SendManyResult__Output } from './gen/parley/v1/SendManyResult';
 export type { ListMembersRequest__Output } from './gen/parley/v1/ListMembersRequest';
 export type { RejectedFrame } from './gen/parley/v1/client/RejectedFrame';

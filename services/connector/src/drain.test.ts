@@ -36,11 +36,18 @@ async function start(drainWindowMs: number, random: () => number = Math.random):
   let release: () => void = () => {};
   const released = new Promise<void>((resolve) => (release = resolve));
   const upstream = {
-    sendBatch: async (req: { items: { clientMsgId: string }[] }) => {
+    sendMany: async (batches: { items: { clientMsgId: string }[] }[]) => {
       await released;
       return {
-        results: req.items.map((item) => ({ clientMsgId: item.clientMsgId, serverMsgId: `m-${item.clientMsgId}`, sentAt: '1', errorCode: '', errorMessage: '', retryable: false })),
-      } as unknown as SendBatchResponse__Output;
+        results: batches.map((req) => ({
+          response: {
+            results: req.items.map((item) => ({ clientMsgId: item.clientMsgId, serverMsgId: `m-${item.clientMsgId}`, sentAt: '1', errorCode: '', errorMessage: '', retryable: false })),
+          } as unknown as SendBatchResponse__Output,
+          errorCode: '',
+          errorMessage: '',
+          retryable: false,
+        })),
+      };
     },
   } as unknown as Upstream;
   const gateway = new Gateway(

@@ -4,11 +4,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { ERROR_CODES, ParleyError, SpanKind, asParleyError, isValidId, randomId, withSpan, type ErrorCode, type Logger, type TokenClaims } from '@parley/core';
-import type { DeliverRequest__Output, DeliverResponse, DeviceTarget, ListConversationsResponse__Output, MessagesResponse__Output, SendBatchResponse__Output } from '@parley/proto';
+import { ParleyError, SpanKind, asParleyError, isValidId, randomId, withSpan, type Logger, type TokenClaims } from '@parley/core';
+import type { DeliverRequest__Output, DeliverResponse, DeviceTarget, ListConversationsResponse__Output, MessagesResponse__Output } from '@parley/proto';
 import type { SessionDirectory } from '@parley/sessions';
 import { FrameError, ackFrame, convListFrame, errorFrame, pongFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, rejectedFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
 import { LocalSessions, type LocalSession } from './local-sessions';
+import { SendCoalescer, errorCodeOf, type SendBatch, type SendManyAnswer } from './send-many';
 
 /** Close codes Parley uses besides the standard ones (docs/PROTOCOL.md lists them all). */
 export const CLOSE = {
@@ -23,8 +24,8 @@ export const CLOSE = {
 } as const;
 
 export interface Upstream {
-  /** A device's sends to one conversation, in its order (Router.SendBatch). */
-  sendBatch(req: { senderId: string; senderDeviceId: string; conversationId: string; items: { clientMsgId: string; body: string }[] }): Promise<SendBatchResponse__Output>;
+  /** Devices' sends, each batch to one conversation in its device's order, in one call (Router.SendMany). */
+  sendMany(batches: SendBatch[]): Promise<SendManyAnswer>;
   sync(req: { userId: string; conversationId: string; afterSeq: number; limit: number }): Promise<MessagesResponse__Output>;
   history(req: { userId: string; conversationId: string; fromSeq: number; toSeq: number; order: 'HISTORY_ORDER_NEWEST_FIRST' | 'HISTORY_ORDER_OLDEST_FIRST'; limit: number }): Promise<MessagesResponse__Output>;
   /** Positions of any sockets of this connector, in one call (Router.ReceiptBatch): one answer each, in order. */
@@ -137,6 +138,8 @@ export class Gateway {
   private sendsInFlight = 0;
   /** Session-directory removals not yet answered (a drain waits for them: sessions leave Redis). */
   private readonly unregistering = new Set<Promise<void>>();
+  /** Batches of all devices ready in one turn go to the router in one call. */
+  private readonly sends: SendCoalescer;
   /** Router.ReceiptBatch calls under way (a drain waits for them). */
   private readonly receiptCalls = new Set<Promise<void>>();
   private draining: Promise<void> | undefined;
@@ -150,6 +153,7 @@ export class Gateway {
     private readonly metrics: GatewayMetrics,
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
+    this.sends = new SendCoalescer((batches) => this.upstream.sendMany(batches));
   }
 
   get accepting(): boolean {
@@ -368,7 +372,7 @@ export class Gateway {
           // Each send starts a trace: ws -> router -> Kafka -> storage -> Kafka -> push -> connector.
           const res = await withSpan('ws.send', { kind: SpanKind.SERVER, attributes: { 'parley.frame_type': 'send', 'parley.batch_size': items.length } }, () =>
             // The sender is who the token says, never what a frame says.
-            this.upstream.sendBatch({ senderId: session.userId, senderDeviceId: session.deviceId, conversationId, items }),
+            this.sends.send({ senderId: session.userId, senderDeviceId: session.deviceId, conversationId, items }),
           );
           items.forEach((item, i) => {
             const r = res.results[i];
@@ -676,10 +680,6 @@ export class Gateway {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A code from an answer, as one of ours (an unknown one is INTERNAL). */
-function errorCodeOf(code: string): ErrorCode {
-  return (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'INTERNAL';
-}
 
 /** Polls condition every 10 ms until it holds or timeoutMs passed. */
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {

@@ -6,7 +6,7 @@ import { parleyGrpc, type MembershipResponse__Output, type RouterHandlers } from
 import { routerConfigSchema } from './config';
 import { routeReceipt, routeReceiptBatch, routeSignal } from './positions';
 import { TokenBuckets } from './rate-limit';
-import { routeSend, routeSendBatch, type SendAuthorizer } from './router';
+import { routeSend, routeSendBatch, routeSendMany, type SendAuthorizer } from './router';
 
 runMain('parley-router', async () => {
   const config = loadConfig(routerConfigSchema);
@@ -67,6 +67,7 @@ runMain('parley-router', async () => {
   const handlers: RouterHandlers = {
     Send: unaryHandler('Router.Send', log, (req) => routeSend(deps, req)),
     SendBatch: unaryHandler('Router.SendBatch', log, (req) => routeSendBatch(deps, req)),
+    SendMany: unaryHandler('Router.SendMany', log, (req) => routeSendMany(deps, req)),
     Receipt: unaryHandler('Router.Receipt', log, (req) => routeReceipt(positionDeps, req)),
     ReceiptBatch: unaryHandler('Router.ReceiptBatch', log, (req) => routeReceiptBatch(positionDeps, req)),
     Signal: unaryHandler('Router.Signal', log, (req) => routeSignal(positionDeps, req)),

@@ -3,7 +3,7 @@ import { MemoryBus, messagesRecords, partitionFor, type ConsumedRecord, type Out
 import { ParleyError, directConversationId, serverMsgIdFor } from '@parley/core';
 import type { SendBatchRequest__Output, SendRequest__Output } from '@parley/proto';
 import { TokenBuckets } from './rate-limit';
-import { MAX_BATCH_ITEMS, routeSend, routeSendBatch, type RouterDeps, type SendAuthorizer } from './router';
+import { MAX_BATCH_ITEMS, MAX_MANY_BATCHES, routeSend, routeSendBatch, routeSendMany, type RouterDeps, type SendAuthorizer } from './router';
 
 const TOPIC = 'test.messages';
 const PARTITIONS = 4;
@@ -418,5 +418,33 @@ describe('routeSendBatch', () => {
     const error = await rejection(routeSendBatch({ ...h.deps, messagesTopic: 'test.no-such-topic' }, batch([{ clientMsgId: 'x', body: 'y' }])));
     expect(error.code).toBe('UNAVAILABLE');
     expect(error.retryable).toBe(true);
+  });
+});
+
+describe('routeSendMany', () => {
+  it('checks each batch on its own, answers each one, and makes every batch that passed durable in one produce', async () => {
+    const h = harness();
+    const res = await routeSendMany(h.deps, {
+      batches: [
+        { senderId: 'alice', senderDeviceId: 'phone', conversationId: 'g_team', items: [{ clientMsgId: 'a1', body: 'one' }, { clientMsgId: 'a2', body: 'two' }] },
+        { senderId: 'mallory', senderDeviceId: 'phone', conversationId: 'g_team', items: [{ clientMsgId: 'm1', body: 'spam' }] },
+        { senderId: 'alice', senderDeviceId: 'laptop', conversationId: 'g_other', items: [{ clientMsgId: 'b1', body: '' }, { clientMsgId: 'b2', body: 'three' }] },
+        { senderId: 'bob', senderDeviceId: 'phone', conversationId: 'g_nope', items: [{ clientMsgId: 'n1', body: 'x' }] },
+      ],
+    });
+    expect(res.results!.map((r) => r.errorCode)).toEqual(['', 'PERMISSION_DENIED', '', 'NOT_FOUND']);
+    expect(res.results![2]!.response!.results!.map((r) => r.errorCode)).toEqual(['INVALID_ARGUMENT', '']);
+    expect(h.published).toHaveLength(1);
+    expect(h.published[0]!.records.map((r) => acceptedIn(r).clientMsgId)).toEqual(['a1', 'a2', 'b2']);
+  });
+
+  it('refuses a call past its bounds as a whole, and fails as a whole when the produce fails', async () => {
+    const h = harness();
+    const many = Array.from({ length: MAX_MANY_BATCHES + 1 }, (_, i) => ({ senderId: 'alice', senderDeviceId: 'phone', conversationId: 'g_team', items: [{ clientMsgId: `c${i}`, body: 'x' }] }));
+    await expect(routeSendMany(h.deps, { batches: many })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const big = Array.from({ length: 17 }, (_, i) => ({ senderId: 'alice', senderDeviceId: 'phone', conversationId: 'g_team', items: Array.from({ length: 64 }, (_, j) => ({ clientMsgId: `c${i}-${j}`, body: 'x' })) }));
+    await expect(routeSendMany(h.deps, { batches: big })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    jest.spyOn(h.bus, 'publish').mockRejectedValue(new ParleyError('UNAVAILABLE', 'kafka down'));
+    await expect(routeSendMany(h.deps, { batches: [many[0]!] })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 });

@@ -6,7 +6,7 @@
 // not delivered a second time.
 import { messagesRecords, type MessageBus, type OutgoingRecord } from '@parley/bus';
 import { ParleyError, SpanKind, asParleyError, injectTraceContext, isDirectPair, isValidId, serverMsgIdFor, unstorableText, withSpan } from '@parley/core';
-import type { SendBatchRequest__Output, SendBatchResponse, SendItemResult, SendRequest__Output, SendResponse } from '@parley/proto';
+import type { SendBatchRequest__Output, SendBatchResponse, SendItemResult, SendManyRequest__Output, SendManyResponse, SendRequest__Output, SendResponse } from '@parley/proto';
 import type { TokenBuckets } from './rate-limit';
 
 export interface SendAuthorizer {
@@ -80,11 +80,11 @@ export async function routeSend(deps: RouterDeps, req: SendRequest__Output): Pro
 }
 
 /**
- * A device's pipelined sends to one conversation, in its order, in one produce: they reach
- * the conversation's partition in the order given. Items that fail validation or the rate
- * limit are answered one by one; the others are made durable together or not at all.
+ * A device's pipelined sends to one conversation, in its order, as records to produce:
+ * items that fail validation or the rate limit are answered one by one; the others are
+ * records. Throws for what refuses the whole batch (bad ids, not a member).
  */
-export async function routeSendBatch(deps: RouterDeps, req: SendBatchRequest__Output): Promise<SendBatchResponse> {
+async function batchRecords(deps: RouterDeps, req: SendBatchRequest__Output, trace: Record<string, string>): Promise<{ results: SendItemResult[]; records: OutgoingRecord[] }> {
   requireId(req.senderId, 'sender_id');
   requireId(req.senderDeviceId, 'sender_device_id');
   requireId(req.conversationId, 'conversation_id');
@@ -93,7 +93,6 @@ export async function routeSendBatch(deps: RouterDeps, req: SendBatchRequest__Ou
   const sentAt = (deps.now ?? Date.now)();
   const results: SendItemResult[] = [];
   const records: OutgoingRecord[] = [];
-  const trace = injectTraceContext({});
   for (const item of req.items) {
     try {
       requireId(item.clientMsgId, 'client_msg_id');
@@ -112,6 +111,40 @@ export async function routeSendBatch(deps: RouterDeps, req: SendBatchRequest__Ou
       results.push({ clientMsgId: item.clientMsgId, serverMsgId: '', sentAt: 0, errorCode: error.code, errorMessage: error.message, retryable: error.retryable });
     }
   }
+  return { results, records };
+}
+
+/**
+ * A device's pipelined sends to one conversation, in its order, in one produce: they reach
+ * the conversation's partition in the order given. Items that fail validation or the rate
+ * limit are answered one by one; the others are made durable together or not at all.
+ */
+export async function routeSendBatch(deps: RouterDeps, req: SendBatchRequest__Output): Promise<SendBatchResponse> {
+  const { results, records } = await batchRecords(deps, req, injectTraceContext({}));
   if (records.length > 0) await produce(deps, records);
   return { results };
+}
+
+/** Most batches, and items in all, one SendMany may carry. */
+export const MAX_MANY_BATCHES = 256;
+export const MAX_MANY_ITEMS = 1_024;
+
+/**
+ * Several devices' batches in one call and one produce (a connector's ready batches): each
+ * batch is checked on its own and answered on its own; the records of all that passed are
+ * made durable together or not at all. Each conversation's records keep the order given.
+ */
+export async function routeSendMany(deps: RouterDeps, req: SendManyRequest__Output): Promise<SendManyResponse> {
+  if (req.batches.length > MAX_MANY_BATCHES || req.batches.reduce((n, b) => n + b.items.length, 0) > MAX_MANY_ITEMS) {
+    throw new ParleyError('INVALID_ARGUMENT', `a call holds at most ${MAX_MANY_BATCHES} batches and ${MAX_MANY_ITEMS} items`);
+  }
+  const trace = injectTraceContext({});
+  const checked = await Promise.all(req.batches.map((b) => batchRecords(deps, b, trace).then((ok) => ({ ok }), (err: unknown) => ({ error: asParleyError(err) }))));
+  const records = checked.flatMap((c) => ('ok' in c ? c.ok.records : []));
+  if (records.length > 0) await produce(deps, records);
+  return {
+    results: checked.map((c) =>
+      'ok' in c ? { response: { results: c.ok.results }, errorCode: '', errorMessage: '', retryable: false } : { errorCode: c.error.code, errorMessage: c.error.message, retryable: c.error.retryable },
+    ),
+  };
 }

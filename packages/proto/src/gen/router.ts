@@ -11,6 +11,9 @@ import type { SendBatchRequest as _parley_v1_SendBatchRequest, SendBatchRequest_
 import type { SendBatchResponse as _parley_v1_SendBatchResponse, SendBatchResponse__Output as _parley_v1_SendBatchResponse__Output } from './parley/v1/SendBatchResponse';
 import type { SendItem as _parley_v1_SendItem, SendItem__Output as _parley_v1_SendItem__Output } from './parley/v1/SendItem';
 import type { SendItemResult as _parley_v1_SendItemResult, SendItemResult__Output as _parley_v1_SendItemResult__Output } from './parley/v1/SendItemResult';
+import type { SendManyRequest as _parley_v1_SendManyRequest, SendManyRequest__Output as _parley_v1_SendManyRequest__Output } from './parley/v1/SendManyRequest';
+import type { SendManyResponse as _parley_v1_SendManyResponse, SendManyResponse__Output as _parley_v1_SendManyResponse__Output } from './parley/v1/SendManyResponse';
+import type { SendManyResult as _parley_v1_SendManyResult, SendManyResult__Output as _parley_v1_SendManyResult__Output } from './parley/v1/SendManyResult';
 import type { SendRequest as _parley_v1_SendRequest, SendRequest__Output as _parley_v1_SendRequest__Output } from './parley/v1/SendRequest';
 import type { SendResponse as _parley_v1_SendResponse, SendResponse__Output as _parley_v1_SendResponse__Output } from './parley/v1/SendResponse';
 import type { SignalRequest as _parley_v1_SignalRequest, SignalRequest__Output as _parley_v1_SignalRequest__Output } from './parley/v1/SignalRequest';
@@ -33,6 +36,9 @@ export interface ProtoGrpcType {
       SendBatchResponse: MessageTypeDefinition<_parley_v1_SendBatchResponse, _parley_v1_SendBatchResponse__Output>
       SendItem: MessageTypeDefinition<_parley_v1_SendItem, _parley_v1_SendItem__Output>
       SendItemResult: MessageTypeDefinition<_parley_v1_SendItemResult, _parley_v1_SendItemResult__Output>
+      SendManyRequest: MessageTypeDefinition<_parley_v1_SendManyRequest, _parley_v1_SendManyRequest__Output>
+      SendManyResponse: MessageTypeDefinition<_parley_v1_SendManyResponse, _parley_v1_SendManyResponse__Output>
+      SendManyResult: MessageTypeDefinition<_parley_v1_SendManyResult, _parley_v1_SendManyResult__Output>
       SendRequest: MessageTypeDefinition<_parley_v1_SendRequest, _parley_v1_SendRequest__Output>
       SendResponse: MessageTypeDefinition<_parley_v1_SendResponse, _parley_v1_SendResponse__Output>
       SignalRequest: MessageTypeDefinition<_parley_v1_SignalRequest, _parley_v1_SignalRequest__Output>

@@ -8,6 +8,8 @@ import type { ReceiptRequest as _parley_v1_ReceiptRequest, ReceiptRequest__Outpu
 import type { ReceiptResponse as _parley_v1_ReceiptResponse, ReceiptResponse__Output as _parley_v1_ReceiptResponse__Output } from '../../parley/v1/ReceiptResponse';
 import type { SendBatchRequest as _parley_v1_SendBatchRequest, SendBatchRequest__Output as _parley_v1_SendBatchRequest__Output } from '../../parley/v1/SendBatchRequest';
 import type { SendBatchResponse as _parley_v1_SendBatchResponse, SendBatchResponse__Output as _parley_v1_SendBatchResponse__Output } from '../../parley/v1/SendBatchResponse';
+import type { SendManyRequest as _parley_v1_SendManyRequest, SendManyRequest__Output as _parley_v1_SendManyRequest__Output } from '../../parley/v1/SendManyRequest';
+import type { SendManyResponse as _parley_v1_SendManyResponse, SendManyResponse__Output as _parley_v1_SendManyResponse__Output } from '../../parley/v1/SendManyResponse';
 import type { SendRequest as _parley_v1_SendRequest, SendRequest__Output as _parley_v1_SendRequest__Output } from '../../parley/v1/SendRequest';
 import type { SendResponse as _parley_v1_SendResponse, SendResponse__Output as _parley_v1_SendResponse__Output } from '../../parley/v1/SendResponse';
 import type { SignalRequest as _parley_v1_SignalRequest, SignalRequest__Output as _parley_v1_SignalRequest__Output } from '../../parley/v1/SignalRequest';
@@ -103,6 +105,33 @@ export interface RouterClient extends grpc.Client {
   sendBatch(argument: _parley_v1_SendBatchRequest, callback: grpc.requestCallback<_parley_v1_SendBatchResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Several SendBatch calls in one (a connector sends the batches of all of its devices that
+   * are ready at once this way): every batch is checked as SendBatch checks it, and the
+   * records of all that pass go out in one Kafka produce (each conversation's in the order
+   * given). Each batch has its own answer: its SendBatchResponse, or the error SendBatch
+   * would have failed with as a whole (NOT_FOUND, PERMISSION_DENIED, INVALID_ARGUMENT). The
+   * call fails as a whole only when nothing could be made durable (UNAVAILABLE), or when it
+   * holds more than 256 batches or 1,024 items (INVALID_ARGUMENT).
+   */
+  SendMany(argument: _parley_v1_SendManyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_SendManyResponse__Output>): grpc.ClientUnaryCall;
+  SendMany(argument: _parley_v1_SendManyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_SendManyResponse__Output>): grpc.ClientUnaryCall;
+  SendMany(argument: _parley_v1_SendManyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_SendManyResponse__Output>): grpc.ClientUnaryCall;
+  SendMany(argument: _parley_v1_SendManyRequest, callback: grpc.requestCallback<_parley_v1_SendManyResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Several SendBatch calls in one (a connector sends the batches of all of its devices that
+   * are ready at once this way): every batch is checked as SendBatch checks it, and the
+   * records of all that pass go out in one Kafka produce (each conversation's in the order
+   * given). Each batch has its own answer: its SendBatchResponse, or the error SendBatch
+   * would have failed with as a whole (NOT_FOUND, PERMISSION_DENIED, INVALID_ARGUMENT). The
+   * call fails as a whole only when nothing could be made durable (UNAVAILABLE), or when it
+   * holds more than 256 batches or 1,024 items (INVALID_ARGUMENT).
+   */
+  sendMany(argument: _parley_v1_SendManyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_SendManyResponse__Output>): grpc.ClientUnaryCall;
+  sendMany(argument: _parley_v1_SendManyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_SendManyResponse__Output>): grpc.ClientUnaryCall;
+  sendMany(argument: _parley_v1_SendManyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_SendManyResponse__Output>): grpc.ClientUnaryCall;
+  sendMany(argument: _parley_v1_SendManyRequest, callback: grpc.requestCallback<_parley_v1_SendManyResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * A QoS 0 signal (typing, ...) to the other members. Errors as for Receipt, plus
    * RESOURCE_EXHAUSTED (rate limit).
    */
@@ -157,6 +186,17 @@ export interface RouterHandlers extends grpc.UntypedServiceImplementation {
   SendBatch: grpc.handleUnaryCall<_parley_v1_SendBatchRequest__Output, _parley_v1_SendBatchResponse>;
   
   /**
+   * Several SendBatch calls in one (a connector sends the batches of all of its devices that
+   * are ready at once this way): every batch is checked as SendBatch checks it, and the
+   * records of all that pass go out in one Kafka produce (each conversation's in the order
+   * given). Each batch has its own answer: its SendBatchResponse, or the error SendBatch
+   * would have failed with as a whole (NOT_FOUND, PERMISSION_DENIED, INVALID_ARGUMENT). The
+   * call fails as a whole only when nothing could be made durable (UNAVAILABLE), or when it
+   * holds more than 256 batches or 1,024 items (INVALID_ARGUMENT).
+   */
+  SendMany: grpc.handleUnaryCall<_parley_v1_SendManyRequest__Output, _parley_v1_SendManyResponse>;
+  
+  /**
    * A QoS 0 signal (typing, ...) to the other members. Errors as for Receipt, plus
    * RESOURCE_EXHAUSTED (rate limit).
    */
@@ -169,5 +209,6 @@ export interface RouterDefinition extends grpc.ServiceDefinition {
   ReceiptBatch: MethodDefinition<_parley_v1_ReceiptBatchRequest, _parley_v1_ReceiptBatchResponse, _parley_v1_ReceiptBatchRequest__Output, _parley_v1_ReceiptBatchResponse__Output>
   Send: MethodDefinition<_parley_v1_SendRequest, _parley_v1_SendResponse, _parley_v1_SendRequest__Output, _parley_v1_SendResponse__Output>
   SendBatch: MethodDefinition<_parley_v1_SendBatchRequest, _parley_v1_SendBatchResponse, _parley_v1_SendBatchRequest__Output, _parley_v1_SendBatchResponse__Output>
+  SendMany: MethodDefinition<_parley_v1_SendManyRequest, _parley_v1_SendManyResponse, _parley_v1_SendManyRequest__Output, _parley_v1_SendManyResponse__Output>
   Signal: MethodDefinition<_parley_v1_SignalRequest, _parley_v1_SignalResponse, _parley_v1_SignalRequest__Output, _parley_v1_SignalResponse__Output>
 }
