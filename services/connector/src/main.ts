@@ -1,13 +1,11 @@
 // Composition root of the connector service.
 import * as http from 'node:http';
-import { status } from '@grpc/grpc-js';
 import { hostname } from 'node:os';
 import {
   Counter,
   Gauge,
   GrpcServer,
   Lifecycle,
-  asParleyError,
   callUnary,
   createClient,
   createLogger,
@@ -23,10 +21,8 @@ import {
 import { parleyGrpc, type ConnectorHandlers, type ListConversationsResponse__Output, type MessagesResponse__Output, type ReceiptBatchResponse__Output, type SendBatchResponse__Output, type SendManyResponse__Output } from '@parley/proto';
 import { RedisSessionDirectory } from '@parley/sessions';
 import { connectorConfigSchema } from './config';
+import { batchOrOneByOne } from './fallback';
 import { Gateway, type Upstream } from './gateway';
-
-/** A router of the previous release does not know the method (a rolling upgrade, routers first). */
-const unimplemented = (err: unknown): boolean => (err as { cause?: { code?: unknown } }).cause?.code === status.UNIMPLEMENTED;
 
 runMain('parley-connector', async () => {
   const config = loadConfig(connectorConfigSchema);
@@ -40,48 +36,20 @@ runMain('parley-connector', async () => {
   const router = createClient(api.Router, config.ROUTER_ADDR);
   const storage = createClient(api.Storage, config.STORAGE_ADDR);
   const upstream: Upstream = {
-    sendMany: async (batches) => {
-      try {
-        return await callUnary<SendManyResponse__Output>('Router.SendMany', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.sendMany({ batches }, md, opts, cb));
-      } catch (err) {
-        // A router of the previous release (rolling upgrade): one Router.SendBatch per batch.
-        if (!unimplemented(err)) throw err;
-        const results = await Promise.all(
-          batches.map((req) =>
-            callUnary<SendBatchResponse__Output>('Router.SendBatch', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.sendBatch(req, md, opts, cb)).then(
-              (response) => ({ response, errorCode: '', errorMessage: '', retryable: false }),
-              (e: unknown) => {
-                const error = asParleyError(e);
-                return { errorCode: error.code, errorMessage: error.message, retryable: error.retryable };
-              },
-            ),
-          ),
-        );
-        return { results };
-      }
-    },
+    sendMany: (batches) =>
+      batchOrOneByOne(
+        () => callUnary<SendManyResponse__Output>('Router.SendMany', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.sendMany({ batches }, md, opts, cb)),
+        batches,
+        (req) => callUnary<SendBatchResponse__Output>('Router.SendBatch', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.sendBatch(req, md, opts, cb)),
+      ),
     sync: (req) => callUnary<MessagesResponse__Output>('Storage.Sync', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.sync(req, md, opts, cb)),
     history: (req) => callUnary<MessagesResponse__Output>('Storage.History', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.history(req, md, opts, cb)),
-    receipts: async (receipts) => {
-      try {
-        return await callUnary<ReceiptBatchResponse__Output>('Router.ReceiptBatch', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.receiptBatch({ receipts }, md, opts, cb));
-      } catch (err) {
-        // A router of the previous release (rolling upgrade): one Router.Receipt per position.
-        if (!unimplemented(err)) throw err;
-        const results = await Promise.all(
-          receipts.map((req) =>
-            callUnary('Router.Receipt', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.receipt(req, md, opts, cb)).then(
-              () => ({ errorCode: '', errorMessage: '', retryable: false }),
-              (e: unknown) => {
-                const error = asParleyError(e);
-                return { errorCode: error.code, errorMessage: error.message, retryable: error.retryable };
-              },
-            ),
-          ),
-        );
-        return { results };
-      }
-    },
+    receipts: (receipts) =>
+      batchOrOneByOne(
+        () => callUnary<ReceiptBatchResponse__Output>('Router.ReceiptBatch', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.receiptBatch({ receipts }, md, opts, cb)),
+        receipts,
+        (req) => callUnary('Router.Receipt', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.receipt(req, md, opts, cb)),
+      ),
     signal: (req) => callUnary('Router.Signal', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.signal(req, md, opts, cb)),
     conversations: (req) =>
       callUnary<ListConversationsResponse__Output>('Storage.ListConversations', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.listConversations(req, md, opts, cb)),
