@@ -41,7 +41,7 @@ describe('SendCoalescer', () => {
     expect(results.map((r) => (r.status === 'rejected' ? (r.reason as ParleyError).code : 'ok'))).toEqual(['UNAVAILABLE', 'UNAVAILABLE']);
   });
 
-  it('splits a turn past the bound into several calls, never splitting a batch', async () => {
+  it('splits a turn past the bounds (batches, sends, body bytes) into several calls, never splitting a batch', async () => {
     const sizes: number[] = [];
     const coalescer = new SendCoalescer(async (batches): Promise<SendManyAnswer> => {
       sizes.push(batches.length);
@@ -52,5 +52,10 @@ describe('SendCoalescer', () => {
     sizes.length = 0;
     await Promise.all(Array.from({ length: 20 }, (_, i) => coalescer.send(batch(`v${i}`, `g_${i}`, 64))));
     expect(sizes).toEqual([16, 4]);
+    // Bodies count too: ten batches of 64 bodies of 16 KB (1 MiB each) go in calls of at most 4 MiB.
+    sizes.length = 0;
+    const big = (i: number): SendBatch => ({ ...batch(`w${i}`, `g_${i}`, 64), items: Array.from({ length: 64 }, (_, j) => ({ clientMsgId: `w${i}-${j}`, body: 'x'.repeat(16_384) })) });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => coalescer.send(big(i))));
+    expect(sizes).toEqual([4, 4, 2]);
   });
 });

@@ -20,6 +20,10 @@ export interface SendManyAnswer {
 /** What the router takes in one SendMany (MAX_MANY_BATCHES, MAX_MANY_ITEMS in the router). */
 export const MANY_MAX_BATCHES = 256;
 export const MANY_MAX_ITEMS = 1_024;
+/** Bodies per call, in UTF-8 bytes: well under the router's 8 MiB gRPC message limit. */
+export const MANY_MAX_BYTES = 4 * 1024 * 1024;
+
+const bytesOf = (batch: SendBatch): number => batch.items.reduce((n, item) => n + Buffer.byteLength(item.body, 'utf8'), 0);
 
 interface Waiting {
   batch: SendBatch;
@@ -55,14 +59,18 @@ export class SendCoalescer {
     this.waiting = [];
     let call: Waiting[] = [];
     let items = 0;
+    let bytes = 0;
     for (const w of all) {
-      if (call.length > 0 && (call.length >= MANY_MAX_BATCHES || items + w.batch.items.length > MANY_MAX_ITEMS)) {
+      const size = bytesOf(w.batch);
+      if (call.length > 0 && (call.length >= MANY_MAX_BATCHES || items + w.batch.items.length > MANY_MAX_ITEMS || bytes + size > MANY_MAX_BYTES)) {
         this.call(call);
         call = [];
         items = 0;
+        bytes = 0;
       }
       call.push(w);
       items += w.batch.items.length;
+      bytes += size;
     }
     if (call.length > 0) this.call(call);
   }
