@@ -185,12 +185,17 @@ export function headlineRows(r: BenchResults): HeadlineRow[] {
   return rows;
 }
 
+/** "full", "quick", or "reduced" for a full-shape run with scenarios left out or settings changed (its command says how). */
+function runKind(r: BenchResults): string {
+  return r.mode === 'full' && /(^|\s)--(only|[A-Za-z]+)=/.test(r.command.replace(/--(infra|out|preload)=\S+/g, '')) ? 'reduced' : r.mode;
+}
+
 export function headline(r: BenchResults): string {
   const rows = headlineRows(r);
   const met = rows.filter((x) => x.met === true).length;
   const judged = rows.filter((x) => x.met !== undefined).length;
   const out = [
-    `## Issue 10 targets: headline (${r.mode} run of ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, commit \`${r.commit}\`)`,
+    `## Issue 10 targets: headline (${runKind(r)} run of ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, commit \`${r.commit}\`)`,
     '',
     `${met} of ${judged} targets met in this run. Every figure beside a baseline measured in the same run on the same machine (details and method in "Benchmark" below). ` +
       `Load: ${r.settings.users.toLocaleString('en-US')} users with one device each, Parley with 2 connectors (the floor with 2 edges), ${r.settings.conversations.toLocaleString('en-US')} direct conversations.`,
