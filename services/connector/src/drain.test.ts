@@ -1,4 +1,4 @@
-// The connector's drain on real WebSockets over loopback (in-memory session directory): new
+// The session core's drain through the WebSocket transport on real sockets over loopback (in-memory session directory): new
 // upgrades get 503, every socket is closed with 4009 and a suggested delay at its own moment
 // within the window and is served until then, requests in flight are answered first, and the
 // sessions leave the directory before drain() resolves.
@@ -9,21 +9,21 @@ import { createLogger } from '@parley/core';
 import { MemorySessionDirectory } from '@parley/sessions';
 import type { DeliverRequest__Output, SendBatchResponse__Output } from '@parley/proto';
 import { connectorConfigSchema } from './config';
-import { CLOSE, DRAIN_RECONNECT_JITTER_MS, Gateway, type GatewayMetrics, type Upstream } from './gateway';
+import { CLOSE, DRAIN_RECONNECT_JITTER_MS, SessionCore, type SessionMetrics, type Upstream } from './session-core';
+import { WsListener } from './ws-transport';
 
-const noMetrics: GatewayMetrics = {
+const noMetrics: SessionMetrics = {
   connections: () => {},
   frameIn: () => {},
   frameError: () => {},
   delivered: () => {},
-  rejectedUpgrade: () => {},
   retransmitted: () => {},
   abandoned: () => {},
   qos0Dropped: () => {},
 };
 
 interface Harness {
-  gateway: Gateway;
+  gateway: SessionCore;
   directory: MemorySessionDirectory;
   url: string;
   /** Resolves the pending Router.Send calls. */
@@ -50,11 +50,10 @@ async function start(drainWindowMs: number, random: () => number = Math.random):
       };
     },
   } as unknown as Upstream;
-  const gateway = new Gateway(
+  const gateway = new SessionCore(
     {
       connectorId: 'c1',
       advertiseAddr: '127.0.0.1:1',
-      allowedOrigins: ['*'],
       maxFrameBytes: 65_536,
       maxConnections: 1_000,
       maxInflightPerSocket: 10,
@@ -75,7 +74,8 @@ async function start(drainWindowMs: number, random: () => number = Math.random):
     noMetrics,
   );
   const server = http.createServer();
-  server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  const ws = new WsListener(gateway, { allowedOrigins: ['*'], maxFrameBytes: 65_536 }, createLogger('connector-test', 'c1', 'silent'), { rejectedUpgrade: () => {} });
+  server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   gateway.start();
   return {

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
-import type { WebSocket } from 'ws';
 import { LocalSessions, type LocalSession } from './local-sessions';
+import type { Transport } from './transport';
 
 let nextSession = 1;
 function session(userId: string, deviceId: string): LocalSession {
   const sessionId = `s_${nextSession++}`;
-  // The registry never touches the socket; a tagged plain object stands in for it.
-  return { userId, deviceId, sessionId, socket: { sessionId } as unknown as WebSocket, connectedAt: 0, inflight: 0, alive: true, bufferedAtBeat: 0 };
+  // The registry never touches the transport; a tagged plain object stands in for it.
+  return { userId, deviceId, sessionId, transport: { sessionId } as unknown as Transport, connectedAt: 0, inflight: 0, alive: true, bufferedAtBeat: 0 };
 }
 
 describe('LocalSessions', () => {

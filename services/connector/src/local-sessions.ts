@@ -1,16 +1,16 @@
-// Owns the sockets this connector holds, indexed by (user, device).
-import type { WebSocket } from 'ws';
+// Owns the sessions this connector holds, indexed by (user, device), whatever their transport.
+import type { Transport } from './transport';
 
 export interface LocalSession {
   userId: string;
   deviceId: string;
   sessionId: string;
-  socket: WebSocket;
+  transport: Transport;
   connectedAt: number;
-  /** Sends and requests in flight from this socket. */
+  /** Sends and requests in flight from this session. */
   inflight: number;
   alive: boolean;
-  /** socket.bufferedAmount at the last heartbeat (0: nothing was queued). */
+  /** transport.bufferedBytes at the last heartbeat (0: nothing was queued). */
   bufferedAtBeat: number;
 }
 

@@ -22,7 +22,8 @@ import { parleyGrpc, type ConnectorHandlers, type ListConversationsResponse__Out
 import { RedisSessionDirectory } from '@parley/sessions';
 import { connectorConfigSchema } from './config';
 import { batchOrOneByOne } from './fallback';
-import { Gateway, type Upstream } from './gateway';
+import { SessionCore, type Upstream } from './session-core';
+import { WsListener } from './ws-transport';
 
 runMain('parley-connector', async () => {
   const config = loadConfig(connectorConfigSchema);
@@ -72,11 +73,10 @@ runMain('parley-connector', async () => {
   const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);
   const advertiseAddr = config.ADVERTISE_ADDR ?? `${hostname()}:${grpcPort}`;
 
-  const gateway = new Gateway(
+  const core = new SessionCore(
     {
       connectorId: instanceId,
       advertiseAddr,
-      allowedOrigins: config.ALLOWED_ORIGINS,
       maxFrameBytes: config.MAX_FRAME_BYTES,
       maxConnections: config.MAX_CONNECTIONS,
       maxInflightPerSocket: config.MAX_INFLIGHT_PER_SOCKET,
@@ -98,36 +98,38 @@ runMain('parley-connector', async () => {
       frameIn: (type) => framesIn.inc({ type }),
       frameError: (code) => frameErrors.inc({ code }),
       delivered: (n) => delivered.inc(n),
-      rejectedUpgrade: (status) => upgradesRejected.inc({ status: String(status) }),
       retransmitted: (n) => qos.inc({ event: 'retransmitted' }, n),
       abandoned: (n) => qos.inc({ event: 'abandoned' }, n),
       qos0Dropped: (n) => qos.inc({ event: 'qos0_dropped' }, n),
     },
   );
-  const handlers: ConnectorHandlers = { Deliver: unaryHandler('Connector.Deliver', log, async (req) => gateway.deliver(req)) };
+  const ws = new WsListener(core, { allowedOrigins: config.ALLOWED_ORIGINS, maxFrameBytes: config.MAX_FRAME_BYTES }, log, {
+    rejectedUpgrade: (status) => upgradesRejected.inc({ status: String(status) }),
+  });
+  const handlers: ConnectorHandlers = { Deliver: unaryHandler('Connector.Deliver', log, async (req) => core.deliver(req)) };
   grpcServer.addService('parley.v1.Connector', api.Connector.service, handlers);
 
   const wsServer = http.createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('this endpoint speaks WebSocket\n');
   });
-  wsServer.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  wsServer.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     wsServer.once('error', reject);
     wsServer.listen(config.WS_PORT, config.WS_HOST, () => resolve());
   });
   const wsPort = (wsServer.address() as { port: number }).port;
-  gateway.start();
+  core.start();
 
   const ops = await startOpsServer({
     host: config.HTTP_HOST,
     port: config.HTTP_PORT,
-    isReady: () => lifecycle.state === 'ready' && gateway.accepting && directory.healthy(),
+    isReady: () => lifecycle.state === 'ready' && core.accepting && directory.healthy(),
   });
 
   // /readyz fails as soon as the lifecycle is draining. The listener stays open during the
   // drain so that late upgrades get a 503 that says "connect to another" instead of a refused
   // connection; Connector.Deliver keeps serving the sockets not yet closed.
-  lifecycle.onShutdown('drain sockets (clients reconnect elsewhere)', () => gateway.drain());
+  lifecycle.onShutdown('drain sockets (clients reconnect elsewhere)', () => core.drain());
   lifecycle.onShutdown('close the WebSocket listener', () => {
     const closed = new Promise<void>((resolve) => wsServer.close(() => resolve()));
     wsServer.closeAllConnections();

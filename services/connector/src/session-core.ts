@@ -1,15 +1,15 @@
-// Owns the client side of the connector: WebSocket upgrade (auth, origin, limits),
-// the frames of each socket, heartbeats, the session directory entries of the
-// sockets it holds, and writing delivered messages to them.
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { WebSocketServer, WebSocket, type RawData } from 'ws';
+// The connector's transport-neutral session core: who may open a session (token, device,
+// capacity, drain), the sessions it holds and their session-directory entries, the frames of
+// each session, the QoS 1 ledger and retransmission, coalesced positions, heartbeats and
+// buffer limits, delivering messages, and the drain. It never touches a socket: each session
+// writes through a Transport (transport.ts), so WebSocket, MQTT and SSE share all of this.
 import { ParleyError, SpanKind, asParleyError, isValidId, randomId, withSpan, type Logger, type TokenClaims } from '@parley/core';
 import type { DeliverRequest__Output, DeliverResponse, DeviceTarget, ListConversationsResponse__Output, MessagesResponse__Output } from '@parley/proto';
 import type { SessionDirectory } from '@parley/sessions';
 import { FrameError, ackFrame, convListFrame, errorFrame, pongFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, rejectedFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
 import { LocalSessions, type LocalSession } from './local-sessions';
 import { SendCoalescer, errorCodeOf, type SendBatch, type SendManyAnswer } from './send-many';
+import type { SessionHandle, Transport } from './transport';
 
 /** Close codes Parley uses besides the standard ones (docs/PROTOCOL.md lists them all). */
 export const CLOSE = {
@@ -45,12 +45,11 @@ export interface PositionReport {
 /** Positions per Router.ReceiptBatch call (the router takes at most 1,000). */
 const MAX_RECEIPT_BATCH = 500;
 
-export interface GatewayMetrics {
+export interface SessionMetrics {
   connections(delta: number): void;
   frameIn(type: string): void;
   frameError(code: string): void;
   delivered(n: number): void;
-  rejectedUpgrade(status: number): void;
   /** msg frames written again because no recv covered them in time. */
   retransmitted(n: number): void;
   /** Unacked msg frames forgotten (resends exhausted or too many): the device syncs them. */
@@ -59,10 +58,10 @@ export interface GatewayMetrics {
   qos0Dropped(n: number): void;
 }
 
-export interface GatewayOptions {
+export interface SessionCoreOptions {
   connectorId: string;
   advertiseAddr: string;
-  allowedOrigins: readonly string[];
+  /** Told to the client in its welcome frame; each transport enforces it on what it reads. */
   maxFrameBytes: number;
   maxConnections: number;
   maxInflightPerSocket: number;
@@ -96,7 +95,7 @@ export function drainCloseReason(retryAfterMs: number): string {
   return `draining: reconnect elsewhere; retry_after_ms=${Math.max(0, Math.floor(retryAfterMs))}`;
 }
 
-type GatewayState = 'accepting' | 'draining' | 'stopped';
+type CoreState = 'accepting' | 'draining' | 'stopped';
 
 interface Unacked {
   seq: number;
@@ -125,15 +124,26 @@ interface Session extends LocalSession {
 /** Items of one Router.SendBatch (the router's bound). */
 const MAX_SEND_BATCH = 64;
 
-export class Gateway {
-  private readonly wss: WebSocketServer;
+/** Why a session may not open; each transport says it its own way (an HTTP status, a CONNACK code). */
+export type Refusal =
+  | { code: 'UNAVAILABLE'; message: string; retryAfterS: number }
+  | { code: 'UNAUTHENTICATED'; message: string; missing: boolean }
+  | { code: 'INVALID_ARGUMENT'; message: string };
+
+/** Who a session is, once its credentials were checked (SessionCore.authenticate). */
+export interface SessionIdentity {
+  claims: TokenClaims;
+  deviceId: string;
+}
+
+export class SessionCore {
   readonly sessions = new LocalSessions();
-  private state: GatewayState = 'accepting';
+  private state: CoreState = 'accepting';
   private readonly timers: NodeJS.Timeout[] = [];
   /**
-   * Router.Send calls in flight from every socket: a drain lets them finish (the message may
+   * Router.Send calls in flight from every session: a drain lets them finish (the message may
    * be durable; the client resends it to another connector anyway). Reads (sync, convs,
-   * history) of a closed socket are not waited for: nobody is left to read the answer.
+   * history) of a closed session are not waited for: nobody is left to read the answer.
    */
   private sendsInFlight = 0;
   /** Session-directory removals not yet answered (a drain waits for them: sessions leave Redis). */
@@ -145,14 +155,13 @@ export class Gateway {
   private draining: Promise<void> | undefined;
 
   constructor(
-    private readonly options: GatewayOptions,
+    private readonly options: SessionCoreOptions,
     private readonly verify: (token: string) => TokenClaims,
     private readonly directory: SessionDirectory,
     private readonly upstream: Upstream,
     private readonly log: Logger,
-    private readonly metrics: GatewayMetrics,
+    private readonly metrics: SessionMetrics,
   ) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
     this.sends = new SendCoalescer((batches) => this.upstream.sendMany(batches));
   }
 
@@ -176,44 +185,40 @@ export class Gateway {
     return { userId: s.userId, deviceId: s.deviceId, sessionId: s.sessionId, connectorId: this.options.connectorId, address: this.options.advertiseAddr };
   }
 
-  private reject(socket: Duplex, status: number, reason: string, message: string, headers: Record<string, string> = {}): void {
-    this.metrics.rejectedUpgrade(status);
-    const body = JSON.stringify({ error: { code: status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'PERMISSION_DENIED' : status === 400 ? 'INVALID_ARGUMENT' : 'UNAVAILABLE', message } });
-    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`);
+  /** Whether this connector takes a new session now (not draining, not full). */
+  admission(): Refusal | undefined {
+    if (this.state !== 'accepting') return { code: 'UNAVAILABLE', message: 'connector is draining; connect to another', retryAfterS: 1 };
+    if (this.sessions.size >= this.options.maxConnections) return { code: 'UNAVAILABLE', message: 'connector is full', retryAfterS: 5 };
+    return undefined;
   }
 
-  /** The http server's 'upgrade' event. Everything is checked before the handshake completes. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
-    if (this.state !== 'accepting') return this.reject(socket, 503, 'Service Unavailable', 'connector is draining; connect to another', { 'Retry-After': '1' });
-    if (this.sessions.size >= this.options.maxConnections) return this.reject(socket, 503, 'Service Unavailable', 'connector is full', { 'Retry-After': '5' });
-    const origin = req.headers.origin;
-    if (origin !== undefined && !this.options.allowedOrigins.includes('*') && !this.options.allowedOrigins.includes(origin)) {
-      return this.reject(socket, 403, 'Forbidden', 'origin not allowed');
-    }
-    const url = new URL(req.url ?? '/', 'http://connector');
-    const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : url.searchParams.get('access_token');
-    const challenge = { 'WWW-Authenticate': 'Bearer realm="parley", error="invalid_token"' };
-    if (!token) return this.reject(socket, 401, 'Unauthorized', 'missing token', { 'WWW-Authenticate': 'Bearer realm="parley"' });
+  /**
+   * Checks a device's credentials, the same for every transport: the token verified (never
+   * trusted), and the device it names, or the one asked for when the token names none.
+   */
+  authenticate(token: string | undefined | null, requestedDevice: string | undefined | null): SessionIdentity | Refusal {
+    if (!token) return { code: 'UNAUTHENTICATED', message: 'missing token', missing: true };
     let claims: TokenClaims;
     try {
       claims = this.verify(token);
     } catch (err) {
-      return this.reject(socket, 401, 'Unauthorized', asParleyError(err).message, challenge);
+      return { code: 'UNAUTHENTICATED', message: asParleyError(err).message, missing: false };
     }
-    const requestedDevice = url.searchParams.get('device_id');
-    if (claims.did !== undefined && requestedDevice !== null && requestedDevice !== claims.did) {
-      return this.reject(socket, 401, 'Unauthorized', 'token is bound to another device', challenge);
+    if (claims.did !== undefined && requestedDevice != null && requestedDevice !== claims.did) {
+      return { code: 'UNAUTHENTICATED', message: 'token is bound to another device', missing: false };
     }
     const deviceId = claims.did ?? requestedDevice;
-    if (!isValidId(deviceId)) return this.reject(socket, 400, 'Bad Request', 'a device id is required (token claim "did" or query parameter device_id)');
-    const ackMode = url.searchParams.get('ack') === '1';
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, claims, deviceId, ackMode));
+    if (!isValidId(deviceId)) return { code: 'INVALID_ARGUMENT', message: 'a device id is required (token claim "did" or query parameter device_id)' };
+    return { claims, deviceId };
   }
 
-  private onConnection(socket: WebSocket, claims: TokenClaims, deviceId: string, ackMode: boolean): void {
+  /**
+   * Opens a session on a connection a transport accepted for an authenticated device: it
+   * replaces the device's previous session (closed with 4001), enters the session directory and
+   * gets its welcome frame. The transport passes what happens on its connection to the handle.
+   */
+  open(transport: Transport, identity: SessionIdentity, ackMode: boolean): SessionHandle {
+    const { claims, deviceId } = identity;
     const session: Session = {
       ackMode,
       unacked: new Map(),
@@ -223,37 +228,45 @@ export class Gateway {
       userId: claims.sub,
       deviceId,
       sessionId: randomId('s_'),
-      socket,
+      transport,
       connectedAt: Date.now(),
       inflight: 0,
       alive: true,
       bufferedAtBeat: 0,
       tokenExpiresAt: claims.exp * 1000,
     };
+    const ignored: SessionHandle = { frame: () => {}, refuse: () => {}, alive: () => {}, closed: () => {} };
     if (this.state !== 'accepting') {
       // The handshake began before the drain did.
-      socket.close(CLOSE.DRAINING, drainCloseReason(this.random() * DRAIN_RECONNECT_JITTER_MS));
-      return;
+      transport.close(CLOSE.DRAINING, drainCloseReason(this.random() * DRAIN_RECONNECT_JITTER_MS));
+      return ignored;
     }
     const previous = this.sessions.add(session);
-    if (previous) previous.socket.close(CLOSE.SESSION_REPLACED, 'replaced by a newer session of this device');
+    if (previous) previous.transport.close(CLOSE.SESSION_REPLACED, 'replaced by a newer session of this device');
     this.metrics.connections(1);
-    socket.on('pong', () => {
-      session.alive = true;
-    });
-    socket.on('message', (data, isBinary) => this.onFrame(session, data, isBinary));
-    socket.on('error', (err) => this.log.debug({ err, sessionId: session.sessionId }, 'socket error'));
-    socket.on('close', () => {
-      this.metrics.connections(-1);
-      if (this.sessions.remove(session)) {
+    let closed = false;
+    const handle: SessionHandle = {
+      frame: (text) => this.onFrame(session, text),
+      refuse: (code, message) => {
+        this.metrics.frameError(code);
+        this.write(session, errorFrame({ code, message, retryable: false }));
+      },
+      alive: () => {
+        session.alive = true;
+      },
+      closed: () => {
+        if (closed) return;
+        closed = true;
+        this.metrics.connections(-1);
+        if (!this.sessions.remove(session)) return;
         const removal = this.directory.unregister(this.record(session)).then(
           () => undefined,
           (err: unknown) => this.log.warn({ err }, 'unregistering a session failed'),
         );
         this.unregistering.add(removal);
         void removal.finally(() => this.unregistering.delete(removal));
-      }
-    });
+      },
+    };
     this.directory.register(this.record(session), this.options.sessionTtlMs).then(
       () =>
         this.write(
@@ -269,9 +282,10 @@ export class Gateway {
         ),
       (err: unknown) => {
         this.log.error({ err }, 'registering a session failed');
-        socket.close(CLOSE.TRY_AGAIN_LATER, 'session directory unavailable');
+        transport.close(CLOSE.TRY_AGAIN_LATER, 'session directory unavailable');
       },
     );
+    return handle;
   }
 
   /** Largest msgs page: a quarter of the buffer limit, so an answer never fills a socket alone. */
@@ -285,25 +299,20 @@ export class Gateway {
    * the socket holds, not what it held before.
    */
   private write(session: LocalSession, frame: string): boolean {
-    const socket = session.socket;
-    if (socket.readyState !== WebSocket.OPEN) return false;
-    if (socket.bufferedAmount + Buffer.byteLength(frame) > this.options.maxBufferedBytes) {
-      socket.close(CLOSE.TOO_SLOW, 'too slow: reconnect and sync');
+    const transport = session.transport;
+    if (!transport.open) return false;
+    if (transport.bufferedBytes + Buffer.byteLength(frame) > this.options.maxBufferedBytes) {
+      transport.close(CLOSE.TOO_SLOW, 'too slow: reconnect and sync');
       return false;
     }
-    socket.send(frame);
+    transport.write(frame);
     return true;
   }
 
-  private onFrame(session: LocalSession, data: RawData, isBinary: boolean): void {
-    if (isBinary) {
-      this.metrics.frameError('BAD_FRAME');
-      this.write(session, errorFrame({ code: 'BAD_FRAME', message: 'binary frames are not supported; send JSON text frames', retryable: false }));
-      return;
-    }
+  private onFrame(session: LocalSession, text: string): void {
     let frame: ClientFrame;
     try {
-      frame = parseClientFrame(data.toString());
+      frame = parseClientFrame(text);
     } catch (err) {
       const error = err instanceof FrameError ? err : new FrameError('BAD_FRAME', 'unreadable frame', {});
       this.metrics.frameError(error.code);
@@ -474,8 +483,9 @@ export class Gateway {
 
   /** QoS 0 goes first when a socket falls behind: it is skipped past a quarter of the buffer limit. */
   private writeQos0(session: LocalSession, frame: string): boolean {
-    if (session.socket.readyState !== WebSocket.OPEN || session.socket.bufferedAmount + Buffer.byteLength(frame) > this.options.maxBufferedBytes / 4) return false;
-    session.socket.send(frame);
+    const transport = session.transport;
+    if (!transport.open || transport.bufferedBytes + Buffer.byteLength(frame) > this.options.maxBufferedBytes / 4) return false;
+    transport.write(frame);
     return true;
   }
 
@@ -607,24 +617,24 @@ export class Gateway {
     const now = Date.now();
     for (const session of this.sessions.all() as Session[]) {
       if (session.tokenExpiresAt <= now) {
-        session.socket.close(CLOSE.TOKEN_EXPIRED, 'token expired: reconnect with a fresh one');
+        session.transport.close(CLOSE.TOKEN_EXPIRED, 'token expired: reconnect with a fresh one');
         continue;
       }
       if (!session.alive) {
         // No pong since the last ping: the peer is gone without a close.
-        session.socket.terminate();
+        session.transport.terminate();
         continue;
       }
       // Bytes queued at the last beat and not one drained since: a peer that stopped reading
       // (it may still answer pings, read a byte at a time). Its buffer is freed, not kept.
-      const buffered = session.socket.bufferedAmount;
+      const buffered = session.transport.bufferedBytes;
       if (session.bufferedAtBeat > 0 && buffered >= session.bufferedAtBeat) {
-        session.socket.terminate();
+        session.transport.terminate();
         continue;
       }
       session.bufferedAtBeat = buffered;
       session.alive = false;
-      session.socket.ping();
+      session.transport.probe();
     }
   }
 
@@ -657,7 +667,7 @@ export class Gateway {
       }),
     );
     await waitUntil(() => this.sessions.size === 0, DRAIN_CLOSE_WAIT_MS);
-    for (const s of this.sessions.all()) s.socket.terminate();
+    for (const s of this.sessions.all()) s.transport.terminate();
     await waitUntil(() => this.sendsInFlight === 0, DRAIN_UPSTREAM_WAIT_MS);
     for (const timer of this.timers) clearInterval(timer);
     // Positions reported by sockets that went away without their own flush.
@@ -668,13 +678,13 @@ export class Gateway {
   }
 
   private async closeForDrain(session: Session): Promise<void> {
-    if (session.socket.readyState !== WebSocket.OPEN) return;
+    if (!session.transport.open) return;
     // Let answers to requests in flight (acks of sends) reach the client first; bounded, since a
     // busy client keeps sending until it sees the close.
     await waitUntil(() => session.inflight === 0, DRAIN_INFLIGHT_WAIT_MS);
     // Positions the client reported must not be lost with this process.
     this.flushPositions([session]);
-    if (session.socket.readyState === WebSocket.OPEN) session.socket.close(CLOSE.DRAINING, drainCloseReason(this.random() * DRAIN_RECONNECT_JITTER_MS));
+    if (session.transport.open) session.transport.close(CLOSE.DRAINING, drainCloseReason(this.random() * DRAIN_RECONNECT_JITTER_MS));
   }
 }
 

@@ -1,30 +1,33 @@
-// The connector's per-socket delivery rules, on fake sockets: QoS 0 dropped first when a
-// socket falls behind, 4008 for a socket too far behind, QoS 1 retransmission until a recv.
-import { WebSocket } from 'ws';
+// The session core's per-session delivery rules, on fake transports: QoS 0 dropped first when a
+// session falls behind, 4008 for one too far behind, QoS 1 retransmission until a recv.
 import { ParleyError, createLogger } from '@parley/core';
 import { MemorySessionDirectory } from '@parley/sessions';
 import type { DeliverRequest__Output, StoredMessage } from '@parley/proto';
-import { Gateway, type GatewayMetrics, type PositionReport, type Upstream } from './gateway';
+import { SessionCore, type PositionReport, type SessionMetrics, type Upstream } from './session-core';
+import type { Transport } from './transport';
 
-class FakeSocket {
-  readyState: number = WebSocket.OPEN;
+class FakeTransport implements Transport {
+  open = true;
   bufferedAmount = 0;
   readonly sent: string[] = [];
   closed: { code: number; reason: string } | undefined;
-  send(frame: string): void {
+  get bufferedBytes(): number {
+    return this.bufferedAmount;
+  }
+  write(frame: string): void {
     this.sent.push(frame);
   }
   close(code: number, reason: string): void {
     this.closed = { code, reason };
-    this.readyState = WebSocket.CLOSING;
+    this.open = false;
   }
   terminated = false;
   pings = 0;
   terminate(): void {
     this.terminated = true;
-    this.readyState = WebSocket.CLOSED;
+    this.open = false;
   }
-  ping(): void {
+  probe(): void {
     this.pings++;
   }
   frames(type: string): Record<string, unknown>[] {
@@ -36,21 +39,19 @@ const MAX_BUFFERED = 1_000_000;
 
 function setup(upstream: Partial<Upstream> = {}) {
   const counts = { retransmitted: 0, abandoned: 0, qos0Dropped: 0, delivered: 0 };
-  const metrics: GatewayMetrics = {
+  const metrics: SessionMetrics = {
     connections: () => {},
     frameIn: () => {},
     frameError: () => {},
     delivered: (n) => (counts.delivered += n),
-    rejectedUpgrade: () => {},
     retransmitted: (n) => (counts.retransmitted += n),
     abandoned: (n) => (counts.abandoned += n),
     qos0Dropped: (n) => (counts.qos0Dropped += n),
   };
-  const gateway = new Gateway(
+  const gateway = new SessionCore(
     {
       connectorId: 'c1',
       advertiseAddr: '127.0.0.1:7000',
-      allowedOrigins: ['*'],
       maxFrameBytes: 65_536,
       maxConnections: 10,
       maxInflightPerSocket: 10,
@@ -72,12 +73,12 @@ function setup(upstream: Partial<Upstream> = {}) {
     metrics,
   );
   const connect = (userId: string, deviceId: string, ackMode: boolean) => {
-    const socket = new FakeSocket();
+    const socket = new FakeTransport();
     gateway.sessions.add({
       userId,
       deviceId,
       sessionId: `s-${userId}-${deviceId}`,
-      socket: socket as unknown as WebSocket,
+      transport: socket,
       connectedAt: 0,
       inflight: 0,
       alive: true,
@@ -95,7 +96,7 @@ const target = (userId: string, deviceId: string) => ({ userId, deviceId });
 /** A Deliver request as grpc-js hands it over (absent payloads are null). */
 const request = (deliveries: object[]): DeliverRequest__Output => ({ deliveries: deliveries.map((d) => ({ message: null, receipt: null, signal: null, ...d })) }) as unknown as DeliverRequest__Output;
 
-describe('Gateway delivery', () => {
+describe('SessionCore delivery', () => {
   it('skips QoS 0 frames on a socket past a quarter of its buffer limit, while messages still go', () => {
     const { gateway, connect, counts } = setup();
     const slow = connect('bob', 'phone', false);
@@ -191,7 +192,7 @@ describe('Gateway delivery', () => {
   });
 });
 
-describe('Gateway: positions go on to the router in batches', () => {
+describe('SessionCore: positions go on to the router in batches', () => {
   const settle = () => new Promise((resolve) => setImmediate(resolve));
 
   it('sends the positions of every socket in one Router.ReceiptBatch per flush, a read covering its delivered', async () => {
