@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { callUnary, createClient } from '@parley/core';
+import { callUnary, createApiClient } from '@parley/core';
 import { parleyGrpc } from '@parley/proto';
 import { TestClient } from './support/client';
 import { Platform, REPO_ROOT } from './support/platform';
@@ -38,7 +38,7 @@ it('serves grpc.health.v1 and /metrics on every service', async () => {
     ['parley.v1.Storage', platform.storageAddr],
     ['parley.v1.Router', platform.routerAddr],
   ] as const) {
-    const client = createClient(Health, address);
+    const client = createApiClient(Health, address, platform.apiOptions(service === 'parley.v1.Storage' ? 'storage' : 'router'));
     const overall = await callUnary<{ status: string }>('Health.Check', 5_000, (md, opts, cb) => client.check({ service: '' }, md, opts, cb));
     const named = await callUnary<{ status: string }>('Health.Check', 5_000, (md, opts, cb) => client.check({ service }, md, opts, cb));
     await expect(callUnary('Health.Check', 5_000, (md, opts, cb) => client.check({ service: 'no.such.Service' }, md, opts, cb))).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -82,7 +82,7 @@ describe.each([
     const decoded = strictDecode(template(values).stdout);
     expect(decoded.errors).toEqual([]);
     expect(decoded.status).toBe(0);
-    const crds = objects.filter((o) => /keda\.sh|monitoring\.coreos\.com/.test(o.apiVersion));
+    const crds = objects.filter((o) => /keda\.sh|monitoring\.coreos\.com|cert-manager\.io/.test(o.apiVersion));
     expect(decoded.checked).toBe(objects.length - crds.length);
     expect(decoded.skipped).toHaveLength(crds.length);
   });
@@ -190,10 +190,27 @@ describe.each([
   });
 
   if (label === 'default values') {
-    it('creates no Secret and nothing optional', () => {
+    it('creates no Secret and nothing optional, but NetworkPolicies and mutual TLS by default', () => {
       const present = new Set(objects.map((o) => o.kind));
-      for (const kind of ['Secret', 'Ingress', 'NetworkPolicy', 'ServiceMonitor', 'PrometheusRule', 'ScaledObject', 'HorizontalPodAutoscaler', 'Job']) {
+      for (const kind of ['Secret', 'Ingress', 'ServiceMonitor', 'PrometheusRule', 'ScaledObject', 'HorizontalPodAutoscaler', 'Job']) {
         expect(present.has(kind)).toBe(false);
+      }
+      expect(kinds(objects, 'NetworkPolicy')).toHaveLength(4);
+    });
+
+    it('gives each service a cert-manager certificate naming it, mounted where its GRPC_TLS_* variables point', () => {
+      const certificates = kinds(objects, 'Certificate').filter((c) => !get(c, 'spec', 'isCA'));
+      expect(certificates.map((c) => get(c, 'spec', 'uris', 0)).sort()).toEqual(SERVICES.map((s) => `spiffe://parley/service/${s}`).sort());
+      for (const c of certificates) expect(get(c, 'spec', 'usages')).toEqual(expect.arrayContaining(['server auth', 'client auth']));
+      expect(kinds(objects, 'Issuer').map((i) => i.metadata.name).sort()).toEqual(['parley-grpc-ca', 'parley-grpc-selfsigned']);
+      for (const d of deployments) {
+        const name = d.metadata.name;
+        const certificate = certificates.find((c) => c.metadata.name === `${name}-grpc`);
+        const volume = (podSpec(d).volumes as Obj[]).find((v) => v.name === 'grpc-tls');
+        expect(get(volume, 'secret', 'secretName')).toBe(get(certificate, 'spec', 'secretName'));
+        expect(envOf(d, 'GRPC_TLS_CERT_FILE')?.value).toBe('/etc/parley/grpc-tls/tls.crt');
+        expect(envOf(d, 'GRPC_TLS_CA_FILE')?.value).toBe('/etc/parley/grpc-tls/ca.crt');
+        expect(envOf(d, 'GRPC_INSECURE')).toBeUndefined();
       }
     });
   } else {
@@ -262,6 +279,18 @@ describe('topics', () => {
     expect(DLQ_RETENTION_MS).toBe(28 * 86_400_000);
     expect(localRetention('membership')).toBe(String(MEMBERSHIP_RETENTION_MS));
     expect(localRetention('dlq')).toBe(String(DLQ_RETENTION_MS));
+  });
+});
+
+describe('gRPC TLS modes', () => {
+  it('an issuer of your own signs the service certificates; plaintext only as the explicit development mode', () => {
+    const own = render({ set: ['grpcTls.certManager.issuerRef.kind=ClusterIssuer', 'grpcTls.certManager.issuerRef.name=corp-ca'] });
+    expect(kinds(own, 'Issuer')).toEqual([]);
+    for (const c of kinds(own, 'Certificate')) expect(get(c, 'spec', 'issuerRef')).toEqual({ kind: 'ClusterIssuer', name: 'corp-ca' });
+    const plain = render({ set: ['grpcTls.mode=insecureDevelopment'] });
+    expect(kinds(plain, 'Certificate')).toEqual([]);
+    for (const d of kinds(plain, 'Deployment')) expect(envOf(d, 'GRPC_INSECURE')?.value).toBe('true');
+    expect(() => render({ set: ['grpcTls.mode=plaintext'] })).toThrow(/grpcTls/);
   });
 });
 

@@ -34,6 +34,10 @@ describe('k8s/ plain manifests', () => {
     expect(validateAgainstApi(objects)).toEqual([]);
     const decoded = strictDecode(yamlFiles(k8s).map((f) => readFileSync(path.join(k8s, f), 'utf8')).join('\n---\n'));
     expect(decoded.errors).toEqual([]);
-    expect(decoded.checked).toBe(objects.length);
+    // cert-manager's kinds are CRDs: validateAgainstApi checked them against their models.
+    const crds = objects.filter((o) => /cert-manager\.io/.test(o.apiVersion));
+    expect(crds.length).toBeGreaterThan(0);
+    expect(decoded.checked).toBe(objects.length - crds.length);
+    expect(decoded.skipped).toHaveLength(crds.length);
   });
 });

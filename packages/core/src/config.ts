@@ -49,6 +49,19 @@ export const env = {
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 } as const;
 
+/** Every service's gRPC security settings (commonConfigShape spreads them; peer.ts reads them). */
+export const grpcSecurityConfigShape = {
+  /** This service's certificate (PEM; its URI SAN names the service), used as server and as client. */
+  GRPC_TLS_CERT_FILE: z.string().min(1).optional(),
+  GRPC_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** The CA that issues Parley's service certificates (and, for API-key callers, their servers' trust). */
+  GRPC_TLS_CA_FILE: z.string().min(1).optional(),
+  /** How often the certificate files are read again (a renewed certificate is used without a restart). */
+  GRPC_TLS_REFRESH_MS: env.int(60_000, 1_000, 86_400_000),
+  /** Plaintext gRPC with no peer identity: every caller without an API key counts as a Parley service. Development only. */
+  GRPC_INSECURE: env.bool(false),
+} as const;
+
 /** Configuration every service shares. */
 export const commonConfigShape = {
   LOG_LEVEL: env.logLevel(),
@@ -62,6 +75,7 @@ export const commonConfigShape = {
   SHUTDOWN_TIMEOUT_MS: env.int(20_000, 100, 600_000),
   /** Unary gRPC calls one process works on at once; past it calls are refused UNAVAILABLE at once (load shedding). */
   GRPC_MAX_CONCURRENT_CALLS: env.int(512, 1, 1_000_000),
+  ...grpcSecurityConfigShape,
 } as const;
 
 /** Kafka client security, for the services that talk to Kafka (router, storage, push). */

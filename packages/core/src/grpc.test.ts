@@ -18,7 +18,7 @@ describe('GrpcServer admission control', () => {
   const log = createLogger('test', 'test-0', 'silent');
 
   it('refuses calls past maxConcurrentCalls with a retryable UNAVAILABLE at once, and admits again when calls finish', async () => {
-    const server = new GrpcServer(log, { reflection: false, maxConcurrentCalls: 2 });
+    const server = new GrpcServer(log, { reflection: false, maxConcurrentCalls: 2, security: { mode: 'insecure' } });
     const release: (() => void)[] = [];
     let started = 0;
     const handlers = {
@@ -31,7 +31,7 @@ describe('GrpcServer admission control', () => {
     server.addService('parley.v1.Storage', parleyGrpc().parley.v1.Storage.service, handlers as unknown as grpc.UntypedServiceImplementation);
     const port = await server.listen('127.0.0.1', 0);
     server.setServing(true);
-    const client = createClient(parleyGrpc().parley.v1.Storage, `127.0.0.1:${port}`);
+    const client = createClient(parleyGrpc().parley.v1.Storage, `127.0.0.1:${port}`, { mode: 'insecure' }, 'storage');
     const call = () =>
       callUnary<unknown>('Storage.GetConversation', 10_000, (md, opts, cb) => client.getConversation({ conversationId: 'c' }, md, opts, cb)).then(
         () => 'OK',

@@ -1,12 +1,15 @@
 // Owns gRPC plumbing shared by every service: a server with grpc.health.v1 and
-// optional reflection, handler wrapping (trace context, metrics, error -> status),
-// and client calls that always carry a deadline and map statuses back to ParleyError.
+// optional reflection, mutual TLS, every call authenticated and authorized before any work
+// (authz.ts), handler wrapping (trace context, metrics, error -> status), and client calls
+// that always carry a deadline and map statuses back to ParleyError.
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { packageDefinition, parleyGrpc, type HealthHandlers } from '@parley/proto';
+import { METHOD_RULES, authorize, bearerOf, describePrincipal, type KeyVerifier, type Principal } from './authz';
 import { ParleyError, asParleyError, fromGrpcError, toGrpcStatus } from './errors';
 import type { Logger } from './log';
 import { grpcClientHandled, grpcServerHandled, grpcServerLatency, grpcServerShed } from './metrics';
+import { channelCredentials, peerServiceOf, serverCredentials, serviceOfCertificate, type GrpcSecurity, type ServiceName } from './peer';
 import { SpanKind, extractTraceContext, injectTraceContext, withSpan } from './telemetry';
 
 type ServingStatus = 'SERVING' | 'NOT_SERVING';
@@ -44,6 +47,35 @@ export class CallGate {
   }
 }
 
+/** Who made each call being handled (read by unaryHandler into CallContext.principal). */
+const principals = new WeakMap<object, Principal>();
+
+/** Records who made a call, for its handler's CallContext (GrpcServer does it; tests call handlers directly). */
+export function attachPrincipal(call: object, principal: Principal): void {
+  principals.set(call, principal);
+}
+
+/** Answers a call with a ParleyError's status and Parley's error trailers. */
+function refuse(callback: grpc.sendUnaryData<unknown>, error: ParleyError): void {
+  const metadata = new grpc.Metadata();
+  metadata.set('parley-error-code', error.code);
+  metadata.set('parley-retryable', String(error.retryable));
+  callback({ code: toGrpcStatus(error.code), details: error.message, metadata });
+}
+
+/** Request fields an audit line names (ids only: never a body or a credential). */
+const AUDITED_FIELDS = ['conversationId', 'userId', 'senderId', 'keyId'] as const;
+
+export interface GrpcServerOptions {
+  reflection: boolean;
+  /** mTLS (the default) or plaintext for development (peer.ts). */
+  security: GrpcSecurity;
+  /** API keys this server takes (storage's store, or a cached Keys.VerifyKey); none: keys are refused. */
+  keys?: KeyVerifier;
+  maxMessageBytes?: number;
+  maxConcurrentCalls?: number;
+}
+
 export class GrpcServer {
   private readonly server: grpc.Server;
   private readonly serviceNames: string[] = [''];
@@ -51,11 +83,16 @@ export class GrpcServer {
   private readonly watchers = new Set<grpc.ServerWritableStream<unknown, unknown>>();
   boundPort = 0;
   private readonly gate: CallGate;
+  private readonly security: GrpcSecurity;
+  private readonly keys: KeyVerifier | undefined;
 
   constructor(
     private readonly log: Logger,
-    options: { reflection: boolean; maxMessageBytes?: number; maxConcurrentCalls?: number },
+    options: GrpcServerOptions,
   ) {
+    this.security = options.security;
+    this.keys = options.keys;
+    if (this.security.mode === 'insecure') log.warn('GRPC_INSECURE: plaintext gRPC, and every caller without an API key is trusted as a Parley service; for development only');
     this.gate = new CallGate(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS);
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': options.maxMessageBytes ?? 8 * 1024 * 1024,
@@ -87,13 +124,26 @@ export class GrpcServer {
     if (options.reflection) new ReflectionService(packageDefinition()).addToServer(this.server);
   }
 
-  /** Adds a service of unary methods, each behind this server's admission control (CallGate). */
+  /**
+   * Adds a service of unary methods, each behind authentication, its access rule (authz.ts)
+   * and this server's admission control (CallGate), in that order: a caller who may not call a
+   * method costs no work and takes no slot.
+   */
   addService(fullName: string, definition: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
     const gated: grpc.UntypedServiceImplementation = {};
     for (const [name, handler] of Object.entries(implementation)) {
       const method = `${fullName.split('.').pop() ?? fullName}.${name}`;
+      if (!METHOD_RULES[method]) throw new Error(`${method} has no access rule in authz.ts (METHOD_RULES)`);
       const unary = handler as grpc.handleUnaryCall<unknown, unknown>;
-      gated[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const admitted = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>, principal: Principal) => {
+        const denied = authorize(method, principal);
+        if (denied) {
+          grpcServerHandled.inc({ method, code: denied.code });
+          this.log.warn({ method, ...describePrincipal(principal) }, 'gRPC call refused: not allowed');
+          return refuse(callback, denied);
+        }
+        if (principal.kind === 'key') this.audit(method, principal, call.request);
+        attachPrincipal(call, principal);
         const refused = this.gate.admit(call, callback, unary);
         if (!refused) return;
         grpcServerShed.inc({ method, reason: refused });
@@ -106,9 +156,46 @@ export class GrpcServer {
           metadata,
         });
       };
+      gated[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        // A Parley service is known from its certificate at once; a key is looked up (cached).
+        const service = peerServiceOf(call);
+        if (service) return admitted(call, callback, { kind: 'service', service });
+        const header = call.metadata.get('authorization')[0];
+        const bearer = bearerOf(typeof header === 'string' ? header : undefined);
+        if (bearer === undefined) {
+          if (this.security.mode === 'insecure' && header === undefined) return admitted(call, callback, { kind: 'development' });
+          grpcServerHandled.inc({ method, code: 'UNAUTHENTICATED' });
+          return refuse(callback, new ParleyError('UNAUTHENTICATED', 'present a Parley service certificate or an API key (metadata authorization: Bearer pk_...)'));
+        }
+        if (!this.keys) {
+          grpcServerHandled.inc({ method, code: 'UNAUTHENTICATED' });
+          return refuse(callback, new ParleyError('UNAUTHENTICATED', `${fullName} takes no API keys: its callers are Parley's own services`));
+        }
+        this.keys.verify(bearer).then(
+          (principal) => admitted(call, callback, principal),
+          (err: unknown) => {
+            const error = asParleyError(err);
+            grpcServerHandled.inc({ method, code: error.code });
+            if (error.code === 'INTERNAL') this.log.error({ err: error.cause ?? error, method }, 'verifying an API key failed');
+            refuse(callback, error);
+          },
+        );
+      };
     }
     this.server.addService(definition, gated);
     this.serviceNames.push(fullName);
+  }
+
+  /** One info line per call made with an API key: who, what, on which ids (no bodies, no secrets). */
+  private audit(method: string, principal: Principal, request: unknown): void {
+    const fields: Record<string, unknown> = {};
+    if (request && typeof request === 'object') {
+      for (const f of AUDITED_FIELDS) {
+        const v = (request as Record<string, unknown>)[f];
+        if (typeof v === 'string' && v !== '') fields[f] = v;
+      }
+    }
+    this.log.info({ audit: true, method, ...describePrincipal(principal), ...fields }, 'api call');
   }
 
   setServing(serving: boolean): void {
@@ -118,7 +205,7 @@ export class GrpcServer {
 
   async listen(host: string, port: number): Promise<number> {
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      this.server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, serverCredentials(this.security), (err, bound) =>
         err ? reject(err) : resolve(bound),
       );
     });
@@ -147,6 +234,8 @@ export class GrpcServer {
 
 export interface CallContext {
   metadata: grpc.Metadata;
+  /** Who called (a service, a key, or a development caller); always set behind GrpcServer. */
+  principal: Principal | undefined;
   /** Milliseconds left before the caller's deadline, if it set one. */
   deadline: number | undefined;
 }
@@ -167,7 +256,7 @@ export function unaryHandler<Req, Res>(
     const deadlineValue = call.getDeadline();
     const deadline = deadlineValue instanceof Date ? deadlineValue.getTime() - Date.now() : Number.isFinite(deadlineValue) ? Number(deadlineValue) - Date.now() : undefined;
     withSpan(method, { kind: SpanKind.SERVER, parent, attributes: { 'rpc.system': 'grpc', 'rpc.method': method } }, () =>
-      fn(call.request, { metadata: call.metadata, deadline }),
+      fn(call.request, { metadata: call.metadata, deadline, principal: principals.get(call) }),
     ).then(
       (response) => {
         grpcServerHandled.inc({ method, code: 'OK' });
@@ -212,11 +301,54 @@ export function grpcTarget(address: string): string {
   return `${parts.some((p) => p.startsWith('[')) ? 'ipv6' : 'ipv4'}:${parts.join(',')}`;
 }
 
-export function createClient<C extends grpc.Client>(Ctor: ClientConstructor<C>, address: string): C {
-  return new Ctor(grpcTarget(address), grpc.credentials.createInsecure(), {
+/** A channel from one Parley service to another: mTLS with our certificate, the server checked to be `service`. */
+export function createClient<C extends grpc.Client>(Ctor: ClientConstructor<C>, address: string, security: GrpcSecurity, service: ServiceName): C {
+  return new Ctor(grpcTarget(address), channelCredentials(security, service), {
     ...DEFAULT_CHANNEL_OPTIONS,
+    // TLS server name (SNI): the service, not the IP dialled; the certificate is checked by identity.
+    ...(security.mode === 'mtls' ? { 'grpc.ssl_target_name_override': `parley-${service}` } : {}),
     'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
   });
+}
+
+export interface ApiClientOptions {
+  /** An API key (pk_...), sent as `authorization: Bearer` on every call. */
+  key?: string;
+  /** TLS to a Parley service: the CA that issued its certificate (PEM), and which service it must be. */
+  tls?: { caPem: Buffer; service: ServiceName };
+  /** Plaintext, for a platform started with GRPC_INSECURE (development). */
+  insecure?: boolean;
+}
+
+/**
+ * A channel for a caller outside Parley (a team's backend, the CLI, tests, the bench): TLS that
+ * trusts Parley's CA and checks the server is the service meant, plus the API key on every call.
+ */
+export function createApiClient<C extends grpc.Client>(Ctor: ClientConstructor<C>, address: string, options: ApiClientOptions): C {
+  const credentials = options.tls
+    ? grpc.credentials.createSsl(options.tls.caPem, null, null, {
+        checkServerIdentity: (_host, cert) => {
+          const service = serviceOfCertificate(cert);
+          return service === options.tls!.service ? undefined : new Error(`the server is not the ${options.tls!.service} service`);
+        },
+      })
+    : options.insecure
+      ? grpc.credentials.createInsecure()
+      : grpc.credentials.createSsl();
+  const key = options.key;
+  const withKey: grpc.Interceptor = (callOptions, nextCall) =>
+    new grpc.InterceptingCall(nextCall(callOptions), {
+      start: (metadata, listener, next) => {
+        if (key) metadata.set('authorization', `Bearer ${key}`);
+        next(metadata, listener);
+      },
+    });
+  return new Ctor(grpcTarget(address), credentials, {
+    ...DEFAULT_CHANNEL_OPTIONS,
+    ...(options.tls ? { 'grpc.ssl_target_name_override': `parley-${options.tls.service}` } : {}),
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+    interceptors: [withKey],
+  } as grpc.ChannelOptions);
 }
 
 /**

@@ -1,6 +1,38 @@
-export { ConfigError, commonConfigShape, env, kafkaConfigShape, kafkaSecurityFrom, loadConfig, type KafkaSecurity } from './config';
+export { ConfigError, commonConfigShape, env, grpcSecurityConfigShape, kafkaConfigShape, kafkaSecurityFrom, loadConfig, type KafkaSecurity } from './config';
 export { ERROR_CODES, ParleyError, asParleyError, fromGrpcError, isParleyError, isTransientError, toGrpcStatus, type ErrorCode } from './errors';
-export { CallGate, DEFAULT_CHANNEL_OPTIONS, DEFAULT_MAX_CONCURRENT_CALLS, GrpcServer, callUnary, createClient, grpcTarget, unaryHandler, type CallContext } from './grpc';
+export {
+  CallGate,
+  DEFAULT_CHANNEL_OPTIONS,
+  DEFAULT_MAX_CONCURRENT_CALLS,
+  GrpcServer,
+  attachPrincipal,
+  callUnary,
+  createApiClient,
+  createClient,
+  grpcTarget,
+  unaryHandler,
+  type ApiClientOptions,
+  type CallContext,
+  type GrpcServerOptions,
+} from './grpc';
+export {
+  CachedKeyVerifier,
+  METHOD_RULES,
+  SCOPES,
+  authorize,
+  bearerOf,
+  describePrincipal,
+  hashSecret,
+  hasScope,
+  newApiKey,
+  parseApiKey,
+  secretMatches,
+  type KeyVerifier,
+  type MethodRule,
+  type Principal,
+  type Scope,
+} from './authz';
+export { SERVICE_NAMES, channelCredentials, grpcSecurityFrom, peerServiceOf, serverCredentials, serviceOfCertificate, serviceUri, type GrpcSecurity, type ServiceName } from './peer';
 export { ID_PATTERN, directConversationId, isDirectPair, isValidId, randomId, serverMsgIdFor, unstorableText } from './ids';
 export { signHs256, verifyHs256, type TokenClaims, type VerifyOptions } from './jwt';
 export { Lifecycle, type LifecycleState } from './lifecycle';

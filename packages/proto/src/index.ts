@@ -6,12 +6,14 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as RouterProto } from './gen/router';
 import type { ProtoGrpcType as StorageProto } from './gen/storage';
 import type { ProtoGrpcType as ConnectorProto } from './gen/connector';
+import type { ProtoGrpcType as KeysProto } from './gen/keys';
 import type { ProtoGrpcType as HealthProto } from './gen/health';
 
 export const PROTO_FILES = [
   'parley/v1/common.proto',
   'parley/v1/router.proto',
   'parley/v1/storage.proto',
+  'parley/v1/keys.proto',
   'parley/v1/connector.proto',
   'parley/v1/client.proto',
   'grpc/health/v1/health.proto',
@@ -31,7 +33,7 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   oneofs: true,
 };
 
-export type ParleyGrpc = RouterProto & StorageProto & ConnectorProto & HealthProto;
+export type ParleyGrpc = RouterProto & StorageProto & KeysProto & ConnectorProto & HealthProto;
 
 let cached: { definition: protoLoader.PackageDefinition; grpcObject: ParleyGrpc } | undefined;
 
@@ -60,6 +62,10 @@ export type { SendResponse, SendResponse__Output } from './gen/parley/v1/SendRes
 export type { RouterClient, RouterHandlers } from './gen/parley/v1/Router';
 export type { StorageClient, StorageHandlers } from './gen/parley/v1/Storage';
 export type { ConnectorClient, ConnectorHandlers } from './gen/parley/v1/Connector';
+export type { KeysClient, KeysHandlers } from './gen/parley/v1/Keys';
+export type { ApiKey, ApiKey__Output } from './gen/parley/v1/ApiKey';
+export type { CreateKeyResponse, CreateKeyResponse__Output } from './gen/parley/v1/CreateKeyResponse';
+export type { ListKeysResponse, ListKeysResponse__Output } from './gen/parley/v1/ListKeysResponse';
 export type { Conversation } from './gen/parley/v1/Conversation';
 export type { ConversationKind } from './gen/parley/v1/ConversationKind';
 export type { HistoryRequest__Output } from './gen/parley/v1/HistoryRequest';

@@ -9,6 +9,7 @@ import {
   callUnary,
   createClient,
   createLogger,
+  grpcSecurityFrom,
   instanceIdFrom,
   loadConfig,
   registry,
@@ -34,8 +35,9 @@ runMain('parley-connector', async () => {
   lifecycle.installSignalHandlers();
 
   const api = parleyGrpc().parley.v1;
-  const router = createClient(api.Router, config.ROUTER_ADDR);
-  const storage = createClient(api.Storage, config.STORAGE_ADDR);
+  const security = grpcSecurityFrom(config);
+  const router = createClient(api.Router, config.ROUTER_ADDR, security, 'router');
+  const storage = createClient(api.Storage, config.STORAGE_ADDR, security, 'storage');
   const upstream: Upstream = {
     sendMany: (batches) =>
       batchOrOneByOne(
@@ -69,7 +71,7 @@ runMain('parley-connector', async () => {
   });
   const upgradesRejected = new Counter({ name: 'parley_connector_upgrades_rejected_total', help: 'WebSocket upgrades refused, by HTTP status.', labelNames: ['status'] as const, registers: [registry] });
 
-  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS });
+  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS, security });
   const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);
   const advertiseAddr = config.ADVERTISE_ADDR ?? `${hostname()}:${grpcPort}`;
 

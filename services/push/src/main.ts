@@ -1,6 +1,6 @@
 // Composition root of the push service.
 import { createMessageBus, topicNames, withDeadLetters } from '@parley/bus';
-import { Counter, GrpcServer, Histogram, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, kafkaSecurityFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry, randomId } from '@parley/core';
+import { Counter, GrpcServer, Histogram, Lifecycle, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, kafkaSecurityFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry, randomId } from '@parley/core';
 import { MemberListCache, subscribeMembershipBroadcast } from '@parley/membership';
 import { parleyGrpc, type ConnectorClient, type DeliverResponse__Output, type ListMembersResponse__Output } from '@parley/proto';
 import { RedisSessionDirectory } from '@parley/sessions';
@@ -20,7 +20,8 @@ runMain('parley-push', async () => {
 
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const api = parleyGrpc().parley.v1;
-  const storage = createClient(api.Storage, config.STORAGE_ADDR);
+  const security = grpcSecurityFrom(config);
+  const storage = createClient(api.Storage, config.STORAGE_ADDR, security, 'storage');
   // Every member of a conversation, loaded once (in pages) and kept true by membership events.
   const members = new MemberListCache(
     async (conversationId) => {
@@ -46,7 +47,7 @@ runMain('parley-push', async () => {
     deliver: (address, request) => {
       let client = clients.get(address);
       if (!client) {
-        client = createClient(Connector, address);
+        client = createClient(Connector, address, security, 'connector');
         clients.set(address, client);
       }
       const c = client;
@@ -67,7 +68,7 @@ runMain('parley-push', async () => {
     messageLatency: (seconds) => latency.observe(seconds),
   });
 
-  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS });
+  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS, security });
   const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);
   const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, isReady: () => lifecycle.state === 'ready' && sessions.healthy() && bus.healthy() });
   const parked = new Counter({ name: 'parley_dlq_parked_total', help: 'Records parked in the dead-letter topic, by origin topic.', labelNames: ['topic'] as const, registers: [registry] });

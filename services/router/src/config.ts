@@ -22,6 +22,8 @@ export const routerConfigSchema = z.object({
   MEMBERSHIP_CACHE_CONVERSATIONS: env.int(200_000, 1, 10_000_000),
   /** Backstop only: an answer older than this is asked again (events keep answers true meanwhile). */
   MEMBERSHIP_CACHE_MAX_AGE_MS: env.int(600_000, 1_000, 86_400_000),
+  /** How long an API key's answer from storage (valid or not) is kept in memory: a revocation is in force here within it. */
+  API_KEY_CACHE_MS: env.int(2_000, 0, 600_000),
 });
 
 export type RouterConfig = z.infer<typeof routerConfigSchema>;

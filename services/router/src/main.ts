@@ -1,8 +1,8 @@
 // Composition root of the router service.
 import { createMessageBus, topicNames } from '@parley/bus';
-import { GrpcServer, Lifecycle, callUnary, createClient, createLogger, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId } from '@parley/core';
+import { CachedKeyVerifier, GrpcServer, Lifecycle, SCOPES, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId, type Scope } from '@parley/core';
 import { MembershipCache, subscribeMembershipBroadcast } from '@parley/membership';
-import { parleyGrpc, type MembershipResponse__Output, type RouterHandlers } from '@parley/proto';
+import { parleyGrpc, type ApiKey__Output, type MembershipResponse__Output, type RouterHandlers } from '@parley/proto';
 import { routerConfigSchema } from './config';
 import { routeReceipt, routeReceiptBatch, routeSignal } from './positions';
 import { TokenBuckets } from './rate-limit';
@@ -17,7 +17,19 @@ runMain('parley-router', async () => {
   lifecycle.installSignalHandlers();
 
   const grpcApi = parleyGrpc().parley.v1;
-  const storage = createClient(grpcApi.Storage, config.STORAGE_ADDR);
+  const security = grpcSecurityFrom(config);
+  const storage = createClient(grpcApi.Storage, config.STORAGE_ADDR, security, 'storage');
+  const keysApi = createClient(grpcApi.Keys, config.STORAGE_ADDR, security, 'storage');
+  // Teams' API keys (Router.Send with messages:send-as) are storage's to judge; each answer is kept API_KEY_CACHE_MS.
+  const keys = new CachedKeyVerifier(
+    {
+      verify: async (bearer) => {
+        const key = await callUnary<ApiKey__Output>('Keys.VerifyKey', config.STORAGE_DEADLINE_MS, (md, opts, cb) => keysApi.verifyKey({ bearer }, md, opts, cb));
+        return { kind: 'key', keyId: key.keyId, name: key.name, scopes: key.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)) };
+      },
+    },
+    config.API_KEY_CACHE_MS,
+  );
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const bus = createMessageBus({ client: config.KAFKA_CLIENT, brokers: config.KAFKA_BROKERS, clientId: `parley-router-${instanceId}`, log, security: kafkaSecurityFrom(config) });
   await bus.connect();
@@ -73,7 +85,7 @@ runMain('parley-router', async () => {
     Signal: unaryHandler('Router.Signal', log, (req) => routeSignal(positionDeps, req)),
   };
 
-  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS });
+  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS, security, keys });
   grpcServer.addService('parley.v1.Router', grpcApi.Router.service, handlers);
   const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);
   const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, isReady: () => lifecycle.state === 'ready' && bus.healthy() });
@@ -81,7 +93,10 @@ runMain('parley-router', async () => {
   lifecycle.onShutdown('stop gRPC (finishes sends in flight)', () => grpcServer.stop(10_000));
   lifecycle.onShutdown('stop reading membership changes', () => broadcast.stop());
   lifecycle.onShutdown('close Kafka', () => bus.close());
-  lifecycle.onShutdown('close storage client', async () => storage.close());
+  lifecycle.onShutdown('close storage clients', async () => {
+    storage.close();
+    keysApi.close();
+  });
   lifecycle.onShutdown('close ops HTTP', () => ops.close());
   lifecycle.onShutdown('flush telemetry', stopTelemetry);
 

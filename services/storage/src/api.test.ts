@@ -1,6 +1,6 @@
 import { Metadata, status, type ServerUnaryCall, type handleUnaryCall } from '@grpc/grpc-js';
 import { MAX_MEMBERSHIP_IDS_PER_RECORD, MemoryBus, membershipRecords, messagesRecords, topicNames, type MembershipEntry, type MessagesEntry, type ValidMembershipChange } from '@parley/bus';
-import { ID_PATTERN, createLogger, directConversationId, serverMsgIdFor } from '@parley/core';
+import { ID_PATTERN, attachPrincipal, createLogger, directConversationId, serverMsgIdFor, type Principal } from '@parley/core';
 import { MembershipCache } from '@parley/membership';
 import type { StorageHandlers } from '@parley/proto';
 import { ConversationDocs, MembershipEvents, membershipOf, storageHandlers, type StorageApiLimits } from './api';
@@ -12,9 +12,10 @@ const log = createLogger('storage-test', 'test', 'silent');
 const topics = topicNames('test.');
 
 /** Calls a handler the way grpc-js does: a call with request and metadata, and a callback. */
-function invoke<Req, Res>(handler: handleUnaryCall<Req, Res>, request: Req): Promise<Res> {
+function invoke<Req, Res>(handler: handleUnaryCall<Req, Res>, request: Req, principal?: Principal): Promise<Res> {
   return new Promise<Res>((resolve, reject) => {
     const call = { request, metadata: new Metadata(), getDeadline: () => Infinity } as unknown as ServerUnaryCall<Req, Res>;
+    if (principal) attachPrincipal(call, principal);
     handler(call, (err, value) => {
       if (err) reject(err as unknown as Error);
       else resolve(value as Res);
@@ -28,9 +29,9 @@ interface GrpcFailure {
   metadata: Metadata;
 }
 
-async function failure<Req, Res>(handler: handleUnaryCall<Req, Res>, request: Req): Promise<GrpcFailure> {
+async function failure<Req, Res>(handler: handleUnaryCall<Req, Res>, request: Req, principal?: Principal): Promise<GrpcFailure> {
   try {
-    const response = await invoke(handler, request);
+    const response = await invoke(handler, request, principal);
     throw new Error(`expected a gRPC error, got ${JSON.stringify(response)}`);
   } catch (err) {
     const failure = err as Partial<GrpcFailure>;
@@ -701,10 +702,16 @@ describe('History and Sync', () => {
     await expectStatus(api.History, history({ userId: 'b/b' }), status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
   });
 
-  it('lets a trusted internal caller (empty user id) read without a membership check', async () => {
+  it('reads without a user (no membership check) only for a key with the scope messages:read-all', async () => {
     const { api } = await seeded(3);
-    expect((await invoke(api.Sync, sync(0, 0, ''))).messages!.map((m) => m.seq)).toEqual([1, 2, 3]);
-    expect((await invoke(api.History, history({ userId: '' }))).messages!.map((m) => m.seq)).toEqual([3, 2, 1]);
+    const trusted: Principal = { kind: 'key', keyId: 'k1', name: 'archiver', scopes: ['messages:read-all'] };
+    expect((await invoke(api.Sync, sync(0, 0, ''), trusted)).messages!.map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect((await invoke(api.History, history({ userId: '' }), trusted)).messages!.map((m) => m.seq)).toEqual([3, 2, 1]);
+    // The shortcut of an empty user id is gone: a connector, a key that reads as users, or no principal at all.
+    for (const principal of [{ kind: 'service', service: 'connector' }, { kind: 'key', keyId: 'k2', name: 'reader', scopes: ['messages:read'] }, undefined] as (Principal | undefined)[]) {
+      const refused = await failure(api.Sync, sync(0, 0, ''), principal);
+      expect(refused.code).toBe(status.PERMISSION_DENIED);
+    }
   });
 
   it('does not mix conversations', async () => {

@@ -4,7 +4,7 @@
 // written to MongoDB first, then published as events (parley.messages for the sequencer,
 // parley.membership for every cache), and the call answers once both are durable.
 import { membershipChanges, membershipRecords, messagesRecords, type MessageBus, type ValidMembershipChange } from '@parley/bus';
-import { ParleyError, directConversationId, isValidId, randomId, unaryHandler, type Logger } from '@parley/core';
+import { ParleyError, directConversationId, hasScope, isValidId, randomId, unaryHandler, type Logger, type Principal } from '@parley/core';
 import type { MembershipCache } from '@parley/membership';
 import type { Conversation, HistoryOrder, MessagesResponse, StorageHandlers, StoredMessage } from '@parley/proto';
 import { pageWindow, type MessageReader } from './reads';
@@ -128,9 +128,13 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
     return (await heads.get([conversationId])).get(conversationId) ?? 0;
   }
 
-  async function checkReader(conversationId: string, userId: string): Promise<void> {
+  async function checkReader(conversationId: string, userId: string, principal: Principal | undefined): Promise<void> {
     requireId(conversationId, 'conversation_id');
-    if (userId === '') return; // trusted internal caller
+    if (userId === '') {
+      // A trusted read says so by its credential, never by leaving a field empty.
+      if (hasScope(principal, 'messages:read-all') || principal?.kind === 'development') return;
+      throw new ParleyError('PERMISSION_DENIED', 'reading without a user_id needs an API key with the scope messages:read-all');
+    }
     requireId(userId, 'user_id');
     const { exists, member } = await deps.readers.isMember(conversationId, userId);
     if (!exists) throw new ParleyError('NOT_FOUND', `conversation ${conversationId} does not exist`);
@@ -151,8 +155,8 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
   }
 
   return {
-    History: unaryHandler('Storage.History', log, async (req) => {
-      await checkReader(req.conversationId, req.userId);
+    History: unaryHandler('Storage.History', log, async (req, ctx) => {
+      await checkReader(req.conversationId, req.userId, ctx.principal);
       if (req.fromSeq < 0 || req.toSeq < 0) throw new ParleyError('INVALID_ARGUMENT', 'seq bounds must not be negative');
       const order: HistoryOrder = req.order;
       return page(req.conversationId, {
@@ -162,8 +166,8 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
         limit: pageSize(req.limit, 50, limits.maxPageSize),
       });
     }),
-    Sync: unaryHandler('Storage.Sync', log, async (req) => {
-      await checkReader(req.conversationId, req.userId);
+    Sync: unaryHandler('Storage.Sync', log, async (req, ctx) => {
+      await checkReader(req.conversationId, req.userId, ctx.principal);
       if (req.afterSeq < 0) throw new ParleyError('INVALID_ARGUMENT', 'after_seq must not be negative');
       return page(req.conversationId, { fromSeq: req.afterSeq + 1, order: 'asc', limit: pageSize(req.limit, 100, limits.maxPageSize) });
     }),

@@ -18,6 +18,10 @@ export const storageConfigSchema = z.object({
   MAX_PAGE_SIZE: env.int(500, 1, 1_000),
   /** Bytes of message buckets the read path keeps in memory (history and sync). */
   READ_CACHE_BYTES: env.int(64 * 1024 * 1024, 0, 16 * 1024 * 1024 * 1024),
+  /** The first admin API key (every scope), from the install's secret: at least 32 characters. Not stored; compared by hash. */
+  BOOTSTRAP_ADMIN_KEY: z.string().min(32, 'at least 32 characters').max(512).optional(),
+  /** How long an API key's answer (valid or not) is kept in memory: a revocation is in force everywhere within it. */
+  API_KEY_CACHE_MS: env.int(2_000, 0, 600_000),
 });
 
 export type StorageConfig = z.infer<typeof storageConfigSchema>;

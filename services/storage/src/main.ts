@@ -1,9 +1,10 @@
 // Composition root of the storage service.
 import { createMessageBus, topicNames, withDeadLetters } from '@parley/bus';
-import { Counter, GrpcServer, Lifecycle, createLogger, instanceIdFrom, kafkaSecurityFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry, randomId } from '@parley/core';
+import { CachedKeyVerifier, Counter, GrpcServer, Lifecycle, createLogger, grpcSecurityFrom, instanceIdFrom, kafkaSecurityFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry, randomId } from '@parley/core';
 import { MembershipCache, subscribeMembershipBroadcast } from '@parley/membership';
 import { parleyGrpc } from '@parley/proto';
 import { ConversationDocs, MembershipEvents, membershipOf, storageHandlers } from './api';
+import { StoreKeyVerifier, keysHandlers } from './keys-api';
 import { storageConfigSchema } from './config';
 import { MessageReader } from './reads';
 import { ReceiptRecorder } from './receipts';
@@ -50,7 +51,10 @@ runMain('parley-storage', async () => {
     conflicts: (n) => outcomes.inc({ outcome: 'conflict_round' }, n),
   });
 
-  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS });
+  // API keys: the bootstrap secret and the key store, each answer kept API_KEY_CACHE_MS.
+  const keys = new CachedKeyVerifier(new StoreKeyVerifier(stores.keys, config.BOOTSTRAP_ADMIN_KEY), config.API_KEY_CACHE_MS);
+  const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS, security: grpcSecurityFrom(config), keys });
+  grpcServer.addService('parley.v1.Keys', parleyGrpc().parley.v1.Keys.service, keysHandlers({ keys: stores.keys, verifier: keys, log }));
   grpcServer.addService(
     'parley.v1.Storage',
     parleyGrpc().parley.v1.Storage.service,

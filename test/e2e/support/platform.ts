@@ -1,16 +1,16 @@
 // Starts the four Parley services as real processes against the real Kafka, Redis
 // and MongoDB-wire server of the test set-up, each test file in its own namespace
 // (topic prefix, Redis key prefix, database), and stops every process it started.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { Redis } from 'ioredis';
 import { ensureTopics, topicNames, topicSpecs } from '@parley/bus';
-import { callUnary, createClient, signHs256 } from '@parley/core';
+import { callUnary, createApiClient, signHs256, type ApiClientOptions } from '@parley/core';
 import { parleyGrpc, type StorageClient } from '@parley/proto';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -74,7 +74,17 @@ function tail(file: string): string {
   }
 }
 
+/**
+ * A throw-away CA and a certificate per service (deploy/local/pki.sh) in DIR; extra names get
+ * certificates of their own (tests play a service with them, or an outsider the CA vouches for).
+ */
+export function issueCertificates(dir: string, names: string[] = []): void {
+  execFileSync('bash', [path.join(REPO_ROOT, 'deploy', 'local', 'pki.sh'), dir, ...(names.length > 0 ? names : ['connector', 'router', 'storage', 'push'])], { stdio: 'pipe' });
+}
+
 export interface PlatformOptions {
+  /** Plaintext gRPC (GRPC_INSECURE=true) instead of mutual TLS with a throw-away CA. */
+  insecure?: boolean;
   partitions?: number;
   connectors?: number;
   /** Instances of storage, router and push (default 1 each); their addresses go out as lists. */
@@ -85,6 +95,10 @@ export interface PlatformOptions {
 export class Platform {
   readonly namespace = `e2e${randomBytes(5).toString('hex')}`;
   readonly secret = randomBytes(32).toString('hex');
+  /** The bootstrap admin API key (every scope) the platform's storage is started with. */
+  readonly adminKey = randomBytes(32).toString('base64url');
+  /** The platform's CA and service certificates (mutual TLS), removed at stop(). */
+  readonly pkiDir = path.join(REPO_ROOT, '.local', 'test-pki', this.namespace);
   readonly processes: ServiceProcess[] = [];
   readonly wsPorts: number[] = [];
   private readonly nextIndex = new Map<ServiceName, number>();
@@ -112,6 +126,21 @@ export class Platform {
     return signHs256({ sub: userId, ...(deviceId ? { did: deviceId } : {}), exp: Math.floor(Date.now() / 1000) + ttlSeconds }, this.secret);
   }
 
+  get insecure(): boolean {
+    return this.options.insecure === true;
+  }
+
+  /** How a caller outside Parley (a test, the bench) reaches `service`: TLS trusting the CA, and an API key. */
+  apiOptions(service: ServiceName, key: string = this.adminKey): ApiClientOptions {
+    return this.insecure ? { insecure: true, key } : { tls: { caPem: readFileSync(path.join(this.pkiDir, 'ca.pem')), service }, key };
+  }
+
+  /** A service's gRPC identity: its certificate and the CA, or plaintext. */
+  securityEnv(name: ServiceName): Record<string, string> {
+    if (this.insecure) return { GRPC_INSECURE: 'true' };
+    return { GRPC_TLS_CA_FILE: path.join(this.pkiDir, 'ca.pem'), GRPC_TLS_CERT_FILE: path.join(this.pkiDir, `${name}.pem`), GRPC_TLS_KEY_FILE: path.join(this.pkiDir, `${name}.key`) };
+  }
+
   baseEnv(): Record<string, string> {
     return {
       ...this.infra,
@@ -134,6 +163,7 @@ export class Platform {
   }
 
   async start(): Promise<this> {
+    if (!this.insecure) issueCertificates(this.pkiDir);
     const partitions = this.options.partitions ?? 4;
     await ensureTopics(this.infra.KAFKA_BROKERS.split(','), topicSpecs(this.topicPrefix, { partitions, signalsRetentionMs: 600_000 }));
     const instances = this.options.instances ?? 1;
@@ -190,7 +220,14 @@ export class Platform {
     const index = this.nextIndex.get(name) ?? 0;
     this.nextIndex.set(name, index + 1);
     const httpPort = env['HTTP_PORT'] ? Number(env['HTTP_PORT']) : await freePort();
-    const fullEnv = { ...this.baseEnv(), HTTP_PORT: String(httpPort), INSTANCE_ID: `${name}-${index}`, ...env };
+    const fullEnv = {
+      ...this.baseEnv(),
+      ...this.securityEnv(name),
+      ...(name === 'storage' ? { BOOTSTRAP_ADMIN_KEY: this.adminKey } : {}),
+      HTTP_PORT: String(httpPort),
+      INSTANCE_ID: `${name}-${index}`,
+      ...env,
+    };
     const logFile = path.join(LOG_DIR, `${this.namespace}-${name}-${index}.log`);
     const out = createWriteStream(logFile, { flags: 'a' });
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
@@ -207,7 +244,7 @@ export class Platform {
   }
 
   storage(): StorageClient {
-    this.storageClient ??= createClient(parleyGrpc().parley.v1.Storage, this.storageAddr);
+    this.storageClient ??= createApiClient(parleyGrpc().parley.v1.Storage, this.storageAddr, this.apiOptions('storage'));
     return this.storageClient;
   }
 
@@ -249,6 +286,7 @@ export class Platform {
     const order: ServiceName[] = ['connector', 'router', 'storage', 'push'];
     for (const name of order) await Promise.all(this.processes.filter((p) => p.name === name).map((p) => this.stopProcess(p)));
     await this.cleanUp().catch(() => undefined);
+    rmSync(this.pkiDir, { recursive: true, force: true });
   }
 
   private async cleanUp(): Promise<void> {

@@ -1,5 +1,5 @@
 // Validates Kubernetes objects against the API's OpenAPI schemas (kubernetes-models and its
-// KEDA / prometheus-operator CRD models). Reads a JSON array of objects on stdin and prints a
+// KEDA / prometheus-operator / cert-manager CRD models). Reads a JSON array of objects on stdin and prints a
 // JSON array of { name, error } for the objects that fail or whose kind has no model.
 // An ES module run by node directly: the model packages are ESM-only and jest runs CommonJS.
 import { Buffer } from 'node:buffer';
@@ -8,6 +8,7 @@ const packages = [
   (group, version, kind) => (group === '' ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`),
   (group, version, kind) => `@kubernetes-models/keda/${group}/${version}/${kind}`,
   (group, version, kind) => `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`,
+  (group, version, kind) => `@kubernetes-models/cert-manager/${group}/${version}/${kind}`,
 ];
 
 async function modelFor(apiVersion, kind) {

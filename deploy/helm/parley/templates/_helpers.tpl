@@ -139,3 +139,18 @@ app.kubernetes.io/component: {{ .component }}
 {{- toString . | quote -}}
 {{- end -}}
 {{- end -}}
+
+{{/* Every service's gRPC identity: the mounted certificate, or plaintext in development. */}}
+{{- define "parley.grpcTlsEnv" -}}
+{{- if eq .Values.grpcTls.mode "insecureDevelopment" -}}
+- name: GRPC_INSECURE
+  value: "true"
+{{- else -}}
+- name: GRPC_TLS_CERT_FILE
+  value: /etc/parley/grpc-tls/tls.crt
+- name: GRPC_TLS_KEY_FILE
+  value: /etc/parley/grpc-tls/tls.key
+- name: GRPC_TLS_CA_FILE
+  value: /etc/parley/grpc-tls/ca.crt
+{{- end -}}
+{{- end -}}

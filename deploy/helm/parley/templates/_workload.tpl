@@ -116,6 +116,7 @@ spec:
             - name: GRPC_PORT
               value: {{ include "parley.envValue" $svc.ports.grpc }}
             {{- include (printf "parley.env.%s" $c) $root | nindent 12 }}
+            {{- include "parley.grpcTlsEnv" $root | nindent 12 }}
             {{- range $k, $v := $svc.env }}
             - name: {{ $k }}
               value: {{ include "parley.envValue" $v }}
@@ -154,11 +155,22 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- if ne $root.Values.grpcTls.mode "insecureDevelopment" }}
+            - name: grpc-tls
+              mountPath: /etc/parley/grpc-tls
+              readOnly: true
+            {{- end }}
       volumes:
         # The root filesystem is read-only; Node and OpenTelemetry may write temporary files.
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        {{- if ne $root.Values.grpcTls.mode "insecureDevelopment" }}
+        # This service's gRPC certificate (renewed in place: the files are read again every minute).
+        - name: grpc-tls
+          secret:
+            secretName: {{ $name }}-grpc-tls
+        {{- end }}
 ---
 # Headless: one DNS record per ready pod, for grpc-js round-robin (dns:///) and for scraping.
 apiVersion: v1
@@ -242,6 +254,12 @@ spec:
 {{- end -}}
 
 {{- define "parley.env.storage" -}}
+- name: BOOTSTRAP_ADMIN_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "parley.secretName" . }}
+      key: BOOTSTRAP_ADMIN_KEY
+      optional: true
 - name: CONSUMER_CONCURRENCY
   value: {{ include "parley.envValue" .Values.storage.consumerConcurrency }}
 - name: SHUTDOWN_TIMEOUT_MS

@@ -2,6 +2,7 @@
 // on FerretDB locally; Redis for the registers).
 import { randomUUID } from 'node:crypto';
 import { serverMsgIdFor } from '@parley/core';
+import type { ApiKeyDoc, KeyStore } from './keys';
 import type { ConversationStore, LoggedMessage, MaxRegisters, MessageLog, PositionStore } from './port';
 import { SMALL_CONVERSATION } from './port';
 
@@ -223,6 +224,57 @@ export function runRegistersContract(name: string, makeFixture: () => Promise<Re
       await f.registers.putFacts(new Map([[b, 'carol\ndave']]));
       expect(await f.registers.readFacts([a, b, c])).toEqual(new Map([[a, 'alice\nbob'], [b, 'carol\ndave']]));
       expect(await f.registers.readFacts([])).toEqual(new Map());
+    });
+  });
+}
+
+export function runKeyStoreContract(name: string, makeStore: () => Promise<{ keys: KeyStore; close(): Promise<void> }>): void {
+  describe(`KeyStore contract: ${name}`, () => {
+    let f: { keys: KeyStore; close(): Promise<void> };
+    beforeAll(async () => {
+      f = await makeStore();
+    });
+    afterAll(async () => {
+      await f.close();
+    });
+    const doc = (keyId: string, over: Partial<ApiKeyDoc> = {}): ApiKeyDoc => ({
+      keyId,
+      name: `key ${keyId}`,
+      scopes: ['conversations:admin'],
+      secretHash: 'ab'.repeat(32),
+      createdAt: 1_700_000_000_000,
+      createdBy: 'bootstrap',
+      revokedAt: 0,
+      ...over,
+    });
+    const prefix = () => randomUUID().replace(/-/g, '').slice(0, 8);
+
+    it('stores a key once: a second insert of the same id changes nothing', async () => {
+      const id = `${prefix()}aaaaaaaa`;
+      expect(await f.keys.insert(doc(id, { scopes: ['messages:read', 'messages:send-as'] }))).toBe('created');
+      expect(await f.keys.insert(doc(id, { name: 'impostor', scopes: ['keys:admin'] }))).toBe('exists');
+      expect(await f.keys.get(id)).toEqual(doc(id, { scopes: ['messages:read', 'messages:send-as'] }));
+      expect(await f.keys.get(`${prefix()}missing0`)).toBeUndefined();
+    });
+
+    it('revokes once: the first time is kept, an unknown key is undefined', async () => {
+      const id = `${prefix()}bbbbbbbb`;
+      await f.keys.insert(doc(id));
+      expect((await f.keys.revoke(id, 2_000))?.revokedAt).toBe(2_000);
+      expect((await f.keys.revoke(id, 3_000))?.revokedAt).toBe(2_000);
+      expect((await f.keys.get(id))?.revokedAt).toBe(2_000);
+      expect(await f.keys.revoke(`${prefix()}missing1`, 1)).toBeUndefined();
+    });
+
+    it('lists in key-id order after a cursor, in pages', async () => {
+      const p = prefix();
+      const ids = ['c', 'a', 'd', 'b'].map((c) => `${p}${c.repeat(8)}`);
+      for (const id of ids) await f.keys.insert(doc(id));
+      const mine = async (after: string, limit: number) => (await f.keys.list(after, limit)).map((k) => k.keyId).filter((k) => k.startsWith(p));
+      expect(await mine(p, 100)).toEqual([...ids].sort());
+      const first = await f.keys.list(p, 2);
+      expect(first.map((k) => k.keyId)).toEqual([...ids].sort().slice(0, 2));
+      expect(await mine(first[1]!.keyId, 2)).toEqual([...ids].sort().slice(2, 4));
     });
   });
 }

@@ -17,3 +17,4 @@ export { MemoryConversationStore, MemoryMessageLog, MemoryPositionStore } from '
 export { BUCKET_SEQS, bucketKey, bucketOf, connectMongoStores, type MongoStores } from './mongo';
 export { MemoryRegisters, RedisRegisters } from './registers';
 export { CombinedMessageLog } from './combine';
+export { MemoryKeyStore, MongoKeyStore, type ApiKeyDoc, type KeyStore } from './keys';

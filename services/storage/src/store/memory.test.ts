@@ -1,5 +1,6 @@
 // The store contracts against the in-memory adapters (the MongoDB and Redis adapters pass the same suites).
-import { runRegistersContract, runStoreContract } from './contract';
+import { runKeyStoreContract, runRegistersContract, runStoreContract } from './contract';
+import { MemoryKeyStore } from './keys';
 import { MemoryConversationStore, MemoryMessageLog, MemoryPositionStore } from './memory';
 import { MemoryRegisters } from './registers';
 
@@ -14,3 +15,5 @@ runRegistersContract('memory', async () => {
   const registers = new MemoryRegisters();
   return { registers, close: () => registers.close() };
 });
+
+runKeyStoreContract('memory', async () => ({ keys: new MemoryKeyStore(), close: async () => {} }));

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { MongoClient, MongoServerError } from 'mongodb';
 import { unstorableText } from '@parley/core';
 import { CombinedMessageLog } from './combine';
-import { runRegistersContract, runStoreContract } from './contract';
+import { runKeyStoreContract, runRegistersContract, runStoreContract } from './contract';
+import { MongoKeyStore } from './keys';
 import { connectMongoStores } from './mongo';
 import { RedisRegisters } from './registers';
 
@@ -29,6 +30,11 @@ runStoreContract('mongodb', async () => {
 runStoreContract('mongodb, appends combined', async () => {
   const stores = await connectMongoStores(url, database);
   return { ...stores, log: new CombinedMessageLog(stores.log), close: () => stores.close() };
+});
+
+runKeyStoreContract('mongodb', async () => {
+  const stores = await connectMongoStores(url, database);
+  return { keys: MongoKeyStore.on(stores.db), close: () => stores.close() };
 });
 
 const redisUrl = process.env['REDIS_URL'];

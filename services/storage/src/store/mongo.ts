@@ -29,6 +29,7 @@ import type {
   PositionUpdate,
   StoredMessageDoc,
 } from './port';
+import { MongoKeyStore } from './keys';
 import { SMALL_CONVERSATION } from './port';
 
 /**
@@ -524,6 +525,7 @@ export class MongoPositionStore implements PositionStore {
 
 export interface MongoStores {
   conversations: MongoConversationStore;
+  keys: MongoKeyStore;
   log: MongoMessageLog;
   positions: MongoPositionStore;
   db: Db;
@@ -578,7 +580,7 @@ const dbCommandSeconds = new Histogram({
   registers: [registry],
 });
 
-const COLLECTIONS = new Set(['messages', 'members', 'conversations', 'heads', 'positions']);
+const COLLECTIONS = new Set(['messages', 'members', 'conversations', 'heads', 'positions', 'api_keys']);
 
 /** Times each command through the driver's command monitoring (collection names taken from the started event). */
 function observeCommands(client: MongoClient): void {
@@ -628,6 +630,7 @@ export async function connectMongoStores(url: string, database: string, options:
     conversations: new MongoConversationStore(db.collection<ConversationRecord>('conversations'), db.collection<MemberRecord>('members')),
     log: new MongoMessageLog(db.collection<MessageRecord>('messages'), db.collection<MarkRecord>('heads')),
     positions: new MongoPositionStore(db.collection<MarkRecord>('positions')),
+    keys: MongoKeyStore.on(db),
     db,
     healthy: () => connected,
     close: () => client.close(),

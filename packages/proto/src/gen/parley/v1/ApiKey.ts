@@ -1,0 +1,33 @@
+// Original file: ../../proto/parley/v1/keys.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface ApiKey {
+  'keyId'?: (string);
+  'name'?: (string);
+  'scopes'?: (string)[];
+  'createdAt'?: (number | string | Long);
+  /**
+   * 0 while the key is valid.
+   */
+  'revokedAt'?: (number | string | Long);
+  /**
+   * Who created it (the creating key's id, or "bootstrap").
+   */
+  'createdBy'?: (string);
+}
+
+export interface ApiKey__Output {
+  'keyId': (string);
+  'name': (string);
+  'scopes': (string)[];
+  'createdAt': (number);
+  /**
+   * 0 while the key is valid.
+   */
+  'revokedAt': (number);
+  /**
+   * Who created it (the creating key's id, or "bootstrap").
+   */
+  'createdBy': (string);
+}
