@@ -34,7 +34,7 @@ export {
 } from './authz';
 export { SERVICE_NAMES, channelCredentials, grpcSecurityFrom, peerServiceOf, serverCredentials, serviceOfCertificate, serviceUri, type GrpcSecurity, type ServiceName } from './peer';
 export { ID_PATTERN, directConversationId, isDirectPair, isValidId, randomId, serverMsgIdFor, unstorableText } from './ids';
-export { signHs256, verifyHs256, type TokenClaims, type VerifyOptions } from './jwt';
+export { TOKEN_ALGORITHMS, TokenVerifier, signHs256, type TokenAlgorithm, type TokenClaims, type VerifyOptions } from './jwt';
 export { Lifecycle, type LifecycleState } from './lifecycle';
 export { createLogger, type Logger } from './log';
 export { Counter, Gauge, Histogram, LATENCY_BUCKETS, registry } from './metrics';

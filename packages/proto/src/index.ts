@@ -76,6 +76,8 @@ export type { DeliverRequest, DeliverRequest__Output } from './gen/parley/v1/Del
 export type { DeliverResponse, DeliverResponse__Output } from './gen/parley/v1/DeliverResponse';
 export type { DeviceTarget } from './gen/parley/v1/DeviceTarget';
 export type { SendFrame } from './gen/parley/v1/client/SendFrame';
+export type { AuthFrame } from './gen/parley/v1/client/AuthFrame';
+export type { AuthedFrame } from './gen/parley/v1/client/AuthedFrame';
 export type { SyncFrame } from './gen/parley/v1/client/SyncFrame';
 export type { HistoryFrame } from './gen/parley/v1/client/HistoryFrame';
 export type { WelcomeFrame } from './gen/parley/v1/client/WelcomeFrame';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigShape, env } from '@parley/core';
+import { TOKEN_ALGORITHMS, commonConfigShape, env } from '@parley/core';
 
 /** Time a graceful stop needs after the drain window: close handshakes, upstream calls, gRPC. */
 export const DRAIN_MARGIN_MS = 5_000;
@@ -17,9 +17,15 @@ export const connectorConfigSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
   REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
   /** HS256 secrets, comma-separated: the first signs nothing here, any verifies (rotation). At least 32 characters each. */
-  JWT_SECRETS: env.list().pipe(z.array(z.string().min(32, 'each secret needs at least 32 characters')).min(1)),
+  JWT_SECRETS: env.list().pipe(z.array(z.string().min(32, 'each secret needs at least 32 characters')).min(1)).optional(),
+  /** The token issuer's JWKS (RS256, ES256, EdDSA keys), fetched and cached; an unknown kid fetches it again. */
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Token algorithms accepted, comma-separated (HS256, RS256, ES256, EdDSA); the token's header never widens it. */
+  JWT_ALGORITHMS: env.list().pipe(z.array(z.enum(TOKEN_ALGORITHMS)).min(1)).default([...TOKEN_ALGORITHMS]),
   JWT_ISSUER: z.string().optional(),
   JWT_AUDIENCE: z.string().optional(),
+  /** When set, a token's header typ must be this (for example JWT, or at+jwt for OAuth access tokens). */
+  JWT_TYPE: z.string().optional(),
   /** Browser origins allowed to connect, comma-separated; "*" allows any. Clients that send no Origin (native apps, servers) are always allowed. */
   ALLOWED_ORIGINS: z.string().default('').transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0)),
   MAX_FRAME_BYTES: env.int(65_536, 1_024, 16 * 1024 * 1024),
@@ -46,6 +52,9 @@ export const connectorConfigSchema = z.object({
    * must exceed it (the Helm chart derives it from this value).
    */
   DRAIN_WINDOW_MS: env.int(10_000, 0, 600_000),
+}).refine((c) => c.JWT_SECRETS !== undefined || c.JWT_JWKS_URL !== undefined, {
+  path: ['JWT_SECRETS'],
+  message: 'set JWT_SECRETS (HS256) or JWT_JWKS_URL (RS256, ES256, EdDSA), or both',
 }).refine((c) => c.DRAIN_WINDOW_MS + DRAIN_MARGIN_MS <= c.SHUTDOWN_TIMEOUT_MS, {
   path: ['DRAIN_WINDOW_MS'],
   message: `must be at most SHUTDOWN_TIMEOUT_MS - ${DRAIN_MARGIN_MS} (after the window, in-flight work and the gRPC server still need time to finish)`,

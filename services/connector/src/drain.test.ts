@@ -67,7 +67,7 @@ async function start(drainWindowMs: number, random: () => number = Math.random):
       drainWindowMs,
       random,
     },
-    (token) => ({ sub: token, did: 'phone', exp: Math.floor(Date.now() / 1000) + 3600 }),
+    async (token) => ({ sub: token, did: 'phone', exp: Math.floor(Date.now() / 1000) + 3600 }),
     directory,
     upstream,
     createLogger('connector-test', 'c1', 'silent'),

@@ -248,8 +248,13 @@ describe('parseClientFrame: fuzz', () => {
       return;
     }
     // Whatever passes is a well-formed frame.
-    expect(['send', 'sync', 'history', 'recv', 'read', 'signal', 'convs', 'ping']).toContain(frame.type);
+    expect(['send', 'sync', 'history', 'recv', 'read', 'signal', 'convs', 'ping', 'auth']).toContain(frame.type);
     if (frame.type === 'ping') return;
+    if (frame.type === 'auth') {
+      expect(frame.token.length).toBeGreaterThan(0);
+      expect(frame.token.length).toBeLessThanOrEqual(8192);
+      return;
+    }
     if (frame.type === 'convs') {
       expect(frame.afterConversationId === '' || ID_PATTERN.test(frame.afterConversationId)).toBe(true);
       return;

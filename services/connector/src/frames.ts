@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { ID_PATTERN, ParleyError, unstorableText } from '@parley/core';
 import type {
   AckFrame,
+  AuthFrame,
+  AuthedFrame,
   ConvListFrame,
   ConvState,
   ConversationState__Output,
@@ -70,6 +72,8 @@ const signalSchema = z.object({
     .default(''),
 });
 const pingSchema = z.object({ type: z.literal('ping'), reqId });
+// A token is checked by the verifier; here only its size (the verifier refuses longer ones too).
+const authSchema = z.object({ type: z.literal('auth'), reqId, token: z.string().min(1).max(8192) });
 const convsSchema = z.object({ type: z.literal('convs'), reqId, afterConversationId: z.union([id, z.literal('')]).default(''), limit });
 
 export const asProtoPositionFrame = {
@@ -77,6 +81,7 @@ export const asProtoPositionFrame = {
   read: (f: z.infer<typeof readSchema>): ReadFrame => f,
   signal: (f: z.infer<typeof signalSchema>): SignalFrame => f,
   convs: (f: z.infer<typeof convsSchema>): ConvsFrame => f,
+  auth: (f: z.infer<typeof authSchema>): AuthFrame => f,
 };
 
 export type ClientFrame =
@@ -87,9 +92,10 @@ export type ClientFrame =
   | z.infer<typeof readSchema>
   | z.infer<typeof signalSchema>
   | z.infer<typeof convsSchema>
-  | z.infer<typeof pingSchema>;
+  | z.infer<typeof pingSchema>
+  | z.infer<typeof authSchema>;
 
-const schemas = { send: sendSchema, sync: syncSchema, history: historySchema, recv: recvSchema, read: readSchema, signal: signalSchema, convs: convsSchema, ping: pingSchema } as const;
+const schemas = { send: sendSchema, sync: syncSchema, history: historySchema, recv: recvSchema, read: readSchema, signal: signalSchema, convs: convsSchema, ping: pingSchema, auth: authSchema } as const;
 
 /** Correlation ids that can be recovered from a frame that failed validation. */
 export interface FrameRefs {
@@ -237,6 +243,11 @@ export function convListFrame(f: { reqId?: string | undefined; conversations: Co
   }));
   const frame: ConvListFrame & { type: 'convlist' } = { type: 'convlist', ...(f.reqId ? { reqId: f.reqId } : {}), conversations, hasMore: f.hasMore };
   return JSON.stringify(frame);
+}
+
+export function authedFrame(a: { reqId?: string | undefined; expiresAt: number }): string {
+  const frame: AuthedFrame = { ...(a.reqId ? { reqId: a.reqId } : {}), expiresAt: a.expiresAt };
+  return JSON.stringify({ type: 'authed', ...frame });
 }
 
 export function pongFrame(reqId: string | undefined, serverTime: number): string {

@@ -6,6 +6,7 @@ import {
   Gauge,
   GrpcServer,
   Lifecycle,
+  TokenVerifier,
   callUnary,
   createClient,
   createLogger,
@@ -17,7 +18,6 @@ import {
   startOpsServer,
   startTelemetry,
   unaryHandler,
-  verifyHs256,
 } from '@parley/core';
 import { parleyGrpc, type ConnectorHandlers, type ListConversationsResponse__Output, type MessagesResponse__Output, type ReceiptBatchResponse__Output, type SendBatchResponse__Output, type SendManyResponse__Output } from '@parley/proto';
 import { RedisSessionDirectory } from '@parley/sessions';
@@ -57,6 +57,14 @@ runMain('parley-connector', async () => {
     conversations: (req) =>
       callUnary<ListConversationsResponse__Output>('Storage.ListConversations', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.listConversations(req, md, opts, cb)),
   };
+  const tokens = new TokenVerifier({
+    secrets: config.JWT_SECRETS ?? [],
+    jwksUrl: config.JWT_JWKS_URL,
+    algorithms: config.JWT_ALGORITHMS,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    type: config.JWT_TYPE,
+  });
   const directory = new RedisSessionDirectory({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
 
   const connections = new Gauge({ name: 'parley_connector_connections', help: 'Open client WebSocket sessions.', registers: [registry] });
@@ -91,7 +99,7 @@ runMain('parley-connector', async () => {
       receiptFlushMs: config.RECEIPT_FLUSH_MS,
       drainWindowMs: config.DRAIN_WINDOW_MS,
     },
-    (token) => verifyHs256(token, { secrets: config.JWT_SECRETS, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+    (token) => tokens.verify(token),
     directory,
     upstream,
     log,

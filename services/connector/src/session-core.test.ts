@@ -1,6 +1,6 @@
 // The session core's per-session delivery rules, on fake transports: QoS 0 dropped first when a
 // session falls behind, 4008 for one too far behind, QoS 1 retransmission until a recv.
-import { ParleyError, createLogger } from '@parley/core';
+import { ParleyError, createLogger, type TokenClaims } from '@parley/core';
 import { MemorySessionDirectory } from '@parley/sessions';
 import type { DeliverRequest__Output, StoredMessage } from '@parley/proto';
 import { SessionCore, type PositionReport, type SessionMetrics, type Upstream } from './session-core';
@@ -37,7 +37,7 @@ class FakeTransport implements Transport {
 
 const MAX_BUFFERED = 1_000_000;
 
-function setup(upstream: Partial<Upstream> = {}) {
+function setup(upstream: Partial<Upstream> = {}, verify: (token: string) => Promise<TokenClaims> = () => Promise.reject(new Error('not used'))) {
   const counts = { retransmitted: 0, abandoned: 0, qos0Dropped: 0, delivered: 0 };
   const metrics: SessionMetrics = {
     connections: () => {},
@@ -64,9 +64,7 @@ function setup(upstream: Partial<Upstream> = {}) {
       receiptFlushMs: 1_000,
       drainWindowMs: 0,
     },
-    () => {
-      throw new Error('not used');
-    },
+    verify,
     new MemorySessionDirectory(),
     upstream as Upstream,
     createLogger('connector-test', 'c1', 'silent'),
@@ -87,7 +85,13 @@ function setup(upstream: Partial<Upstream> = {}) {
     });
     return socket;
   };
-  const internals = gateway as unknown as { retransmit(): void; heartbeat(): void; flushPositions(): void; notePosition(s: unknown, c: string, k: 'delivered' | 'read', seq: number): void };
+  const internals = gateway as unknown as {
+    retransmit(): void;
+    heartbeat(): void;
+    flushPositions(): void;
+    notePosition(s: unknown, c: string, k: 'delivered' | 'read', seq: number): void;
+    onFrame(s: unknown, text: string): void;
+  };
   return { gateway, connect, counts, internals };
 }
 
@@ -239,5 +243,42 @@ describe('SessionCore: positions go on to the router in batches', () => {
     }
     expect(calls.map((c) => c.map((r) => `${r.conversationId}:${r.kind}:${r.seq}`))).toEqual([['g_1:delivered:4', 'g_x:read:2'], ['g_1:delivered:4'], ['g_1:delivered:4']]);
     expect(socket.frames('error')).toEqual([{ type: 'error', code: 'PERMISSION_DENIED', message: 'not a member of this conversation', retryable: false }]);
+  });
+});
+
+describe('SessionCore: a fresh token on a live socket', () => {
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('moves the socket\'s expiry to the new token of the same user and device; refuses another user\'s, another device\'s or a bad one', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 7200;
+    const tokens: Record<string, TokenClaims> = {
+      renewed: { sub: 'bob', did: 'phone', exp },
+      unbound: { sub: 'bob', exp: exp + 1 },
+      mallory: { sub: 'mallory', exp },
+      tablet: { sub: 'bob', did: 'tablet', exp },
+    };
+    const verify = async (token: string) => tokens[token] ?? Promise.reject(new ParleyError('UNAUTHENTICATED', 'bad token signature'));
+    const { gateway, connect, internals } = setup({}, verify);
+    const socket = connect('bob', 'phone', false);
+    const session = gateway.sessions.get('bob', 'phone') as unknown as { tokenExpiresAt: number };
+    session.tokenExpiresAt = Date.now() + 1_000;
+    for (const token of ['mallory', 'tablet', 'forged']) internals.onFrame(session, JSON.stringify({ type: 'auth', reqId: token, token }));
+    await settle();
+    expect(socket.frames('error').map((f) => [f['reqId'], f['code'], f['message']])).toEqual([
+      ['mallory', 'UNAUTHENTICATED', 'the new token names another user'],
+      ['tablet', 'UNAUTHENTICATED', 'the new token is bound to another device'],
+      ['forged', 'UNAUTHENTICATED', 'bad token signature'],
+    ]);
+    expect(session.tokenExpiresAt).toBeLessThan(Date.now() + 2_000);
+    internals.onFrame(session, JSON.stringify({ type: 'auth', reqId: 'r1', token: 'renewed' }));
+    await settle();
+    expect(socket.frames('authed')).toEqual([{ type: 'authed', reqId: 'r1', expiresAt: exp }]);
+    expect(session.tokenExpiresAt).toBe(exp * 1000);
+    internals.onFrame(session, JSON.stringify({ type: 'auth', token: 'unbound' }));
+    await settle();
+    expect(session.tokenExpiresAt).toBe((exp + 1) * 1000);
+    // The heartbeat no longer closes it with 4401.
+    internals.heartbeat();
+    expect(socket.closed).toBeUndefined();
   });
 });

@@ -6,7 +6,7 @@
 import { ParleyError, SpanKind, asParleyError, isValidId, randomId, withSpan, type Logger, type TokenClaims } from '@parley/core';
 import type { DeliverRequest__Output, DeliverResponse, DeviceTarget, ListConversationsResponse__Output, MessagesResponse__Output } from '@parley/proto';
 import type { SessionDirectory } from '@parley/sessions';
-import { FrameError, ackFrame, convListFrame, errorFrame, pongFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, rejectedFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
+import { FrameError, ackFrame, authedFrame, convListFrame, errorFrame, pongFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, rejectedFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
 import { LocalSessions, type LocalSession } from './local-sessions';
 import { SendCoalescer, errorCodeOf, type SendBatch, type SendManyAnswer } from './send-many';
 import type { SessionHandle, Transport } from './transport';
@@ -156,7 +156,7 @@ export class SessionCore {
 
   constructor(
     private readonly options: SessionCoreOptions,
-    private readonly verify: (token: string) => TokenClaims,
+    private readonly verify: (token: string) => Promise<TokenClaims>,
     private readonly directory: SessionDirectory,
     private readonly upstream: Upstream,
     private readonly log: Logger,
@@ -196,11 +196,11 @@ export class SessionCore {
    * Checks a device's credentials, the same for every transport: the token verified (never
    * trusted), and the device it names, or the one asked for when the token names none.
    */
-  authenticate(token: string | undefined | null, requestedDevice: string | undefined | null): SessionIdentity | Refusal {
+  async authenticate(token: string | undefined | null, requestedDevice: string | undefined | null): Promise<SessionIdentity | Refusal> {
     if (!token) return { code: 'UNAUTHENTICATED', message: 'missing token', missing: true };
     let claims: TokenClaims;
     try {
-      claims = this.verify(token);
+      claims = await this.verify(token);
     } catch (err) {
       return { code: 'UNAUTHENTICATED', message: asParleyError(err).message, missing: false };
     }
@@ -325,6 +325,10 @@ export class SessionCore {
       this.write(session, pongFrame(frame.reqId, Date.now()));
       return;
     }
+    if (frame.type === 'auth') {
+      this.reauthenticate(session as Session, frame.token, frame.reqId);
+      return;
+    }
     if (frame.type === 'recv' || frame.type === 'read') {
       // Positions are coalesced and sent on by flushPositions; nothing to answer.
       this.notePosition(session as Session, frame.conversationId, frame.type === 'recv' ? 'delivered' : 'read', frame.seq);
@@ -354,6 +358,38 @@ export class SessionCore {
           this.metrics.frameError(error.code);
           this.write(session, errorFrame({ code: error.code, message: error.message, retryable: error.retryable, ...refs }));
         },
+      )
+      .finally(() => {
+        session.inflight--;
+      });
+  }
+
+  /**
+   * A fresh token on a live socket: it must name the same user, and the same device when it
+   * names one; then the socket's expiry (close 4401) follows the new token. A refused token
+   * leaves the socket on the one it has.
+   */
+  private reauthenticate(session: Session, token: string, reqId: string | undefined): void {
+    const refs = reqId ? { reqId } : {};
+    const refuse = (message: string) => {
+      this.metrics.frameError('UNAUTHENTICATED');
+      this.write(session, errorFrame({ code: 'UNAUTHENTICATED', message, retryable: false, ...refs }));
+    };
+    if (session.inflight >= this.options.maxInflightPerSocket) {
+      this.metrics.frameError('RESOURCE_EXHAUSTED');
+      this.write(session, errorFrame({ code: 'RESOURCE_EXHAUSTED', message: 'too many requests in flight on this socket', retryable: true, ...refs }));
+      return;
+    }
+    session.inflight++;
+    this.verify(token)
+      .then(
+        (claims) => {
+          if (claims.sub !== session.userId) return refuse('the new token names another user');
+          if (claims.did !== undefined && claims.did !== session.deviceId) return refuse('the new token is bound to another device');
+          session.tokenExpiresAt = claims.exp * 1000;
+          this.write(session, authedFrame({ reqId, expiresAt: claims.exp }));
+        },
+        (err: unknown) => refuse(asParleyError(err).message),
       )
       .finally(() => {
         session.inflight--;
@@ -412,7 +448,7 @@ export class SessionCore {
     }
   }
 
-  private async handle(session: LocalSession, frame: Exclude<ClientFrame, { type: 'recv' | 'read' | 'ping' | 'send' }>): Promise<string | undefined> {
+  private async handle(session: LocalSession, frame: Exclude<ClientFrame, { type: 'recv' | 'read' | 'ping' | 'send' | 'auth' }>): Promise<string | undefined> {
     switch (frame.type) {
       case 'sync': {
         const res = await this.upstream.sync({ userId: session.userId, conversationId: frame.conversationId, afterSeq: frame.afterSeq, limit: frame.limit ?? 0 });

@@ -5,8 +5,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
-import type { Logger } from '@parley/core';
-import type { Refusal, SessionCore } from './session-core';
+import { bearerOf, type Logger } from '@parley/core';
+import type { Refusal, SessionCore, SessionIdentity } from './session-core';
 import type { Transport } from './transport';
 
 export interface WsListenerOptions {
@@ -97,9 +97,15 @@ export class WsListener {
       return this.reject(socket, 403, 'Forbidden', 'PERMISSION_DENIED', 'origin not allowed');
     }
     const url = new URL(req.url ?? '/', 'http://connector');
+    // "Bearer" in any case (RFC 7235: the scheme is case-insensitive); else the query parameter for browsers.
     const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : url.searchParams.get('access_token');
-    const identity = this.core.authenticate(token, url.searchParams.get('device_id'));
+    const token = bearerOf(header) ?? url.searchParams.get('access_token');
+    void this.core.authenticate(token, url.searchParams.get('device_id')).then((identity) => this.accept(req, socket, head, identity, url));
+  }
+
+  private accept(req: IncomingMessage, socket: Duplex, head: Buffer, identity: SessionIdentity | Refusal, url: URL): void {
+    // The peer may have gone while its token was checked.
+    if (socket.destroyed) return;
     if ('code' in identity) return this.refuse(socket, identity);
     const ackMode = url.searchParams.get('ack') === '1';
     this.wss.handleUpgrade(req, socket, head, (ws) => {

@@ -233,6 +233,18 @@ spec:
 - name: JWT_AUDIENCE
   value: {{ . | quote }}
 {{- end }}
+{{- with $v.jwt.jwksUrl }}
+- name: JWT_JWKS_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.jwt.algorithms }}
+- name: JWT_ALGORITHMS
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.jwt.type }}
+- name: JWT_TYPE
+  value: {{ . | quote }}
+{{- end }}
 - name: DRAIN_WINDOW_MS
   value: {{ include "parley.envValue" $v.drain.windowMs }}
 - name: SHUTDOWN_TIMEOUT_MS

@@ -2,6 +2,8 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AckFrame as _parley_v1_client_AckFrame, AckFrame__Output as _parley_v1_client_AckFrame__Output } from './parley/v1/client/AckFrame';
+import type { AuthFrame as _parley_v1_client_AuthFrame, AuthFrame__Output as _parley_v1_client_AuthFrame__Output } from './parley/v1/client/AuthFrame';
+import type { AuthedFrame as _parley_v1_client_AuthedFrame, AuthedFrame__Output as _parley_v1_client_AuthedFrame__Output } from './parley/v1/client/AuthedFrame';
 import type { ConvListFrame as _parley_v1_client_ConvListFrame, ConvListFrame__Output as _parley_v1_client_ConvListFrame__Output } from './parley/v1/client/ConvListFrame';
 import type { ConvState as _parley_v1_client_ConvState, ConvState__Output as _parley_v1_client_ConvState__Output } from './parley/v1/client/ConvState';
 import type { ConvsFrame as _parley_v1_client_ConvsFrame, ConvsFrame__Output as _parley_v1_client_ConvsFrame__Output } from './parley/v1/client/ConvsFrame';
@@ -30,6 +32,8 @@ export interface ProtoGrpcType {
     v1: {
       client: {
         AckFrame: MessageTypeDefinition<_parley_v1_client_AckFrame, _parley_v1_client_AckFrame__Output>
+        AuthFrame: MessageTypeDefinition<_parley_v1_client_AuthFrame, _parley_v1_client_AuthFrame__Output>
+        AuthedFrame: MessageTypeDefinition<_parley_v1_client_AuthedFrame, _parley_v1_client_AuthedFrame__Output>
         ConvListFrame: MessageTypeDefinition<_parley_v1_client_ConvListFrame, _parley_v1_client_ConvListFrame__Output>
         ConvState: MessageTypeDefinition<_parley_v1_client_ConvState, _parley_v1_client_ConvState__Output>
         ConvsFrame: MessageTypeDefinition<_parley_v1_client_ConvsFrame, _parley_v1_client_ConvsFrame__Output>
