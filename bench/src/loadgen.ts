@@ -303,6 +303,15 @@ async function kafkaOpen(brokers: string[], topic: string): Promise<void> {
   kafka = { producer, consumer, topic };
 }
 
+/**
+ * Produces the kafka baseline has in flight at most: past it a send counts as refused
+ * (BACKPRESSURE) instead of queueing in the client without bound. A baseline driven past its
+ * ceiling then shows as refusals, and the load generator's heap stays bounded (an unbounded
+ * queue of 11,000 produces/s behind a 17 s backlog once took it past 4 GB).
+ */
+const KAFKA_MAX_INFLIGHT = 20_000;
+let kafkaInflight = 0;
+
 // ---------------------------------------------------------------- open-loop sending
 function send(r: Run, i: number, resend = false): void {
   const flow = r.flows[i % r.flows.length]!;
@@ -311,10 +320,15 @@ function send(r: Run, i: number, resend = false): void {
   if (!resend) r.sent++;
   if (flow.transport === 'kafka') {
     if (!kafka) throw new Error('kafka baseline not open');
-    kafka.producer.send({ topic: kafka.topic, acks: -1, messages: [{ key: flow.conversationId, value: body }] }).then(
-      () => onAck(clientMsgId),
-      (err: unknown) => onRefused(clientMsgId, String((err as Error).name), false),
-    );
+    if (kafkaInflight >= KAFKA_MAX_INFLIGHT) return onRefused(clientMsgId, 'BACKPRESSURE', false);
+    kafkaInflight++;
+    kafka.producer
+      .send({ topic: kafka.topic, acks: -1, messages: [{ key: flow.conversationId, value: body }] })
+      .then(
+        () => onAck(clientMsgId),
+        (err: unknown) => onRefused(clientMsgId, String((err as Error).name), false),
+      )
+      .finally(() => kafkaInflight--);
     return;
   }
   if (flow.transport === 'relay') {
