@@ -4,8 +4,10 @@
 // the audit log without their secret, and a revoked key stops working on every server.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
-import { callUnary, createApiClient, createClient, type GrpcSecurity, type ParleyError } from '@parley/core';
+import { callUnary, createApiClient, createClient, directConversationId, type GrpcSecurity, type ParleyError } from '@parley/core';
 import { parleyGrpc, type ApiKey__Output, type CreateKeyResponse__Output, type ListKeysResponse__Output, type MessagesResponse__Output } from '@parley/proto';
 import { TestClient } from './support/client';
 import { Platform, issueCertificates, sleep } from './support/platform';
@@ -41,7 +43,8 @@ function connectorAddress(): string {
 }
 
 beforeAll(async () => {
-  platform = await new Platform({ partitions: 2 }).start();
+  // Low upgrade limits, so that a test can reach them with a few hundred attempts.
+  platform = await new Platform({ partitions: 2, env: { UPGRADES_PER_IP_PER_SEC: '20', UPGRADE_BURST_PER_IP: '150', UPGRADE_TIMEOUT_MS: '1000' } }).start();
   // Certificates an attacker might hold: one our CA issued to something that is not a service,
   // and a "push" and a "router" of a CA of their own.
   issueCertificates(platform.pkiDir, ['intruder']);
@@ -135,6 +138,24 @@ describe('attacks on the gRPC API are refused', () => {
   });
 });
 
+describe('direct conversation ids reveal nothing to outsiders', () => {
+  it('answers a probe of a derivable direct id the same whether or not the conversation exists', async () => {
+    const [alice, bob, carol, mallory] = ['alice', 'bob', 'carol', 'mallory'].map((n) => `${n}-${randomUUID()}`) as [string, string, string, string];
+    const existing = await platform.createDirect(alice, bob);
+    const absent = directConversationId(alice, carol);
+    const probe = await TestClient.connect(platform.wsUrl, platform.token(mallory, 'phone'), mallory, 'phone');
+    clients.push(probe);
+    const answers = [];
+    for (const conversationId of [existing, absent]) {
+      const sent = await probe.send(conversationId, 'hello?');
+      const synced = await probe.request({ type: 'sync', conversationId, afterSeq: 0 });
+      answers.push([sent['code'], synced['code'], synced['message']]);
+    }
+    expect(answers[0]).toEqual(['PERMISSION_DENIED', 'PERMISSION_DENIED', 'not a member of this conversation']);
+    expect(answers[1]).toEqual(answers[0]);
+  });
+});
+
 describe('API keys', () => {
   it('are created, listed without secrets and revoked through the API; a revoked key is refused by every server', async () => {
     const caPem = readFileSync(path.join(platform.pkiDir, 'ca.pem'));
@@ -178,5 +199,68 @@ describe('API keys', () => {
       inForce[server] = Date.now() - revokedAt;
     }
     process.stdout.write(`revocation in force after (ms, polled every 100 ms): ${JSON.stringify(inForce)}\n`);
+  });
+});
+
+/** The HTTP status a WebSocket upgrade gets (101 when it is accepted; the socket is then closed). */
+function upgradeStatus(url: string, token: string, deviceId: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = http.request({
+      host: u.hostname,
+      port: Number(u.port),
+      path: `/?device_id=${encodeURIComponent(deviceId)}`,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomUUID().replace(/-/g, '').slice(0, 22) + '==', Authorization: `bearer ${token}` },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('abuse limits on the WebSocket edge', () => {
+  it('caps the devices one user may connect: a token without a device claim cannot open a socket per made-up device id', async () => {
+    const user = `hoarder-${randomUUID()}`;
+    const token = platform.token(user);
+    const held: TestClient[] = [];
+    for (let i = 0; i < 20; i++) held.push(await TestClient.connect(platform.wsUrl, token, user, `d${i}`, `device_id=d${i}`));
+    clients.push(...held);
+    expect(await upgradeStatus(platform.wsUrl, token, 'd20')).toBe(429);
+    // A device already connected may reconnect (it replaces its own session).
+    expect(await upgradeStatus(platform.wsUrl, token, 'd0')).toBe(101);
+  });
+
+  it('throttles upgrades from one address (429 with Retry-After) before checking their tokens', async () => {
+    await sleep(1_000);
+    const statuses = await Promise.all(Array.from({ length: 400 }, () => upgradeStatus(platform.wsUrl, 'not-a-token', 'x')));
+    const counts = statuses.reduce<Record<number, number>>((acc, s) => ((acc[s] = (acc[s] ?? 0) + 1), acc), {});
+    expect(counts[429]).toBeGreaterThan(0);
+    expect(counts[401]).toBeGreaterThan(0);
+    expect(Object.keys(counts).sort()).toEqual(['401', '429']);
+    await sleep(2_000);
+  });
+
+  it('drops an upgrade request whose headers never finish', async () => {
+    const u = new URL(platform.wsUrl);
+    const socket = net.connect(Number(u.port), u.hostname);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n');
+    // Within UPGRADE_TIMEOUT_MS (1 s here; Node's default would be 60 s): waited for, not timed.
+    await new Promise<void>((resolve) => {
+      const guard = setTimeout(resolve, 15_000);
+      socket.once('close', () => {
+        clearTimeout(guard);
+        resolve();
+      });
+      socket.resume();
+    });
+    expect(socket.destroyed).toBe(true);
   });
 });

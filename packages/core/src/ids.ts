@@ -1,5 +1,6 @@
 // Owns the shape and derivation of Parley's identifiers.
 import { createHash, randomBytes } from 'node:crypto';
+import { ParleyError } from './errors';
 
 /** User, device, conversation and client message ids: printable, bounded, no separators that need escaping. */
 export const ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
@@ -37,6 +38,16 @@ export function isDirectPair(conversationId: string, memberIds: readonly unknown
   if (memberIds.length !== 2 || !conversationId.startsWith('d_')) return false;
   const [a, b] = memberIds;
   return isValidId(a) && isValidId(b) && a !== b && directConversationId(a, b) === conversationId;
+}
+
+/**
+ * What a user who is not a member is told about a conversation that does not exist. A direct
+ * conversation's id is derivable from its two users (directConversationId), so an outsider who
+ * could tell "no such conversation" from "not a member" would learn who talks to whom: for a
+ * direct id both answers are PERMISSION_DENIED. A group id is random and reveals nothing.
+ */
+export function absentConversationError(conversationId: string): ParleyError {
+  return conversationId.startsWith('d_') ? new ParleyError('PERMISSION_DENIED', 'not a member of this conversation') : new ParleyError('NOT_FOUND', `conversation ${conversationId} does not exist`);
 }
 
 export function randomId(prefix: string, bytes = 12): string {

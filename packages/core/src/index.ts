@@ -33,7 +33,7 @@ export {
   type Scope,
 } from './authz';
 export { SERVICE_NAMES, channelCredentials, grpcSecurityFrom, peerServiceOf, serverCredentials, serviceOfCertificate, serviceUri, type GrpcSecurity, type ServiceName } from './peer';
-export { ID_PATTERN, directConversationId, isDirectPair, isValidId, randomId, serverMsgIdFor, unstorableText } from './ids';
+export { ID_PATTERN, absentConversationError, directConversationId, isDirectPair, isValidId, randomId, serverMsgIdFor, unstorableText } from './ids';
 export { TOKEN_ALGORITHMS, TokenVerifier, signHs256, type TokenAlgorithm, type TokenClaims, type VerifyOptions } from './jwt';
 export { Lifecycle, type LifecycleState } from './lifecycle';
 export { createLogger, type Logger } from './log';
@@ -41,4 +41,5 @@ export { Counter, Gauge, Histogram, LATENCY_BUCKETS, registry } from './metrics'
 export { startOpsServer, type OpsServer } from './ops';
 export { SpanKind, extractTraceContext, injectTraceContext, startTelemetry, telemetryEnabled, withSpan, type Context } from './telemetry';
 export { instanceIdFrom } from './instance';
+export { TokenBuckets } from './rate-limit';
 export { runMain } from './main';

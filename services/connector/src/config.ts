@@ -30,6 +30,13 @@ export const connectorConfigSchema = z.object({
   ALLOWED_ORIGINS: z.string().default('').transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0)),
   MAX_FRAME_BYTES: env.int(65_536, 1_024, 16 * 1024 * 1024),
   MAX_CONNECTIONS: env.int(200_000, 1, 10_000_000),
+  /** Devices one user may have connected at once, across every connector (the session directory); the next is refused 429. */
+  MAX_DEVICES_PER_USER: env.int(20, 1, 10_000),
+  /** Upgrades one remote address may start per second on this connector, and its burst; past them 429 with Retry-After. */
+  UPGRADES_PER_IP_PER_SEC: env.int(1_000, 1, 1_000_000),
+  UPGRADE_BURST_PER_IP: env.int(5_000, 1, 10_000_000),
+  /** An upgrade request whose headers have not all arrived within this is dropped (slow-header attacks). */
+  UPGRADE_TIMEOUT_MS: env.int(10_000, 100, 120_000),
   /** Unacknowledged sends and requests one socket may have in flight. */
   MAX_INFLIGHT_PER_SOCKET: env.int(256, 1, 100_000),
   /** A socket whose unsent output grows past this is too slow and is closed (4008); it syncs on reconnect. */

@@ -56,6 +56,7 @@ async function start(drainWindowMs: number, random: () => number = Math.random):
       advertiseAddr: '127.0.0.1:1',
       maxFrameBytes: 65_536,
       maxConnections: 1_000,
+      maxDevicesPerUser: 20,
       maxInflightPerSocket: 10,
       maxBufferedBytes: 1_000_000,
       heartbeatIntervalMs: 60_000,
@@ -74,7 +75,7 @@ async function start(drainWindowMs: number, random: () => number = Math.random):
     noMetrics,
   );
   const server = http.createServer();
-  const ws = new WsListener(gateway, { allowedOrigins: ['*'], maxFrameBytes: 65_536 }, createLogger('connector-test', 'c1', 'silent'), { rejectedUpgrade: () => {} });
+  const ws = new WsListener(gateway, { allowedOrigins: ['*'], maxFrameBytes: 65_536, upgradesPerIpPerSec: 1_000, upgradeBurstPerIp: 5_000 }, createLogger('connector-test', 'c1', 'silent'), { rejectedUpgrade: () => {} });
   server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   gateway.start();

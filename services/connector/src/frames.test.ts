@@ -187,7 +187,11 @@ describe('parseClientFrame: INVALID_ARGUMENT', () => {
     }
   });
 
-  it.each([10_001, -1, 2.5, '10', 1e9])('rejects the limit %p in sync and history', (limit) => {
+  it.each([10_001, 1e9, Number.MAX_SAFE_INTEGER])('caps the limit %p to 10000 in sync and history', (limit) => {
+    for (const frame of [sync, history]) expect(parseClientFrame(json({ ...frame, limit }))).toMatchObject({ limit: 10_000 });
+  });
+
+  it.each([-1, 2.5, '10', 1e300, Number.MAX_SAFE_INTEGER + 2])('rejects the limit %p in sync and history', (limit) => {
     for (const frame of [sync, history]) {
       const error = frameError(json({ ...frame, limit }));
       expect(error.code).toBe('INVALID_ARGUMENT');

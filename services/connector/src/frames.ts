@@ -32,7 +32,8 @@ import type {
 const id = z.string().regex(ID_PATTERN, 'must match [A-Za-z0-9_.:@-]{1,128}');
 const reqId = z.string().max(128).optional();
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const limit = z.number().int().min(0).max(10_000).optional();
+// A large limit is capped, not refused (the server then caps it to MAX_PAGE_SIZE); a bad one is refused.
+const limit = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).transform((v) => Math.min(v, 10_000)).optional();
 
 // A body is checked here (so a bad one costs no round trip) and again by the router (the edge of internal callers).
 const storable = z.string().superRefine((v, ctx) => {

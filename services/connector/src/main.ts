@@ -89,6 +89,7 @@ runMain('parley-connector', async () => {
       advertiseAddr,
       maxFrameBytes: config.MAX_FRAME_BYTES,
       maxConnections: config.MAX_CONNECTIONS,
+      maxDevicesPerUser: config.MAX_DEVICES_PER_USER,
       maxInflightPerSocket: config.MAX_INFLIGHT_PER_SOCKET,
       maxBufferedBytes: config.MAX_BUFFERED_BYTES,
       heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
@@ -113,15 +114,24 @@ runMain('parley-connector', async () => {
       qos0Dropped: (n) => qos.inc({ event: 'qos0_dropped' }, n),
     },
   );
-  const ws = new WsListener(core, { allowedOrigins: config.ALLOWED_ORIGINS, maxFrameBytes: config.MAX_FRAME_BYTES }, log, {
-    rejectedUpgrade: (status) => upgradesRejected.inc({ status: String(status) }),
-  });
+  const ws = new WsListener(
+    core,
+    { allowedOrigins: config.ALLOWED_ORIGINS, maxFrameBytes: config.MAX_FRAME_BYTES, upgradesPerIpPerSec: config.UPGRADES_PER_IP_PER_SEC, upgradeBurstPerIp: config.UPGRADE_BURST_PER_IP },
+    log,
+    {
+      rejectedUpgrade: (status) => upgradesRejected.inc({ status: String(status) }),
+    },
+  );
   const handlers: ConnectorHandlers = { Deliver: unaryHandler('Connector.Deliver', log, async (req) => core.deliver(req)) };
   grpcServer.addService('parley.v1.Connector', api.Connector.service, handlers);
 
-  const wsServer = http.createServer((_req, res) => {
+  // Timeouts are checked every connectionsCheckingInterval (Node's default 30 s would let UPGRADE_TIMEOUT_MS run late).
+  const wsServer = http.createServer({ connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(config.UPGRADE_TIMEOUT_MS / 2))) }, (_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('this endpoint speaks WebSocket\n');
   });
+  // A client must send its whole upgrade request within UPGRADE_TIMEOUT_MS (Node's default is 60 s).
+  wsServer.headersTimeout = config.UPGRADE_TIMEOUT_MS;
+  wsServer.requestTimeout = config.UPGRADE_TIMEOUT_MS;
   wsServer.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     wsServer.once('error', reject);

@@ -54,6 +54,7 @@ function setup(upstream: Partial<Upstream> = {}, verify: (token: string) => Prom
       advertiseAddr: '127.0.0.1:7000',
       maxFrameBytes: 65_536,
       maxConnections: 10,
+      maxDevicesPerUser: 20,
       maxInflightPerSocket: 10,
       maxBufferedBytes: MAX_BUFFERED,
       heartbeatIntervalMs: 60_000,

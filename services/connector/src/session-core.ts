@@ -64,6 +64,8 @@ export interface SessionCoreOptions {
   /** Told to the client in its welcome frame; each transport enforces it on what it reads. */
   maxFrameBytes: number;
   maxConnections: number;
+  /** Devices one user may hold at once across every connector (from the session directory). */
+  maxDevicesPerUser: number;
   maxInflightPerSocket: number;
   maxBufferedBytes: number;
   heartbeatIntervalMs: number;
@@ -128,7 +130,8 @@ const MAX_SEND_BATCH = 64;
 export type Refusal =
   | { code: 'UNAVAILABLE'; message: string; retryAfterS: number }
   | { code: 'UNAUTHENTICATED'; message: string; missing: boolean }
-  | { code: 'INVALID_ARGUMENT'; message: string };
+  | { code: 'INVALID_ARGUMENT'; message: string }
+  | { code: 'RESOURCE_EXHAUSTED'; message: string; retryAfterS: number };
 
 /** Who a session is, once its credentials were checked (SessionCore.authenticate). */
 export interface SessionIdentity {
@@ -209,6 +212,12 @@ export class SessionCore {
     }
     const deviceId = claims.did ?? requestedDevice;
     if (!isValidId(deviceId)) return { code: 'INVALID_ARGUMENT', message: 'a device id is required (token claim "did" or query parameter device_id)' };
+    // One token without a device claim must not open a socket per made-up device id.
+    const others = new Set(((await this.directory.lookup([claims.sub]).catch(() => new Map<string, never[]>())).get(claims.sub) ?? []).map((s) => s.deviceId));
+    others.delete(deviceId);
+    if (others.size >= this.options.maxDevicesPerUser) {
+      return { code: 'RESOURCE_EXHAUSTED', message: `this user already has ${others.size} devices connected (at most ${this.options.maxDevicesPerUser})`, retryAfterS: 30 };
+    }
     return { claims, deviceId };
   }
 
@@ -330,7 +339,14 @@ export class SessionCore {
       return;
     }
     if (frame.type === 'recv' || frame.type === 'read') {
-      // Positions are coalesced and sent on by flushPositions; nothing to answer.
+      // Positions are coalesced per conversation and sent on by flushPositions; nothing to answer.
+      // Distinct conversations waiting for the next flush count against the in-flight limit.
+      const pending = (session as Session).pendingPositions;
+      if (!pending.has(frame.conversationId) && pending.size >= this.options.maxInflightPerSocket) {
+        this.metrics.frameError('RESOURCE_EXHAUSTED');
+        this.write(session, errorFrame({ code: 'RESOURCE_EXHAUSTED', message: 'too many conversations with positions waiting on this socket; send it again in a moment', retryable: true }));
+        return;
+      }
       this.notePosition(session as Session, frame.conversationId, frame.type === 'recv' ? 'delivered' : 'read', frame.seq);
       return;
     }
@@ -611,7 +627,8 @@ export class SessionCore {
       const now = session.pendingPositions.get(report.conversationId) ?? { delivered: 0, read: 0 };
       now[report.kind] = Math.max(now[report.kind], report.seq);
       if (this.sessions.get(session.userId, session.deviceId) === session) session.pendingPositions.set(report.conversationId, now);
-    } else if (report.kind === 'read') {
+    } else {
+      // A recv or read refused for good (not a member, no such conversation) is answered, as PROTOCOL.md says.
       this.write(session, errorFrame({ code: error.code, message: error.message, retryable: false }));
     }
   }

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
-import { bearerOf, type Logger } from '@parley/core';
+import { TokenBuckets, bearerOf, type Logger } from '@parley/core';
 import type { Refusal, SessionCore, SessionIdentity } from './session-core';
 import type { Transport } from './transport';
 
@@ -14,6 +14,9 @@ export interface WsListenerOptions {
   allowedOrigins: readonly string[];
   /** Largest frame read from a client (bytes); a larger one closes the socket with 1009. */
   maxFrameBytes: number;
+  /** Upgrades one remote address may start per second, and its burst (past them: 429). */
+  upgradesPerIpPerSec: number;
+  upgradeBurstPerIp: number;
 }
 
 export interface WsMetrics {
@@ -60,11 +63,15 @@ function httpRefusal(refusal: Refusal): { status: number; reason: string; header
       return { status: 401, reason: 'Unauthorized', headers: refusal.missing ? { 'WWW-Authenticate': 'Bearer realm="parley"' } : CHALLENGE };
     case 'INVALID_ARGUMENT':
       return { status: 400, reason: 'Bad Request', headers: {} };
+    case 'RESOURCE_EXHAUSTED':
+      return { status: 429, reason: 'Too Many Requests', headers: { 'Retry-After': String(refusal.retryAfterS) } };
   }
 }
 
 export class WsListener {
   private readonly wss: WebSocketServer;
+  /** Upgrades per remote address (each connector limits what it accepts). */
+  private readonly perAddress: TokenBuckets;
 
   constructor(
     private readonly core: SessionCore,
@@ -73,6 +80,7 @@ export class WsListener {
     private readonly metrics: WsMetrics,
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
+    this.perAddress = new TokenBuckets(options.upgradesPerIpPerSec, options.upgradeBurstPerIp);
   }
 
   private reject(socket: Duplex, status: number, reason: string, code: string, message: string, headers: Record<string, string> = {}): void {
@@ -92,6 +100,10 @@ export class WsListener {
     socket.on('error', () => socket.destroy());
     const full = this.core.admission();
     if (full) return this.refuse(socket, full);
+    // Before any work on the request: a token check costs more than this refusal.
+    if (!this.perAddress.take(req.socket.remoteAddress ?? 'unknown')) {
+      return this.refuse(socket, { code: 'RESOURCE_EXHAUSTED', message: 'too many connection attempts from this address', retryAfterS: 1 });
+    }
     const origin = req.headers.origin;
     if (origin !== undefined && !this.options.allowedOrigins.includes('*') && !this.options.allowedOrigins.includes(origin)) {
       return this.reject(socket, 403, 'Forbidden', 'PERMISSION_DENIED', 'origin not allowed');

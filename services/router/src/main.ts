@@ -1,11 +1,10 @@
 // Composition root of the router service.
 import { createMessageBus, topicNames } from '@parley/bus';
-import { CachedKeyVerifier, GrpcServer, Lifecycle, SCOPES, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId, type Scope } from '@parley/core';
+import { CachedKeyVerifier, GrpcServer, Lifecycle, SCOPES, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId, type Scope, TokenBuckets } from '@parley/core';
 import { MembershipCache, subscribeMembershipBroadcast } from '@parley/membership';
 import { parleyGrpc, type ApiKey__Output, type MembershipResponse__Output, type RouterHandlers } from '@parley/proto';
 import { routerConfigSchema } from './config';
 import { routeReceipt, routeReceiptBatch, routeSignal } from './positions';
-import { TokenBuckets } from './rate-limit';
 import { routeSend, routeSendBatch, routeSendMany, type SendAuthorizer } from './router';
 
 runMain('parley-router', async () => {

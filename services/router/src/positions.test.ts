@@ -1,8 +1,7 @@
 import { MemoryBus, receiptsRecords, type OutgoingRecord } from '@parley/bus';
-import { ParleyError } from '@parley/core';
+import { ParleyError, TokenBuckets } from '@parley/core';
 import type { ReceiptRequest__Output } from '@parley/proto';
 import { MAX_RECEIPT_BATCH, routeReceiptBatch, type PositionDeps } from './positions';
-import { TokenBuckets } from './rate-limit';
 import type { SendAuthorizer } from './router';
 
 const RECEIPTS = 'test.receipts';

@@ -4,9 +4,8 @@
 // Signals carry no member list: push resolves the members (a record stays small whatever
 // the group's size).
 import { receiptsRecords, signalsRecords, type MessageBus, type OutgoingRecord } from '@parley/bus';
-import { ParleyError, asParleyError, isValidId, unstorableText } from '@parley/core';
+import { ParleyError, absentConversationError, asParleyError, isValidId, unstorableText, type TokenBuckets } from '@parley/core';
 import type { ReceiptBatchRequest__Output, ReceiptBatchResponse, ReceiptRequest__Output, SignalRequest__Output } from '@parley/proto';
-import type { TokenBuckets } from './rate-limit';
 import type { SendAuthorizer } from './router';
 
 export interface PositionDeps {
@@ -27,7 +26,7 @@ function requireId(value: string, field: string): void {
 
 async function requireMember(membership: SendAuthorizer, conversationId: string, userId: string): Promise<void> {
   const { exists, member } = await membership.isMember(conversationId, userId);
-  if (!exists) throw new ParleyError('NOT_FOUND', `conversation ${conversationId} does not exist`);
+  if (!exists) throw absentConversationError(conversationId);
   if (!member) throw new ParleyError('PERMISSION_DENIED', 'not a member of this conversation');
 }
 

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MemoryBus, messagesRecords, partitionFor, type ConsumedRecord, type OutgoingRecord, type ValidAccepted } from '@parley/bus';
-import { ParleyError, directConversationId, serverMsgIdFor } from '@parley/core';
+import { ParleyError, directConversationId, serverMsgIdFor, TokenBuckets } from '@parley/core';
 import type { SendBatchRequest__Output, SendRequest__Output } from '@parley/proto';
-import { TokenBuckets } from './rate-limit';
 import { MAX_BATCH_ITEMS, MAX_MANY_BATCHES, routeSend, routeSendBatch, routeSendMany, type RouterDeps, type SendAuthorizer } from './router';
 
 const TOPIC = 'test.messages';

@@ -5,9 +5,8 @@
 // A resend is produced again: storage's unique indexes drop the copy, and the resend is
 // not delivered a second time.
 import { messagesRecords, type MessageBus, type OutgoingRecord } from '@parley/bus';
-import { ParleyError, SpanKind, asParleyError, injectTraceContext, isDirectPair, isValidId, serverMsgIdFor, unstorableText, withSpan } from '@parley/core';
+import { ParleyError, SpanKind, absentConversationError, asParleyError, injectTraceContext, isDirectPair, isValidId, serverMsgIdFor, unstorableText, withSpan, type TokenBuckets } from '@parley/core';
 import type { SendBatchRequest__Output, SendBatchResponse, SendItemResult, SendManyRequest__Output, SendManyResponse, SendRequest__Output, SendResponse } from '@parley/proto';
-import type { TokenBuckets } from './rate-limit';
 
 export interface SendAuthorizer {
   /** Is userId a member? exists: false for an unknown conversation. */
@@ -52,7 +51,7 @@ export function checkBody(body: unknown, maxBytes: number): string {
  */
 async function authorize(deps: RouterDeps, conversationId: string, senderId: string): Promise<{ members?: string[] }> {
   const { exists, member } = await deps.authorizer.isMember(conversationId, senderId);
-  if (!exists) throw new ParleyError('NOT_FOUND', `conversation ${conversationId} does not exist`);
+  if (!exists) throw absentConversationError(conversationId);
   if (!member) throw new ParleyError('PERMISSION_DENIED', 'not a member of this conversation');
   const members = deps.authorizer.directMembers?.(conversationId);
   return members && isDirectPair(conversationId, members) ? { members } : {};

@@ -4,7 +4,7 @@
 // written to MongoDB first, then published as events (parley.messages for the sequencer,
 // parley.membership for every cache), and the call answers once both are durable.
 import { membershipChanges, membershipRecords, messagesRecords, type MessageBus, type ValidMembershipChange } from '@parley/bus';
-import { ParleyError, directConversationId, hasScope, isValidId, randomId, unaryHandler, type Logger, type Principal } from '@parley/core';
+import { ParleyError, absentConversationError, directConversationId, hasScope, isValidId, randomId, unaryHandler, type Logger, type Principal } from '@parley/core';
 import type { MembershipCache } from '@parley/membership';
 import type { Conversation, HistoryOrder, MessagesResponse, StorageHandlers, StoredMessage } from '@parley/proto';
 import { pageWindow, type MessageReader } from './reads';
@@ -137,7 +137,7 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
     }
     requireId(userId, 'user_id');
     const { exists, member } = await deps.readers.isMember(conversationId, userId);
-    if (!exists) throw new ParleyError('NOT_FOUND', `conversation ${conversationId} does not exist`);
+    if (!exists) throw absentConversationError(conversationId);
     if (!member) throw new ParleyError('PERMISSION_DENIED', 'not a member of this conversation');
   }
 

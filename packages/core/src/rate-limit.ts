@@ -1,4 +1,4 @@
-// Owns per-sender rate limiting: a token bucket per key, refilled continuously.
+// Owns rate limiting by key (a sender, a remote address): a token bucket per key, refilled continuously.
 // Buckets that have refilled completely are forgotten, so memory follows active senders only.
 export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
