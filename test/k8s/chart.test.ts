@@ -190,12 +190,17 @@ describe.each([
   });
 
   if (label === 'default values') {
-    it('creates no Secret and nothing optional, but NetworkPolicies and mutual TLS by default', () => {
+    it('creates no Secret and nothing optional, but NetworkPolicies, mutual TLS and CPU autoscalers by default', () => {
       const present = new Set(objects.map((o) => o.kind));
-      for (const kind of ['Secret', 'Ingress', 'ServiceMonitor', 'PrometheusRule', 'ScaledObject', 'HorizontalPodAutoscaler', 'Job']) {
+      for (const kind of ['Secret', 'Ingress', 'ServiceMonitor', 'PrometheusRule', 'ScaledObject', 'Job']) {
         expect(present.has(kind)).toBe(false);
       }
       expect(kinds(objects, 'NetworkPolicy')).toHaveLength(4);
+      // The connector and the router scale on CPU (metrics-server); connections and lag stay opt-in (they need an adapter).
+      const hpas = kinds(objects, 'HorizontalPodAutoscaler');
+      expect(hpas.map((h) => h.metadata.name).sort()).toEqual(['parley-connector', 'parley-router']);
+      for (const h of hpas) expect((get(h, 'spec', 'metrics') as Obj[]).map((m) => get(m, 'resource', 'name'))).toEqual(['cpu']);
+      for (const d of deployments) expect(d.spec?.replicas === undefined).toBe(/connector|router/.test(d.metadata.name));
     });
 
     it('gives each service a cert-manager certificate naming it, mounted where its GRPC_TLS_* variables point', () => {
