@@ -58,7 +58,7 @@ export const METHOD_RULES: Readonly<Record<string, MethodRule>> = {
   'Keys.CreateKey': rule([], ['keys:admin']),
   'Keys.ListKeys': rule([], ['keys:admin']),
   'Keys.RevokeKey': rule([], ['keys:admin']),
-  'Keys.VerifyKey': rule(['router', 'storage', 'connector', 'push']),
+  'Keys.VerifyKey': rule(['router']),
 };
 
 /** Why `principal` may not call `method`, or undefined when it may. */

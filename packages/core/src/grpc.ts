@@ -63,6 +63,9 @@ function refuse(callback: grpc.sendUnaryData<unknown>, error: ParleyError): void
   callback({ code: toGrpcStatus(error.code), details: error.message, metadata });
 }
 
+/** API key lookups one server has under way at most; past it a call with a key is shed (UNAVAILABLE). */
+const MAX_KEY_LOOKUPS = 256;
+
 /** Request fields an audit line names (ids only: never a body or a credential). */
 const AUDITED_FIELDS = ['conversationId', 'userId', 'senderId', 'keyId'] as const;
 
@@ -85,6 +88,8 @@ export class GrpcServer {
   private readonly gate: CallGate;
   private readonly security: GrpcSecurity;
   private readonly keys: KeyVerifier | undefined;
+  /** API key lookups under way (bounded by MAX_KEY_LOOKUPS). */
+  private keyLookups = 0;
 
   constructor(
     private readonly log: Logger,
@@ -171,15 +176,25 @@ export class GrpcServer {
           grpcServerHandled.inc({ method, code: 'UNAUTHENTICATED' });
           return refuse(callback, new ParleyError('UNAUTHENTICATED', `${fullName} takes no API keys: its callers are Parley's own services`));
         }
-        this.keys.verify(bearer).then(
-          (principal) => admitted(call, callback, principal),
-          (err: unknown) => {
-            const error = asParleyError(err);
-            grpcServerHandled.inc({ method, code: error.code });
-            if (error.code === 'INTERNAL') this.log.error({ err: error.cause ?? error, method }, 'verifying an API key failed');
-            refuse(callback, error);
-          },
-        );
+        // Key lookups not yet answered are bounded too: a flood of made-up keys (each a cache
+        // miss, each a store read) is shed like any other overload.
+        if (this.keyLookups >= MAX_KEY_LOOKUPS) {
+          grpcServerShed.inc({ method, reason: 'overloaded' });
+          return refuse(callback, new ParleyError('UNAVAILABLE', 'server overloaded; retry with backoff', { retryable: true }));
+        }
+        this.keyLookups++;
+        this.keys
+          .verify(bearer)
+          .finally(() => this.keyLookups--)
+          .then(
+            (principal) => admitted(call, callback, principal),
+            (err: unknown) => {
+              const error = asParleyError(err);
+              grpcServerHandled.inc({ method, code: error.code });
+              if (error.code === 'INTERNAL') this.log.error({ err: error.cause ?? error, method }, 'verifying an API key failed');
+              refuse(callback, error);
+            },
+          );
       };
     }
     this.server.addService(definition, gated);

@@ -3,7 +3,7 @@ import { ParleyError, createLogger, directConversationId } from '@parley/core';
 import { MemberListCache } from '@parley/membership';
 import type { DeliverRequest, DeliverResponse__Output, DeviceTarget, ListMembersRequest__Output, ListMembersResponse__Output } from '@parley/proto';
 import { MemorySessionDirectory, type SessionRecord } from '@parley/sessions';
-import { Fanout, type ConnectorDeliverer, type FanoutMetrics, type FanoutOptions } from './fanout';
+import { Fanout, RECEIPTS_TO_MEMBERS_UP_TO, type ConnectorDeliverer, type FanoutMetrics, type FanoutOptions } from './fanout';
 
 const log = createLogger('push-test', 'test', 'silent');
 const C1 = '10.0.0.1:7000';
@@ -284,6 +284,23 @@ describe('Fanout: targeting', () => {
     ]);
     // The reader's other device clears its badge; nothing of the delivered receipt goes to bob.
     expect(h.connectors.callsTo(C2)).toEqual([{ deliveries: [{ receipt: read, targets: [{ userId: 'bob', deviceId: 'tablet' }] }] }]);
+  });
+
+  it('in a conversation larger than RECEIPTS_TO_MEMBERS_UP_TO, sends a receipt only to the member\'s own other devices (no N² frames)', async () => {
+    const h = new Harness();
+    const members = Array.from({ length: RECEIPTS_TO_MEMBERS_UP_TO + 1 }, (_, i) => `m${i}`);
+    h.storage.set('g_big', members);
+    await h.connect('m0', 'phone', C1);
+    await h.connect('m0', 'tablet', C2);
+    await h.connect('m1', 'phone', C1);
+    const read: ValidReceipt = { conversationId: 'g_big', userId: 'm0', deviceId: 'phone', kind: 'read', seq: 4, at: AT };
+    await h.fanout().handleBatch(batch([{ kind: 'receipt', receipt: read }, { kind: 'receipt', receipt: { ...read, kind: 'delivered' } }]));
+    expect(h.connectors.callsTo(C1)).toEqual([]);
+    expect(h.connectors.callsTo(C2)).toEqual([{ deliveries: [{ receipt: read, targets: [{ userId: 'm0', deviceId: 'tablet' }] }] }]);
+    // At the threshold, receipts still go to the other members.
+    h.storage.set('g_small', members.slice(0, RECEIPTS_TO_MEMBERS_UP_TO));
+    await h.fanout().handleBatch(batch([{ kind: 'receipt', receipt: { ...read, conversationId: 'g_small' } }]));
+    expect(h.connectors.callsTo(C1).at(-1)?.deliveries?.[0]?.targets).toEqual([{ userId: 'm1', deviceId: 'phone' }]);
   });
 
   it('delivers a signal (parley.signals) to every member device but the sending one, with no member list on the wire', async () => {

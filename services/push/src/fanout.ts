@@ -46,6 +46,14 @@ type Payload = Pick<DeliverRequest['deliveries'] extends (infer D)[] | undefined
  * devices clear their badges); for a delivered receipt, the other members only; a
  * rejection, the sending device only.
  */
+/**
+ * Up to this many members, a member's delivered and read positions go to the other members
+ * (receipts); in a larger conversation only to the member's own other devices (read), since N
+ * members each moving their position would cost N² frames per message (a 1,000-member group at
+ * 2 msg/s: two million receipt frames a second). Unread and read counts there come from `convs`.
+ */
+export const RECEIPTS_TO_MEMBERS_UP_TO = 256;
+
 function wants(item: Item, userId: string, deviceId: string): boolean {
   switch (item.kind) {
     case 'message':
@@ -117,7 +125,12 @@ export class Fanout {
     if (items.length === 0) return;
     // Who each item goes to: a rejection to its sender; everything else to the members.
     const audiences = await Promise.all(
-      items.map(async (item): Promise<ReadonlySet<string>> => (item.kind === 'rejected' ? new Set([item.rejection.senderId]) : this.members.get(conversationOf(item)))),
+      items.map(async (item): Promise<ReadonlySet<string>> => {
+        if (item.kind === 'rejected') return new Set([item.rejection.senderId]);
+        const members = await this.members.get(conversationOf(item));
+        if (item.kind === 'receipt' && members.size > RECEIPTS_TO_MEMBERS_UP_TO) return members.has(item.receipt.userId) ? new Set([item.receipt.userId]) : new Set<string>();
+        return members;
+      }),
     );
     const everyone = new Set<string>();
     for (const audience of audiences) for (const u of audience) everyone.add(u);
