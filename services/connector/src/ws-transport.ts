@@ -112,7 +112,14 @@ export class WsListener {
     // "Bearer" in any case (RFC 7235: the scheme is case-insensitive); else the query parameter for browsers.
     const header = req.headers.authorization;
     const token = bearerOf(header) ?? url.searchParams.get('access_token');
-    void this.core.authenticate(token, url.searchParams.get('device_id')).then((identity) => this.accept(req, socket, head, identity, url));
+    this.core
+      .authenticate(token, url.searchParams.get('device_id'))
+      .then((identity) => this.accept(req, socket, head, identity, url))
+      .catch((err: unknown) => {
+        // Never an unhandled rejection for one client's upgrade: that client is dropped, nobody else.
+        this.log.warn({ err }, 'upgrade failed');
+        socket.destroy();
+      });
   }
 
   private accept(req: IncomingMessage, socket: Duplex, head: Buffer, identity: SessionIdentity | Refusal, url: URL): void {
