@@ -1,10 +1,9 @@
 // End to end: the four services as separate processes, real WebSocket clients,
 // real Kafka, Redis and MongoDB-wire server. Asserts what users see.
 import { randomUUID } from 'node:crypto';
-import * as http from 'node:http';
 import { callUnary } from '@parley/core';
 import type { MessagesResponse__Output } from '@parley/proto';
-import { TestClient, type MsgFrame } from './support/client';
+import { TestClient, upgradeStatus as upgradeStatusOf, type MsgFrame } from './support/client';
 import { Platform } from './support/platform';
 
 jest.setTimeout(180_000);
@@ -192,26 +191,8 @@ describe('history and sync', () => {
 });
 
 describe('bad input', () => {
-  function upgradeStatus(headers: Record<string, string>, query = ''): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const req = http.request({
-        host: '127.0.0.1',
-        port: platform.wsPorts[0],
-        path: `/${query}`,
-        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
-      });
-      req.on('upgrade', (res, socket) => {
-        socket.destroy();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  }
+  const upgradeStatus = (headers: Record<string, string>, query = ''): Promise<number> => upgradeStatusOf(platform.wsUrl, `/${query}`, headers);
+
 
   it('refuses a body no store can keep (U+0000, a lone surrogate) before the ack, and the conversation goes on', async () => {
     const alice = `alice-${randomUUID()}`;

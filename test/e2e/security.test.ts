@@ -4,12 +4,11 @@
 // the audit log without their secret, and a revoked key stops working on every server.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { callUnary, createApiClient, createClient, directConversationId, type GrpcSecurity, type ParleyError } from '@parley/core';
 import { parleyGrpc, type ApiKey__Output, type CreateKeyResponse__Output, type ListKeysResponse__Output, type MessagesResponse__Output } from '@parley/proto';
-import { TestClient } from './support/client';
+import { TestClient, upgradeStatus as upgradeStatusOf } from './support/client';
 import { Platform, issueCertificates, sleep } from './support/platform';
 
 jest.setTimeout(180_000);
@@ -202,28 +201,9 @@ describe('API keys', () => {
   });
 });
 
-/** The HTTP status a WebSocket upgrade gets (101 when it is accepted; the socket is then closed). */
-function upgradeStatus(url: string, token: string, deviceId: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = http.request({
-      host: u.hostname,
-      port: Number(u.port),
-      path: `/?device_id=${encodeURIComponent(deviceId)}`,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomUUID().replace(/-/g, '').slice(0, 22) + '==', Authorization: `bearer ${token}` },
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** A WebSocket upgrade as a device would send it: bearer token (lower-case scheme), device id in the query. */
+const upgradeStatus = (url: string, token: string, deviceId: string): Promise<number> =>
+  upgradeStatusOf(url, `/?device_id=${encodeURIComponent(deviceId)}`, { authorization: `bearer ${token}` });
 
 describe('abuse limits on the WebSocket edge', () => {
   it('caps the devices one user may connect: a token without a device claim cannot open a socket per made-up device id', async () => {

@@ -95,6 +95,16 @@ export function describePrincipal(principal: Principal): Record<string, string> 
 }
 
 const KEY_ID = /^[a-z0-9]{16}$/;
+
+/** The 16 characters after pk_. */
+export function isKeyId(value: string): boolean {
+  return KEY_ID.test(value);
+}
+
+/** The known scopes among stored or received strings (an unknown one grants nothing). */
+export function knownScopes(scopes: readonly string[]): Scope[] {
+  return scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
+}
 const SECRET = /^[A-Za-z0-9_-]{43}$/;
 
 export interface ParsedKey {

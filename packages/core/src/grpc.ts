@@ -9,7 +9,7 @@ import { METHOD_RULES, authorize, bearerOf, describePrincipal, type KeyVerifier,
 import { ParleyError, asParleyError, fromGrpcError, toGrpcStatus } from './errors';
 import type { Logger } from './log';
 import { grpcClientHandled, grpcServerHandled, grpcServerLatency, grpcServerShed } from './metrics';
-import { channelCredentials, peerServiceOf, serverCredentials, serviceOfCertificate, type GrpcSecurity, type ServiceName } from './peer';
+import { channelCredentials, checkServiceIdentity, peerServiceOf, serverCredentials, type GrpcSecurity, type ServiceName } from './peer';
 import { SpanKind, extractTraceContext, injectTraceContext, withSpan } from './telemetry';
 
 type ServingStatus = 'SERVING' | 'NOT_SERVING';
@@ -341,12 +341,7 @@ export interface ApiClientOptions {
  */
 export function createApiClient<C extends grpc.Client>(Ctor: ClientConstructor<C>, address: string, options: ApiClientOptions): C {
   const credentials = options.tls
-    ? grpc.credentials.createSsl(options.tls.caPem, null, null, {
-        checkServerIdentity: (_host, cert) => {
-          const service = serviceOfCertificate(cert);
-          return service === options.tls!.service ? undefined : new Error(`the server is not the ${options.tls!.service} service`);
-        },
-      })
+    ? grpc.credentials.createSsl(options.tls.caPem, null, null, { checkServerIdentity: checkServiceIdentity(options.tls.service) })
     : options.insecure
       ? grpc.credentials.createInsecure()
       : grpc.credentials.createSsl();

@@ -24,6 +24,8 @@ export {
   describePrincipal,
   hashSecret,
   hasScope,
+  isKeyId,
+  knownScopes,
   newApiKey,
   parseApiKey,
   secretMatches,

@@ -83,17 +83,19 @@ export function serverCredentials(sec: GrpcSecurity): grpc.ServerCredentials {
   return grpc.experimental.createCertificateProviderServerCredentials(p, p, false);
 }
 
+/** tls.checkServerIdentity for a connection to `expected`: identity, not address (connectors are dialled by pod IP). */
+export function checkServiceIdentity(expected: ServiceName): (host: string, cert: PeerCertificate) => Error | undefined {
+  return (_host, cert) => {
+    const service = serviceOfCertificate(cert);
+    return service === expected ? undefined : new Error(`the server is ${service ? `the ${service} service` : 'not a Parley service'}, not ${expected}`);
+  };
+}
+
 /** A channel's credentials to one Parley service: our certificate, and the server must be `expected`. */
 export function channelCredentials(sec: GrpcSecurity, expected: ServiceName): grpc.ChannelCredentials {
   if (sec.mode === 'insecure') return grpc.credentials.createInsecure();
   const p = provider(sec);
-  return grpc.experimental.createCertificateProviderChannelCredentials(p, p, {
-    // Identity, not address: connectors are dialled by pod IP, routers through a headless Service.
-    checkServerIdentity: (_host, cert) => {
-      const service = serviceOfCertificate(cert);
-      return service === expected ? undefined : new Error(`the server is ${service ? `the ${service} service` : 'not a Parley service'}, not ${expected}`);
-    },
-  });
+  return grpc.experimental.createCertificateProviderChannelCredentials(p, p, { checkServerIdentity: checkServiceIdentity(expected) });
 }
 
 /** The Parley service that called, proven by a certificate the server verified against the CA. */

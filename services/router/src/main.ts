@@ -1,6 +1,6 @@
 // Composition root of the router service.
 import { createMessageBus, topicNames } from '@parley/bus';
-import { CachedKeyVerifier, GrpcServer, Lifecycle, SCOPES, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId, type Scope, TokenBuckets } from '@parley/core';
+import { CachedKeyVerifier, GrpcServer, Lifecycle, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId, knownScopes, TokenBuckets } from '@parley/core';
 import { MembershipCache, subscribeMembershipBroadcast } from '@parley/membership';
 import { parleyGrpc, type ApiKey__Output, type MembershipResponse__Output, type RouterHandlers } from '@parley/proto';
 import { routerConfigSchema } from './config';
@@ -24,7 +24,7 @@ runMain('parley-router', async () => {
     {
       verify: async (bearer) => {
         const key = await callUnary<ApiKey__Output>('Keys.VerifyKey', config.STORAGE_DEADLINE_MS, (md, opts, cb) => keysApi.verifyKey({ bearer }, md, opts, cb));
-        return { kind: 'key', keyId: key.keyId, name: key.name, scopes: key.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)) };
+        return { kind: 'key', keyId: key.keyId, name: key.name, scopes: knownScopes(key.scopes) };
       },
     },
     config.API_KEY_CACHE_MS,

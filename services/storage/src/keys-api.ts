@@ -2,7 +2,7 @@
 // bearer into its principal for storage's own server: the bootstrap admin key from the
 // install's secret (compared by hash, never stored), or a stored key whose secret hashes to
 // what was stored and which is not revoked.
-import { ParleyError, SCOPES, hashSecret, newApiKey, parseApiKey, secretMatches, unaryHandler, type KeyVerifier, type Logger, type Principal, type Scope } from '@parley/core';
+import { ParleyError, SCOPES, hashSecret, isKeyId, knownScopes, newApiKey, parseApiKey, secretMatches, unaryHandler, type KeyVerifier, type Logger, type Principal, type Scope } from '@parley/core';
 import type { ApiKey, KeysHandlers } from '@parley/proto';
 import type { ApiKeyDoc, KeyStore } from './store';
 
@@ -30,7 +30,7 @@ export class StoreKeyVerifier implements KeyVerifier {
     const doc = await this.keys.get(parsed.keyId);
     // The same answer for an unknown key, a wrong secret and a revoked key: nothing to probe.
     if (!doc || doc.revokedAt !== 0 || !secretMatches(parsed.secret, doc.secretHash)) throw invalidKey();
-    return { kind: 'key', keyId: doc.keyId, name: doc.name, scopes: doc.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)) };
+    return { kind: 'key', keyId: doc.keyId, name: doc.name, scopes: knownScopes(doc.scopes) };
   }
 }
 
@@ -38,9 +38,10 @@ const toApiKey = (doc: ApiKeyDoc): ApiKey => ({ keyId: doc.keyId, name: doc.name
 
 function requireScopes(scopes: readonly string[]): Scope[] {
   if (scopes.length === 0) throw new ParleyError('INVALID_ARGUMENT', 'a key needs at least one scope');
-  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
-  if (unknown.length > 0) throw new ParleyError('INVALID_ARGUMENT', `unknown scope ${unknown[0]!.slice(0, 64)}; scopes are ${SCOPES.join(', ')}`);
-  return [...new Set(scopes)] as Scope[];
+  const known = knownScopes(scopes);
+  const unknown = scopes.find((s) => !known.includes(s as Scope));
+  if (unknown !== undefined) throw new ParleyError('INVALID_ARGUMENT', `unknown scope ${unknown.slice(0, 64)}; scopes are ${SCOPES.join(', ')}`);
+  return [...new Set(known)];
 }
 
 export function keysHandlers(deps: { keys: KeyStore; verifier: KeyVerifier; log: Logger; now?: () => number }): KeysHandlers {
@@ -69,7 +70,7 @@ export function keysHandlers(deps: { keys: KeyStore; verifier: KeyVerifier; log:
       return { keys: page.slice(0, limit).map(toApiKey), hasMore: page.length > limit };
     }),
     RevokeKey: unaryHandler('Keys.RevokeKey', log, async (req, ctx) => {
-      if (!/^[a-z0-9]{16}$/.test(req.keyId)) throw new ParleyError('INVALID_ARGUMENT', 'key_id: the 16 characters after pk_');
+      if (!isKeyId(req.keyId)) throw new ParleyError('INVALID_ARGUMENT', 'key_id: the 16 characters after pk_');
       const doc = await keys.revoke(req.keyId, now());
       if (!doc) throw new ParleyError('NOT_FOUND', `no key ${req.keyId}`);
       log.info({ audit: true, keyId: doc.keyId, keyName: doc.name, revokedBy: ctx.principal?.kind === 'key' ? ctx.principal.keyId : 'development' }, 'API key revoked');

@@ -1,6 +1,7 @@
 // A plain WebSocket client speaking docs/PROTOCOL.md, for end-to-end tests: it
 // records every frame and lets a test wait for acks, answers and messages.
 import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
 import WebSocket from 'ws';
 
 export interface Frame {
@@ -126,4 +127,27 @@ export class TestClient {
       this.socket.close();
     });
   }
+}
+
+/** The HTTP status a raw WebSocket upgrade request gets (101 when accepted; the socket is then closed). */
+export function upgradeStatus(wsUrl: string, path: string, headers: Record<string, string>): Promise<number> {
+  const u = new URL(wsUrl);
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: u.hostname,
+      port: Number(u.port),
+      path,
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
