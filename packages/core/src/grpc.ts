@@ -4,9 +4,10 @@
 // that always carry a deadline and map statuses back to ParleyError.
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { packageDefinition, parleyGrpc, type HealthHandlers } from '@parley/proto';
+import { jsonMethodCodec, packageDefinition, parleyGrpc, type HealthHandlers, type JsonMethodCodec } from '@parley/proto';
 import { METHOD_RULES, authorize, bearerOf, describePrincipal, type KeyVerifier, type Principal } from './authz';
 import { ParleyError, asParleyError, fromGrpcError, toGrpcStatus } from './errors';
+import { startHttpApi, type HttpApi } from './http-api';
 import type { Logger } from './log';
 import { grpcClientHandled, grpcServerHandled, grpcServerLatency, grpcServerShed } from './metrics';
 import { channelCredentials, checkServiceIdentity, peerServiceOf, serverCredentials, type GrpcSecurity, type ServiceName } from './peer';
@@ -55,6 +56,15 @@ export function attachPrincipal(call: object, principal: Principal): void {
   principals.set(call, principal);
 }
 
+/** A method of the HTTP/JSON form: the gRPC handler, its JSON codec and its binary (de)serializers. */
+export interface HttpMethod {
+  method: string;
+  handler: grpc.handleUnaryCall<unknown, unknown>;
+  codec: JsonMethodCodec;
+  deserialize: (bytes: Buffer) => unknown;
+  serialize: (value: unknown) => Buffer;
+}
+
 /** Answers a call with a ParleyError's status and Parley's error trailers. */
 function refuse(callback: grpc.sendUnaryData<unknown>, error: ParleyError): void {
   const metadata = new grpc.Metadata();
@@ -90,6 +100,9 @@ export class GrpcServer {
   private readonly keys: KeyVerifier | undefined;
   /** API key lookups under way (bounded by MAX_KEY_LOOKUPS). */
   private keyLookups = 0;
+  private readonly httpMethods = new Map<string, HttpMethod>();
+  private readonly maxMessageBytes: number;
+  private http: HttpApi | undefined;
 
   constructor(
     private readonly log: Logger,
@@ -99,8 +112,9 @@ export class GrpcServer {
     this.keys = options.keys;
     if (this.security.mode === 'insecure') log.warn('GRPC_INSECURE: plaintext gRPC, and every caller without an API key is trusted as a Parley service; for development only');
     this.gate = new CallGate(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS);
+    this.maxMessageBytes = options.maxMessageBytes ?? 8 * 1024 * 1024;
     this.server = new grpc.Server({
-      'grpc.max_receive_message_length': options.maxMessageBytes ?? 8 * 1024 * 1024,
+      'grpc.max_receive_message_length': this.maxMessageBytes,
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
@@ -140,65 +154,87 @@ export class GrpcServer {
       const method = `${fullName.split('.').pop() ?? fullName}.${name}`;
       if (!METHOD_RULES[method]) throw new Error(`${method} has no access rule in authz.ts (METHOD_RULES)`);
       const unary = handler as grpc.handleUnaryCall<unknown, unknown>;
-      const admitted = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>, principal: Principal) => {
-        const denied = authorize(method, principal);
-        if (denied) {
-          grpcServerHandled.inc({ method, code: denied.code });
-          this.log.warn({ method, ...describePrincipal(principal) }, 'gRPC call refused: not allowed');
-          return refuse(callback, denied);
-        }
-        if (principal.kind === 'key') this.audit(method, principal, call.request);
-        attachPrincipal(call, principal);
-        const refused = this.gate.admit(call, callback, unary);
-        if (!refused) return;
-        grpcServerShed.inc({ method, reason: refused });
-        const metadata = new grpc.Metadata();
-        metadata.set('parley-error-code', refused === 'expired' ? 'DEADLINE_EXCEEDED' : 'UNAVAILABLE');
-        metadata.set('parley-retryable', 'true');
-        callback({
-          code: refused === 'expired' ? grpc.status.DEADLINE_EXCEEDED : grpc.status.UNAVAILABLE,
-          details: refused === 'expired' ? 'the deadline passed before the call started' : 'server overloaded; retry with backoff',
-          metadata,
-        });
-      };
-      gated[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        // A Parley service is known from its certificate at once; a key is looked up (cached).
-        const service = peerServiceOf(call);
-        if (service) return admitted(call, callback, { kind: 'service', service });
-        const header = call.metadata.get('authorization')[0];
-        const bearer = bearerOf(typeof header === 'string' ? header : undefined);
-        if (bearer === undefined) {
-          if (this.security.mode === 'insecure' && header === undefined) return admitted(call, callback, { kind: 'development' });
-          grpcServerHandled.inc({ method, code: 'UNAUTHENTICATED' });
-          return refuse(callback, new ParleyError('UNAUTHENTICATED', 'present a Parley service certificate or an API key (metadata authorization: Bearer pk_...)'));
-        }
-        if (!this.keys) {
-          grpcServerHandled.inc({ method, code: 'UNAUTHENTICATED' });
-          return refuse(callback, new ParleyError('UNAUTHENTICATED', `${fullName} takes no API keys: its callers are Parley's own services`));
-        }
-        // Key lookups not yet answered are bounded too: a flood of made-up keys (each a cache
-        // miss, each a store read) is shed like any other overload.
-        if (this.keyLookups >= MAX_KEY_LOOKUPS) {
-          grpcServerShed.inc({ method, reason: 'overloaded' });
-          return refuse(callback, new ParleyError('UNAVAILABLE', 'server overloaded; retry with backoff', { retryable: true }));
-        }
-        this.keyLookups++;
-        this.keys
-          .verify(bearer)
-          .finally(() => this.keyLookups--)
-          .then(
-            (principal) => admitted(call, callback, principal),
-            (err: unknown) => {
-              const error = asParleyError(err);
-              grpcServerHandled.inc({ method, code: error.code });
-              if (error.code === 'INTERNAL') this.log.error({ err: error.cause ?? error, method }, 'verifying an API key failed');
-              refuse(callback, error);
-            },
-          );
-      };
+      // A Parley service is known from its certificate; anyone else presents an API key.
+      gated[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+        this.dispatch(method, unary, call, callback, peerServiceOf(call));
+      const codec = jsonMethodCodec(fullName, name);
+      const serialized = definition[name];
+      if (codec && serialized) {
+        this.httpMethods.set(`/${fullName}/${name}`, { method, handler: unary, codec, deserialize: serialized.requestDeserialize, serialize: serialized.responseSerialize });
+      }
     }
     this.server.addService(definition, gated);
     this.serviceNames.push(fullName);
+  }
+
+  /**
+   * One call of either form (gRPC, or HTTP through http-api.ts), behind authentication, its
+   * access rule (authz.ts) and admission control (CallGate), in that order: a caller who may
+   * not call a method costs no work and takes no slot. `service` is the caller's proven
+   * certificate identity, if any (never over HTTP, where every caller presents a key).
+   */
+  dispatch(method: string, unary: grpc.handleUnaryCall<unknown, unknown>, call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>, service: ServiceName | undefined): void {
+    const admitted = (principal: Principal) => {
+      const denied = authorize(method, principal);
+      if (denied) {
+        grpcServerHandled.inc({ method, code: denied.code });
+        this.log.warn({ method, ...describePrincipal(principal) }, 'gRPC call refused: not allowed');
+        return refuse(callback, denied);
+      }
+      if (principal.kind === 'key') this.audit(method, principal, call.request);
+      attachPrincipal(call, principal);
+      const refused = this.gate.admit(call, callback, unary);
+      if (!refused) return;
+      grpcServerShed.inc({ method, reason: refused });
+      refuse(
+        callback,
+        refused === 'expired'
+          ? new ParleyError('DEADLINE_EXCEEDED', 'the deadline passed before the call started', { retryable: true })
+          : new ParleyError('UNAVAILABLE', 'server overloaded; retry with backoff', { retryable: true }),
+      );
+    };
+    if (service) return admitted({ kind: 'service', service });
+    const header = call.metadata.get('authorization')[0];
+    const bearer = bearerOf(typeof header === 'string' ? header : undefined);
+    if (bearer === undefined) {
+      if (this.security.mode === 'insecure' && header === undefined) return admitted({ kind: 'development' });
+      grpcServerHandled.inc({ method, code: 'UNAUTHENTICATED' });
+      return refuse(callback, new ParleyError('UNAUTHENTICATED', 'present a Parley service certificate or an API key (metadata authorization: Bearer pk_...)'));
+    }
+    if (!this.keys) {
+      grpcServerHandled.inc({ method, code: 'UNAUTHENTICATED' });
+      return refuse(callback, new ParleyError('UNAUTHENTICATED', `${method.split('.')[0]} takes no API keys: its callers are Parley's own services`));
+    }
+    // Key lookups not yet answered are bounded too: a flood of made-up keys (each a cache
+    // miss, each a store read) is shed like any other overload.
+    if (this.keyLookups >= MAX_KEY_LOOKUPS) {
+      grpcServerShed.inc({ method, reason: 'overloaded' });
+      return refuse(callback, new ParleyError('UNAVAILABLE', 'server overloaded; retry with backoff', { retryable: true }));
+    }
+    this.keyLookups++;
+    this.keys
+      .verify(bearer)
+      .finally(() => this.keyLookups--)
+      .then(admitted, (err: unknown) => {
+        const error = asParleyError(err);
+        grpcServerHandled.inc({ method, code: error.code });
+        if (error.code === 'INTERNAL') this.log.error({ err: error.cause ?? error, method }, 'verifying an API key failed');
+        refuse(callback, error);
+      });
+  }
+
+  /** The methods the HTTP/JSON form serves, by path (`/parley.v1.Storage/CreateGroup`). */
+  httpMethod(path: string): HttpMethod | undefined {
+    return this.httpMethods.get(path);
+  }
+
+  /**
+   * Serves the same methods as HTTP/JSON (the Connect protocol's unary form, http-api.ts) on
+   * their own port: TLS with this server's certificate unless GRPC_INSECURE. Stopped by stop().
+   */
+  async listenHttp(host: string, port: number, options: { maxBodyBytes?: number } = {}): Promise<number> {
+    this.http = await startHttpApi(this, this.log, { host, port, security: this.security, maxBodyBytes: options.maxBodyBytes ?? this.maxMessageBytes });
+    return this.http.port;
   }
 
   /** One info line per call made with an API key: who, what, on which ids (no bodies, no secrets). */
@@ -230,6 +266,7 @@ export class GrpcServer {
   /** Stops taking calls, lets in-flight ones finish for up to graceMs, then cuts the rest. */
   async stop(graceMs: number): Promise<void> {
     this.setServing(false);
+    const http = this.http?.close(graceMs);
     for (const watcher of this.watchers) watcher.end();
     this.watchers.clear();
     await new Promise<void>((resolve) => {
@@ -244,6 +281,7 @@ export class GrpcServer {
         resolve();
       });
     });
+    await http;
   }
 }
 

@@ -45,3 +45,4 @@ export { SpanKind, extractTraceContext, injectTraceContext, startTelemetry, tele
 export { instanceIdFrom } from './instance';
 export { TokenBuckets } from './rate-limit';
 export { runMain } from './main';
+export { startHttpApi, type HttpApi, type HttpApiOptions } from './http-api';

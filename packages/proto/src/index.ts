@@ -123,3 +123,4 @@ export type { SendManyResponse, SendManyResponse__Output } from './gen/parley/v1
 export type { SendManyResult, SendManyResult__Output } from './gen/parley/v1/SendManyResult';
 export type { ListMembersRequest__Output } from './gen/parley/v1/ListMembersRequest';
 export type { RejectedFrame } from './gen/parley/v1/client/RejectedFrame';
+export { JsonShapeError, jsonMethodCodec, type JsonMethodCodec } from './json';

@@ -8,6 +8,9 @@ export const routerConfigSchema = z.object({
   /** host:port of the storage service's gRPC server. */
   STORAGE_ADDR: z.string().min(3),
   GRPC_PORT: env.port(7001),
+  /** The HTTP/JSON form of this service's API (Connect unary; docs/API.md), on GRPC_HOST; off with API_HTTP_ENABLED=false. */
+  API_HTTP_ENABLED: env.bool(true),
+  API_HTTP_PORT: env.port(7101),
   HTTP_PORT: env.port(9101),
   /** Largest message body accepted, in UTF-8 bytes. */
   MAX_BODY_BYTES: env.int(16_384, 1, 1_000_000),

@@ -87,6 +87,7 @@ runMain('parley-router', async () => {
   const grpcServer = new GrpcServer(log, { reflection: config.GRPC_REFLECTION, maxConcurrentCalls: config.GRPC_MAX_CONCURRENT_CALLS, security, keys });
   grpcServer.addService('parley.v1.Router', grpcApi.Router.service, handlers);
   const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);
+  const apiHttpPort = config.API_HTTP_ENABLED ? await grpcServer.listenHttp(config.GRPC_HOST, config.API_HTTP_PORT) : undefined;
   const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, isReady: () => lifecycle.state === 'ready' && bus.healthy() });
 
   lifecycle.onShutdown('stop gRPC (finishes sends in flight)', () => grpcServer.stop(10_000));
@@ -101,5 +102,5 @@ runMain('parley-router', async () => {
 
   grpcServer.setServing(true);
   lifecycle.ready();
-  log.info({ grpcPort, httpPort: ops.port }, 'router ready');
+  log.info({ grpcPort, apiHttpPort, httpPort: ops.port }, 'router ready');
 });

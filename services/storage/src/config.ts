@@ -11,6 +11,9 @@ export const storageConfigSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
   REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
   GRPC_PORT: env.port(7002),
+  /** The HTTP/JSON form of this service's API (Connect unary; docs/API.md), on GRPC_HOST; off with API_HTTP_ENABLED=false. */
+  API_HTTP_ENABLED: env.bool(true),
+  API_HTTP_PORT: env.port(7102),
   HTTP_PORT: env.port(9102),
   /** Partitions of parley.messages this instance works on at once (each in order). */
   CONSUMER_CONCURRENCY: env.int(12, 1, 1024),

@@ -72,6 +72,7 @@ runMain('parley-storage', async () => {
     }),
   );
   const grpcPort = await grpcServer.listen(config.GRPC_HOST, config.GRPC_PORT);
+  const apiHttpPort = config.API_HTTP_ENABLED ? await grpcServer.listenHttp(config.GRPC_HOST, config.API_HTTP_PORT) : undefined;
 
   const ops = await startOpsServer({
     host: config.HTTP_HOST,
@@ -114,5 +115,5 @@ runMain('parley-storage', async () => {
 
   grpcServer.setServing(true);
   lifecycle.ready();
-  log.info({ grpcPort, httpPort: ops.port, topic: topics.messages }, 'storage ready');
+  log.info({ grpcPort, apiHttpPort, httpPort: ops.port, topic: topics.messages }, 'storage ready');
 });

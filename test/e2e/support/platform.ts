@@ -220,12 +220,15 @@ export class Platform {
     const index = this.nextIndex.get(name) ?? 0;
     this.nextIndex.set(name, index + 1);
     const httpPort = env['HTTP_PORT'] ? Number(env['HTTP_PORT']) : await freePort();
+    // Storage and the router serve the HTTP/JSON form of their API too (docs/API.md).
+    const apiHttp: Record<string, string> = name === 'storage' || name === 'router' ? { API_HTTP_PORT: String(await freePort()) } : {};
     const fullEnv = {
       ...this.baseEnv(),
       ...this.securityEnv(name),
       ...(name === 'storage' ? { BOOTSTRAP_ADMIN_KEY: this.adminKey } : {}),
       HTTP_PORT: String(httpPort),
       INSTANCE_ID: `${name}-${index}`,
+      ...apiHttp,
       ...env,
     };
     const logFile = path.join(LOG_DIR, `${this.namespace}-${name}-${index}.log`);
@@ -241,6 +244,13 @@ export class Platform {
     this.processes.push(proc);
     await waitReady(proc, 60_000);
     return proc;
+  }
+
+  /** The base URL of the HTTP/JSON API of the first storage or router instance (https unless insecure). */
+  apiHttpUrl(service: 'storage' | 'router'): string {
+    const proc = this.processes.find((p) => p.name === service && p.env['API_HTTP_PORT']);
+    if (!proc) throw new Error(`no ${service} instance serves the HTTP API`);
+    return `${this.insecure ? 'http' : 'https'}://127.0.0.1:${proc.env['API_HTTP_PORT']}`;
   }
 
   storage(): StorageClient {

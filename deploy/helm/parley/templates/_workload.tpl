@@ -115,6 +115,10 @@ spec:
               value: {{ include "parley.envValue" $svc.ports.http }}
             - name: GRPC_PORT
               value: {{ include "parley.envValue" $svc.ports.grpc }}
+            {{- if $svc.ports.api }}
+            - name: API_HTTP_PORT
+              value: {{ include "parley.envValue" $svc.ports.api }}
+            {{- end }}
             {{- include (printf "parley.env.%s" $c) $root | nindent 12 }}
             {{- include "parley.grpcTlsEnv" $root | nindent 12 }}
             {{- range $k, $v := $svc.env }}
@@ -191,6 +195,12 @@ spec:
       targetPort: grpc
       protocol: TCP
       appProtocol: grpc
+    {{- if $svc.ports.api }}
+    - name: api
+      port: {{ $svc.ports.api }}
+      targetPort: api
+      protocol: TCP
+    {{- end }}
     - name: http
       port: {{ $svc.ports.http }}
       targetPort: http
