@@ -2,7 +2,7 @@
 // admin API: the lag scenario's series, the preload's "storage has consumed it all" and the
 // settling between ladder steps.
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { sleep } from './harness';
+import { log, sleep } from './harness';
 
 export interface GroupTopic {
   groupId: string;
@@ -10,18 +10,44 @@ export interface GroupTopic {
 }
 
 export class LagReader {
-  private readonly admin: Admin;
-  private connected: Promise<void> | undefined;
+  private admin: Admin | undefined;
+  private connected: Promise<Admin> | undefined;
+  private lastError = '';
 
-  constructor(brokers: string[]) {
-    this.admin = new Kafka({ clientId: 'bench-lag', brokers, logLevel: logLevel.NOTHING }).admin();
+  constructor(private readonly brokers: string[]) {}
+
+  /**
+   * The admin client, connected. A failed connect or call drops it, so that the next read
+   * starts a new one: a rejected connect kept for good made every later read fail (every
+   * later settle "Infinity records behind", the lag scenario's whole series -1).
+   */
+  private client(): Promise<Admin> {
+    this.connected ??= (async () => {
+      const admin = new Kafka({ clientId: 'bench-lag', brokers: this.brokers, logLevel: logLevel.NOTHING }).admin();
+      this.admin = admin;
+      await admin.connect();
+      return admin;
+    })();
+    return this.connected;
+  }
+
+  private drop(err: unknown): never {
+    const message = err instanceof Error ? err.message : String(err);
+    // Said once per distinct error, not once per poll.
+    if (message !== this.lastError) log(`lag reader: ${message}; reconnecting`);
+    this.lastError = message;
+    const admin = this.admin;
+    this.admin = undefined;
+    this.connected = undefined;
+    void admin?.disconnect().catch(() => undefined);
+    throw err;
   }
 
   /** Records the group has not committed yet (a group that never committed counts from the start). */
   async lag(g: GroupTopic): Promise<number> {
-    this.connected ??= this.admin.connect();
-    await this.connected;
-    const [high, committed] = await Promise.all([this.admin.fetchTopicOffsets(g.topic), this.admin.fetchOffsets({ groupId: g.groupId, topics: [g.topic] })]);
+    const [high, committed] = await this.client()
+      .then((admin) => Promise.all([admin.fetchTopicOffsets(g.topic), admin.fetchOffsets({ groupId: g.groupId, topics: [g.topic] })]))
+      .catch((err: unknown) => this.drop(err));
     const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
     return high.reduce((sum, p) => sum + Math.max(0, Number(p.high) - Math.max(Number(p.low), done.get(p.partition) ?? 0)), 0);
   }
@@ -50,6 +76,9 @@ export class LagReader {
   }
 
   async close(): Promise<void> {
-    if (this.connected) await this.admin.disconnect().catch(() => undefined);
+    const admin = this.admin;
+    this.admin = undefined;
+    this.connected = undefined;
+    if (admin) await admin.disconnect().catch(() => undefined);
   }
 }
