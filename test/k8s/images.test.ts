@@ -84,7 +84,9 @@ describe.each(SERVICES)('services/%s/Dockerfile', (service) => {
     expect(copies).toEqual(['--from=build /out /app', '--from=build /src/proto /app/proto']);
     expect(runtime.body.filter((i) => i.op === 'RUN').map((i) => i.args).join(' ')).not.toMatch(/npm|pnpm|apt-get/);
     expect(runtime.body.find((i) => i.op === 'ENV')?.args).toContain('PARLEY_PROTO_DIR=/app/proto');
-    expect(runtime.body.find((i) => i.op === 'CMD')?.args).toBe('["node", "dist/main.js"]');
+    // The Node flags the service declares (package.json "parleyNodeFlags"), as every launcher runs it.
+    const flags = (JSON.parse(readFileSync(path.join(ROOT, 'services', service, 'package.json'), 'utf8')) as { parleyNodeFlags?: string[] }).parleyNodeFlags ?? [];
+    expect(runtime.body.find((i) => i.op === 'CMD')?.args).toBe(JSON.stringify(['node', ...flags, 'dist/main.js']).replace(/","/g, '", "'));
   });
 
   it('exposes the ports the chart gives it', () => {

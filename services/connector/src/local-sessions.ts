@@ -16,10 +16,11 @@ export interface LocalSession {
 
 export class LocalSessions {
   private readonly byUser = new Map<string, Map<string, LocalSession>>();
-  private count = 0;
+  /** Every session, for the periodic passes (heartbeats, directory refresh) to walk without building arrays. */
+  private readonly every = new Set<LocalSession>();
 
   get size(): number {
-    return this.count;
+    return this.every.size;
   }
 
   /** Adds a session and returns the one it replaces (same device), if any. */
@@ -28,7 +29,8 @@ export class LocalSessions {
     const previous = devices.get(session.deviceId);
     devices.set(session.deviceId, session);
     this.byUser.set(session.userId, devices);
-    if (!previous) this.count++;
+    if (previous) this.every.delete(previous);
+    this.every.add(session);
     return previous;
   }
 
@@ -38,7 +40,7 @@ export class LocalSessions {
     if (devices?.get(session.deviceId) !== session) return false;
     devices.delete(session.deviceId);
     if (devices.size === 0) this.byUser.delete(session.userId);
-    this.count--;
+    this.every.delete(session);
     return true;
   }
 
@@ -46,7 +48,13 @@ export class LocalSessions {
     return this.byUser.get(userId)?.get(deviceId);
   }
 
+  /** A copy: safe to change the sessions while walking it. */
   all(): LocalSession[] {
-    return [...this.byUser.values()].flatMap((devices) => [...devices.values()]);
+    return [...this.every];
+  }
+
+  /** Every session, without a copy (a session added or removed meanwhile may or may not be seen). */
+  values(): IterableIterator<LocalSession> {
+    return this.every.values();
   }
 }

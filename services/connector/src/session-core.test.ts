@@ -82,7 +82,7 @@ function setup(upstream: Partial<Upstream> = {}, verify: (token: string) => Prom
       inflight: 0,
       alive: true,
       bufferedAtBeat: 0,
-      ...({ ackMode, unacked: new Map(), unackedCount: 0, pendingPositions: new Map(), tokenExpiresAt: Number.MAX_SAFE_INTEGER } as object),
+      ...({ ackMode, unacked: undefined, unackedCount: 0, pendingPositions: undefined, sendQueues: undefined, tokenExpiresAt: Number.MAX_SAFE_INTEGER } as object),
     });
     return socket;
   };
@@ -195,6 +195,23 @@ describe('SessionCore delivery', () => {
     expect(session.unacked.get('g_1')!.map((u) => u.seq)).toEqual([3, 4, 5]);
     expect(counts.abandoned).toBe(2);
   });
+
+  it('holds no per-conversation state for a socket with nothing outstanding: what a burst needed is freed once acked and flushed', async () => {
+    const { gateway, connect, internals } = setup({ receipts: async (r) => ({ results: r.map(() => ({ errorCode: '', errorMessage: '', retryable: false })) }) });
+    connect('bob', 'phone', true);
+    const session = gateway.sessions.get('bob', 'phone') as unknown as { unackedCount: number; unacked?: Map<string, unknown>; pendingPositions?: Map<string, unknown> };
+    gateway.deliver(request([{ targets: [target('bob', 'phone')], message: message(1) }, { targets: [target('bob', 'phone')], message: message(1, 'g_2') }]));
+    expect(session.unacked?.size).toBe(2);
+    internals.notePosition(session, 'g_1', 'delivered', 1);
+    expect(session.unacked?.size).toBe(1);
+    internals.notePosition(session, 'g_2', 'delivered', 1);
+    expect(session.unackedCount).toBe(0);
+    expect(session.unacked).toBeUndefined();
+    expect(session.pendingPositions?.size).toBe(2);
+    internals.flushPositions();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(session.pendingPositions).toBeUndefined();
+  });
 });
 
 describe('SessionCore: positions go on to the router in batches', () => {
@@ -223,6 +240,18 @@ describe('SessionCore: positions go on to the router in batches', () => {
     internals.flushPositions();
     await settle();
     expect(calls).toHaveLength(1); // nothing new: no call
+  });
+
+  it('still sends the positions a socket reported before it closed', async () => {
+    const calls: PositionReport[][] = [];
+    const { gateway, connect, internals } = setup({ receipts: async (r) => (calls.push(r), { results: r.map(() => ({ errorCode: '', errorMessage: '', retryable: false })) }) });
+    connect('bob', 'phone', false);
+    const session = gateway.sessions.get('bob', 'phone')!;
+    internals.notePosition(session, 'g_1', 'read', 7);
+    gateway.sessions.remove(session); // the socket went away before the flush
+    internals.flushPositions();
+    await settle();
+    expect(calls).toEqual([[{ userId: 'bob', deviceId: 'phone', conversationId: 'g_1', kind: 'read', seq: 7 }]]);
   });
 
   it('keeps a position refused as retryable (or a failed call) for the next flush, and tells the socket of a read refused for good', async () => {

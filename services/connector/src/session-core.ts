@@ -110,17 +110,21 @@ interface Session extends LocalSession {
   tokenExpiresAt: number;
   /** The client opened the socket with ack=1: it sends recv, we retransmit (QoS 1). */
   ackMode: boolean;
-  /** conversationId -> msg frames written and not yet covered by a recv, in seq order. */
-  unacked: Map<string, Unacked[]>;
+  /**
+   * conversationId -> msg frames written and not yet covered by a recv, in seq order. This and
+   * the two maps below exist only while they hold something: most sockets are idle, and three
+   * empty maps each are a good part of an idle socket's memory.
+   */
+  unacked: Map<string, Unacked[]> | undefined;
   unackedCount: number;
   /** Highest recv/read per conversation not yet sent on to the router. */
-  pendingPositions: Map<string, { delivered: number; read: number }>;
+  pendingPositions: Map<string, { delivered: number; read: number }> | undefined;
   /**
    * Sends per conversation, in the order the device sent them: one Router.SendBatch in
    * flight per conversation at a time, carrying everything queued behind the previous one,
    * so the seqs follow the device's order whichever router takes each call.
    */
-  sendQueues: Map<string, { queued: { clientMsgId: string; body: string }[]; busy: boolean }>;
+  sendQueues: Map<string, { queued: { clientMsgId: string; body: string }[]; busy: boolean }> | undefined;
 }
 
 /** Items of one Router.SendBatch (the router's bound). */
@@ -155,6 +159,13 @@ export class SessionCore {
   private readonly sends: SendCoalescer;
   /** Router.ReceiptBatch calls under way (a drain waits for them). */
   private readonly receiptCalls = new Set<Promise<void>>();
+  /**
+   * The sessions with unacked msgs, and those with positions to send on: the retransmission and
+   * position passes walk these, not every socket (at 18,000 mostly idle sockets, a walk of all of
+   * them four times a second was most of an idle connector's work and garbage).
+   */
+  private readonly withUnacked = new Set<Session>();
+  private readonly withPositions = new Set<Session>();
   private draining: Promise<void> | undefined;
 
   constructor(
@@ -178,7 +189,7 @@ export class SessionCore {
     this.timers.push(setInterval(() => this.flushPositions(), this.options.receiptFlushMs));
     this.timers.push(
       setInterval(() => {
-        const records = this.sessions.all().map((s) => this.record(s));
+        const records = Array.from(this.sessions.values(), (s) => this.record(s));
         this.directory.refresh(records, this.options.sessionTtlMs).catch((err: unknown) => this.log.warn({ err }, 'refreshing sessions failed'));
       }, Math.max(250, Math.floor(this.options.sessionTtlMs / 3))),
     );
@@ -230,10 +241,10 @@ export class SessionCore {
     const { claims, deviceId } = identity;
     const session: Session = {
       ackMode,
-      unacked: new Map(),
+      unacked: undefined,
       unackedCount: 0,
-      pendingPositions: new Map(),
-      sendQueues: new Map(),
+      pendingPositions: undefined,
+      sendQueues: undefined,
       userId: claims.sub,
       deviceId,
       sessionId: randomId('s_'),
@@ -267,6 +278,8 @@ export class SessionCore {
         if (closed) return;
         closed = true;
         this.metrics.connections(-1);
+        // Nothing is resent to a closed socket; its positions still go out with the next flush.
+        this.withUnacked.delete(session);
         if (!this.sessions.remove(session)) return;
         const removal = this.directory.unregister(this.record(session)).then(
           () => undefined,
@@ -342,7 +355,7 @@ export class SessionCore {
       // Positions are coalesced per conversation and sent on by flushPositions; nothing to answer.
       // Distinct conversations waiting for the next flush count against the in-flight limit.
       const pending = (session as Session).pendingPositions;
-      if (!pending.has(frame.conversationId) && pending.size >= this.options.maxInflightPerSocket) {
+      if (pending && !pending.has(frame.conversationId) && pending.size >= this.options.maxInflightPerSocket) {
         this.metrics.frameError('RESOURCE_EXHAUSTED');
         this.write(session, errorFrame({ code: 'RESOURCE_EXHAUSTED', message: 'too many conversations with positions waiting on this socket; send it again in a moment', retryable: true }));
         return;
@@ -413,6 +426,7 @@ export class SessionCore {
   }
 
   private enqueueSend(session: Session, conversationId: string, item: { clientMsgId: string; body: string }): void {
+    session.sendQueues ??= new Map();
     let queue = session.sendQueues.get(conversationId);
     if (!queue) session.sendQueues.set(conversationId, (queue = { queued: [], busy: false }));
     queue.queued.push(item);
@@ -460,7 +474,10 @@ export class SessionCore {
       }
     } finally {
       queue.busy = false;
-      if (session.sendQueues.get(conversationId) === queue && queue.queued.length === 0) session.sendQueues.delete(conversationId);
+      if (session.sendQueues?.get(conversationId) === queue && queue.queued.length === 0) {
+        session.sendQueues.delete(conversationId);
+        if (session.sendQueues.size === 0) session.sendQueues = undefined;
+      }
     }
   }
 
@@ -543,6 +560,7 @@ export class SessionCore {
 
   /** Keeps a written msg until a recv covers it (QoS 1 on ack=1 sockets). */
   private track(session: Session, conversationId: string, seq: number, frame: string): void {
+    session.unacked ??= new Map();
     const list = session.unacked.get(conversationId) ?? [];
     if (list.some((u) => u.seq === seq)) return; // a replayed delivery: already tracked
     const entry: Unacked = { seq, frame, resends: 0, nextAt: Date.now() + this.options.retransmitBaseMs };
@@ -552,11 +570,23 @@ export class SessionCore {
     list.splice(i, 0, entry);
     session.unacked.set(conversationId, list);
     session.unackedCount++;
+    this.withUnacked.add(session);
     if (session.unackedCount > this.options.maxUnackedPerSocket) this.forgetOldest(session);
+  }
+
+  /** Drops a conversation's unacked list once empty, and the session's map once it holds none. */
+  private settleUnacked(session: Session, conversationId: string, list: Unacked[]): void {
+    if (list.length > 0 || !session.unacked) return;
+    session.unacked.delete(conversationId);
+    if (session.unacked.size === 0) {
+      session.unacked = undefined;
+      this.withUnacked.delete(session);
+    }
   }
 
   private forgetOldest(session: Session): void {
     let oldest: { conversationId: string; at: number } | undefined;
+    if (!session.unacked) return;
     for (const [conversationId, list] of session.unacked) {
       const first = list[0];
       if (first && (!oldest || first.nextAt < oldest.at)) oldest = { conversationId, at: first.nextAt };
@@ -564,37 +594,45 @@ export class SessionCore {
     if (!oldest) return;
     const list = session.unacked.get(oldest.conversationId)!;
     list.shift();
-    if (list.length === 0) session.unacked.delete(oldest.conversationId);
     session.unackedCount--;
+    this.settleUnacked(session, oldest.conversationId, list);
     this.metrics.abandoned(1);
   }
 
   private notePosition(session: Session, conversationId: string, kind: 'delivered' | 'read', seq: number): void {
     if (kind === 'delivered') {
-      const list = session.unacked.get(conversationId);
+      const list = session.unacked?.get(conversationId);
       if (list) {
         let n = 0;
         while (n < list.length && list[n]!.seq <= seq) n++;
         list.splice(0, n);
         session.unackedCount -= n;
-        if (list.length === 0) session.unacked.delete(conversationId);
+        this.settleUnacked(session, conversationId, list);
       }
     }
+    this.keepPosition(session, conversationId, kind, seq);
+  }
+
+  /** Remembers the highest position per conversation until the next flush sends it on. */
+  private keepPosition(session: Session, conversationId: string, kind: 'delivered' | 'read', seq: number): void {
+    session.pendingPositions ??= new Map();
     const pending = session.pendingPositions.get(conversationId) ?? { delivered: 0, read: 0 };
     pending[kind] = Math.max(pending[kind], seq);
     session.pendingPositions.set(conversationId, pending);
+    this.withPositions.add(session);
   }
 
   /**
    * Sends the coalesced positions of every socket on to the router (parley.receipts), in
    * calls of up to MAX_RECEIPT_BATCH positions: a few calls per flush, not one per position.
    */
-  private flushPositions(sessions: Session[] = this.sessions.all() as Session[]): void {
+  private flushPositions(sessions: Iterable<Session> = this.withPositions): void {
     const reports: { session: Session; report: PositionReport }[] = [];
-    for (const session of sessions) {
-      if (session.pendingPositions.size === 0) continue;
+    for (const session of [...sessions]) {
+      this.withPositions.delete(session);
+      if (!session.pendingPositions) continue;
       const pending = [...session.pendingPositions];
-      session.pendingPositions.clear();
+      session.pendingPositions = undefined;
       for (const [conversationId, p] of pending) {
         const report = (kind: 'delivered' | 'read', seq: number) => reports.push({ session, report: { userId: session.userId, deviceId: session.deviceId, conversationId, kind, seq } });
         // A read is also a delivered position: one receipt does for both when read covers it.
@@ -624,9 +662,7 @@ export class SessionCore {
   /** A position the router did not take: kept for the next flush when retryable (unless a newer one replaced it). */
   private receiptFailed(session: Session, report: PositionReport, error: ParleyError): void {
     if (error.retryable) {
-      const now = session.pendingPositions.get(report.conversationId) ?? { delivered: 0, read: 0 };
-      now[report.kind] = Math.max(now[report.kind], report.seq);
-      if (this.sessions.get(session.userId, session.deviceId) === session) session.pendingPositions.set(report.conversationId, now);
+      if (this.sessions.get(session.userId, session.deviceId) === session) this.keepPosition(session, report.conversationId, report.kind, report.seq);
     } else {
       // A recv or read refused for good (not a member, no such conversation) is answered, as PROTOCOL.md says.
       this.write(session, errorFrame({ code: error.code, message: error.message, retryable: false }));
@@ -638,8 +674,8 @@ export class SessionCore {
     const now = Date.now();
     let resent = 0;
     let abandoned = 0;
-    for (const session of this.sessions.all() as Session[]) {
-      if (session.unackedCount === 0) continue;
+    for (const session of [...this.withUnacked]) {
+      if (!session.unacked) continue;
       for (const [conversationId, list] of session.unacked) {
         for (let i = 0; i < list.length; ) {
           const u = list[i]!;
@@ -659,7 +695,7 @@ export class SessionCore {
           resent++;
           i++;
         }
-        if (list.length === 0) session.unacked.delete(conversationId);
+        this.settleUnacked(session, conversationId, list);
       }
     }
     if (resent > 0) this.metrics.retransmitted(resent);
@@ -668,7 +704,7 @@ export class SessionCore {
 
   private heartbeat(): void {
     const now = Date.now();
-    for (const session of this.sessions.all() as Session[]) {
+    for (const session of this.sessions.values() as IterableIterator<Session>) {
       if (session.tokenExpiresAt <= now) {
         session.transport.close(CLOSE.TOKEN_EXPIRED, 'token expired: reconnect with a fresh one');
         continue;

@@ -92,6 +92,12 @@ export interface PlatformOptions {
   env?: Record<string, string>;
 }
 
+/** The Node flags a service runs with everywhere (its package.json "parleyNodeFlags"; the Dockerfile's CMD has the same). */
+export function nodeFlagsOf(name: ServiceName): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'services', name, 'package.json'), 'utf8')) as { parleyNodeFlags?: string[] };
+  return pkg.parleyNodeFlags ?? [];
+}
+
 export class Platform {
   readonly namespace = `e2e${randomBytes(5).toString('hex')}`;
   readonly secret = randomBytes(32).toString('hex');
@@ -233,7 +239,7 @@ export class Platform {
     };
     const logFile = path.join(LOG_DIR, `${this.namespace}-${name}-${index}.log`);
     const out = createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
+    const child = spawn(process.execPath, [...nodeFlagsOf(name), path.join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
       env: { PATH: process.env['PATH'] ?? '', ...fullEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
