@@ -90,6 +90,8 @@ export interface PlatformOptions {
   /** Instances of storage, router and push (default 1 each); their addresses go out as lists. */
   instances?: number;
   env?: Record<string, string>;
+  /** wss:// on the connectors (WS_TLS_*, their certificate from the platform's CA) instead of plaintext ws://. */
+  wsTls?: boolean;
 }
 
 export class Platform {
@@ -119,7 +121,16 @@ export class Platform {
   }
 
   get wsUrl(): string {
-    return `ws://127.0.0.1:${this.wsPorts[0]}/`;
+    return this.wsUrlOf(0);
+  }
+
+  get wsTls(): boolean {
+    return this.options.wsTls === true;
+  }
+
+  /** The CA a client trusts for the connectors' wss:// (and the services' gRPC) certificates. */
+  caPem(): Buffer {
+    return readFileSync(path.join(this.pkiDir, 'ca.pem'));
   }
 
   token(userId: string, deviceId?: string, ttlSeconds = 3600): string {
@@ -163,7 +174,7 @@ export class Platform {
   }
 
   async start(): Promise<this> {
-    if (!this.insecure) issueCertificates(this.pkiDir);
+    if (!this.insecure || this.wsTls) issueCertificates(this.pkiDir);
     const partitions = this.options.partitions ?? 4;
     await ensureTopics(this.infra.KAFKA_BROKERS.split(','), topicSpecs(this.topicPrefix, { partitions, signalsRetentionMs: 600_000 }));
     const instances = this.options.instances ?? 1;
@@ -197,7 +208,7 @@ export class Platform {
 
   /** The WebSocket URL of connector i. */
   wsUrlOf(i: number): string {
-    return `ws://127.0.0.1:${this.wsPorts[i]}/`;
+    return `${this.wsTls ? 'wss' : 'ws'}://127.0.0.1:${this.wsPorts[i]}/`;
   }
 
   /** One more connector; wsPort lets a test hand its URL to clients before it runs. */
@@ -209,6 +220,10 @@ export class Platform {
       WS_PORT: String(wsPort),
       GRPC_PORT: String(grpcPort),
       ADVERTISE_ADDR: `127.0.0.1:${grpcPort}`,
+      // The connector's certificate names localhost and 127.0.0.1 too (deploy/local/pki.sh).
+      ...(this.wsTls
+        ? { WS_TLS_CERT_FILE: path.join(this.pkiDir, 'connector.pem'), WS_TLS_KEY_FILE: path.join(this.pkiDir, 'connector.key') }
+        : { WS_INSECURE: 'true' }),
       ROUTER_ADDR: this.routerAddr,
       STORAGE_ADDR: this.storageAddr,
     });
