@@ -103,6 +103,8 @@ export class Platform {
   readonly pkiDir = path.join(REPO_ROOT, '.local', 'test-pki', this.namespace);
   readonly processes: ServiceProcess[] = [];
   readonly wsPorts: number[] = [];
+  /** Per connector (as wsPorts): whether it serves wss://. */
+  readonly wsSchemes: ('ws' | 'wss')[] = [];
   private readonly nextIndex = new Map<ServiceName, number>();
   storageAddr = '';
   routerAddr = '';
@@ -208,24 +210,32 @@ export class Platform {
 
   /** The WebSocket URL of connector i. */
   wsUrlOf(i: number): string {
-    return `${this.wsTls ? 'wss' : 'ws'}://127.0.0.1:${this.wsPorts[i]}/`;
+    return `${this.wsSchemes[i] ?? 'ws'}://127.0.0.1:${this.wsPorts[i]}/`;
   }
 
-  /** One more connector; wsPort lets a test hand its URL to clients before it runs. */
-  async addConnector(wsPort?: number): Promise<ServiceProcess> {
+  /**
+   * One more connector; wsPort lets a test hand its URL to clients before it runs. wsTls
+   * (default: the platform's option) serves wss:// with the platform CA's certificate; env is
+   * added to its environment (the bench gives connectors behind a proxy their own limits).
+   */
+  async addConnector(wsPort?: number, options: { wsTls?: boolean; env?: Record<string, string> } = {}): Promise<ServiceProcess> {
     wsPort ??= await freePort();
     const grpcPort = await freePort();
+    const tls = options.wsTls ?? this.wsTls;
+    if (tls) issueCertificates(this.pkiDir);
     this.wsPorts.push(wsPort);
+    this.wsSchemes.push(tls ? 'wss' : 'ws');
     return this.spawnService('connector', {
       WS_PORT: String(wsPort),
       GRPC_PORT: String(grpcPort),
       ADVERTISE_ADDR: `127.0.0.1:${grpcPort}`,
       // The connector's certificate names localhost and 127.0.0.1 too (deploy/local/pki.sh).
-      ...(this.wsTls
+      ...(tls
         ? { WS_TLS_CERT_FILE: path.join(this.pkiDir, 'connector.pem'), WS_TLS_KEY_FILE: path.join(this.pkiDir, 'connector.key') }
         : { WS_INSECURE: 'true' }),
       ROUTER_ADDR: this.routerAddr,
       STORAGE_ADDR: this.storageAddr,
+      ...(options.env ?? {}),
     });
   }
 
