@@ -138,19 +138,19 @@ export function createWsServer(security: WsSecurity, timeoutMs: number, log: Log
   if (security.mode === 'insecure') {
     server = http.createServer(common, onRequest);
   } else {
-    let tlsServer: https.Server | undefined;
+    // apply runs only from check(), after tlsServer exists.
     certificates = new CertificateWatcher(
       security.certFile,
       security.keyFile,
       (pair) => {
-        tlsServer?.setSecureContext({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' });
+        tlsServer.setSecureContext({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' });
         onCertificate?.(pair);
       },
       log,
     );
     const first = certificates.current;
     onCertificate?.(first);
-    tlsServer = https.createServer({ ...common, cert: first.cert, key: first.key, minVersion: 'TLSv1.2', handshakeTimeout: timeoutMs }, onRequest);
+    const tlsServer = https.createServer({ ...common, cert: first.cert, key: first.key, minVersion: 'TLSv1.2', handshakeTimeout: timeoutMs }, onRequest);
     // A client that fails its handshake (plaintext on a TLS port, an untrusted certificate) is its own problem.
     tlsServer.on('tlsClientError', (err) => log.debug({ err }, 'TLS handshake failed'));
     certificates.start(security.refreshMs);
