@@ -9,6 +9,7 @@
 // sockets, the SDK (reconnect storm), the bare relay and the floor chain (baselines a and
 // c), and kafkajs produce -> consume (baseline b).
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import WebSocket from 'ws';
 import { ParleyClient, type WebSocketConstructor } from '@parley/sdk';
@@ -224,9 +225,18 @@ async function bootSync(device: Device): Promise<number> {
   return conversations.length;
 }
 
+/** CA files read once per worker: thousands of wss:// devices share one. */
+const cas = new Map<string, Buffer>();
+function caOf(file: string | undefined): { ca: Buffer } | Record<string, never> {
+  if (!file) return {};
+  let ca = cas.get(file);
+  if (!ca) cas.set(file, (ca = readFileSync(file)));
+  return { ca };
+}
+
 function openDevice(spec: DeviceSpec, localAddress: string | undefined): Promise<Device> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(spec.url, { perMessageDeflate: false, ...(localAddress ? { localAddress } : {}) });
+    const ws = new WebSocket(spec.url, { perMessageDeflate: false, ...caOf(spec.caFile), ...(localAddress ? { localAddress } : {}) });
     const device: Device = { key: spec.key, transport: spec.transport, ws, lastSeq: new Map(), dirty: new Set(), waiting: new Map() };
     const timer = setTimeout(() => {
       ws.terminate();

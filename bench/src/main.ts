@@ -29,10 +29,11 @@ import { ceiling, idleCpu, steady, stored, type CeilingResult, type IdleCpuResul
 import { profileRun, type ProfileResult } from './scenarios/profile-run';
 import { removal, type RemovalResult } from './scenarios/removal';
 import { storm, type StormResult } from './scenarios/storm';
+import { tls, type TlsResult } from './scenarios/tls';
 import { applyOverrides, settings, type Settings } from './settings';
 import { Floor, Relay, startParley, type ParleyOptions } from './systems';
 
-export const SCENARIOS = ['idleCpu', 'ceiling', 'steady', 'stored', 'history', 'group', 'admin', 'idle', 'storm', 'lag', 'removal', 'profile'] as const;
+export const SCENARIOS = ['idleCpu', 'ceiling', 'steady', 'stored', 'history', 'group', 'admin', 'idle', 'tls', 'storm', 'lag', 'removal', 'profile'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchResults {
@@ -54,6 +55,7 @@ export interface BenchResults {
   group?: GroupResult;
   admin?: AdminResult;
   idle?: IdleResult;
+  tls?: TlsResult;
   storm?: StormResult;
   lag?: LagRun[];
   removal?: RemovalResult;
@@ -76,6 +78,7 @@ const SESSIONS: Record<Scenario, { session: string; options?: () => ParleyOption
   group: { session: 'group' },
   admin: { session: 'admin' },
   idle: { session: 'idle' },
+  tls: { session: 'tls' },
   storm: { session: 'storm' },
   lag: { session: 'lag' },
   // Two routers: the removal must reach every router, and each connector balances over both.
@@ -100,7 +103,8 @@ function git(...args: string[]): string {
 async function main(): Promise<void> {
   const quick = flag('quick') !== undefined;
   const hold = flag('hold');
-  const only = flag('only')?.split(',').filter(Boolean) ?? SCENARIOS.filter((s) => s !== 'profile' || !quick);
+  // Quick runs leave out the profile and the TLS comparison (it fetches HAProxy: bench/tools/haproxy.sh).
+  const only = flag('only')?.split(',').filter(Boolean) ?? SCENARIOS.filter((s) => (s !== 'profile' && s !== 'tls') || !quick);
   for (const name of only) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario ${name} (one of ${SCENARIOS.join(', ')})`);
   const s = applyOverrides(settings(quick), hold ? [...process.argv, `--holdSeconds=${hold}`] : process.argv);
   const preloadStrategy = flag('preload') === 'store' ? 'store' : 'kafka';
@@ -193,6 +197,7 @@ async function main(): Promise<void> {
   results.group = await attempt('group', group);
   results.admin = await attempt('admin', admin);
   results.idle = await attempt('idle', idle);
+  results.tls = await attempt('tls', tls);
   results.storm = await attempt('storm', storm);
   results.lag = await attempt('lag', lag);
   results.removal = await attempt('removal', removal);

@@ -23,6 +23,12 @@ export interface Context {
   lag: LagReader;
   /** The load shape built on this Parley (users, conversations, open sockets), when one is. */
   shape?: Shape;
+  /**
+   * Where the shape's Parley devices connect instead of the first two connectors (the TLS
+   * comparison: a TLS proxy in front of a connector, or a connector speaking wss://), and the
+   * CA their wss:// certificates are checked against.
+   */
+  parleyFront?: { urls: [string, string]; caFile?: string; watched?: Watched[] };
 }
 
 /** One system's figures at one offered load. */
@@ -66,7 +72,8 @@ export function systemWatched(ctx: Context, system: Transport): { own: Watched[]
   const pick = (names: string[]) => infra.filter((w) => names.includes(w.name));
   switch (system) {
     case 'parley':
-      return { own: parleyWatched(ctx.platform), infra };
+      // A proxy in front of the connectors is part of what serves the clients: its CPU counts.
+      return { own: [...parleyWatched(ctx.platform), ...(ctx.parleyFront?.watched ?? [])], infra };
     case 'floor':
       return { own: ctx.floor.watched(), infra: pick(['kafka', 'postgres', 'ferretdb']) };
     case 'relay':

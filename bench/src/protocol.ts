@@ -14,6 +14,8 @@ export interface DeviceSpec {
   urls?: string[];
   token?: string;
   conversationId?: string;
+  /** wss:// devices: the CA (PEM file) their server's certificate is checked against. */
+  caFile?: string;
 }
 
 /** Messages go round-robin over the flows: from one device to a conversation's other devices. */

@@ -368,6 +368,19 @@ export function markdown(r: BenchResults): string {
     s.push(`| ws relay (a) | ${i.relay.opened} (${i.relay.target}) | ${i.relay.seconds} | ${i.relay.rssMb.join(' → ')} | ${i.relay.kbPerConnection} | 1.0× |`);
     s.push('', `Each user in ${i.parley.conversationsPerUser} direct conversations (created in ${i.parley.createSeconds} s); every socket sent \`convs\` and a \`sync\` of each conversation after its welcome (${i.parley.booted} sockets, ${i.parley.synced} syncs answered). Connector and relay started for this scenario. Load generator: ${i.loadgenKbPerConnection} KB per socket.`);
   }
+  const t = r.tls;
+  if (t) {
+    s.push('', '### Client TLS: at the ingress (HAProxy in front of a plaintext connector) vs in the connector (wss://)', '');
+    s.push('| where TLS ends | idle sockets opened (target) | connector RSS before → after, MB | connector KB per socket | connector heap KB per socket | proxy KB per socket | KB per socket in all | 1:1 ceiling, msg/s | p99 at the ceiling, ms | CPU s per 1,000 at the ceiling |', '|---|---|---|---|---|---|---|---|---|---|');
+    for (const m of t.modes) {
+      const at = atCeiling(m.ladder);
+      s.push(
+        `| ${m.mode} | ${m.idle.opened} (${m.idle.target}) | ${m.idle.connectorRssMb.join(' → ')} | ${m.idle.kbPerConnection} | ${m.idle.heapKbPerConnection} | ${m.idle.proxyKbPerConnection ?? '—'} | ${m.idle.totalKbPerConnection} | ${m.ladder.ceiling || 'none'} | ${at?.latency.p99 ?? '—'} | ${at?.cpuPer1000 ?? '—'} |`,
+      );
+    }
+    s.push('', `Both kinds on one Parley in the same run: two connectors each, the 1:1 load shape (${t.users.toLocaleString('en-US')} users, ${t.conversations.toLocaleString('en-US')} conversations) over the ladder ${t.rates.join(', ')} msg/s. The proxy's CPU counts as Parley's with TLS at the ingress.`);
+    for (const m of t.modes) s.push('', `#### TLS at the ${m.mode}: ladder and holds`, '', latencyTable([...m.ladder.steps, ...m.ladder.holds]));
+  }
   const sm = r.storm;
   if (sm) {
     s.push('', `### Reconnect storm (SIGKILL a connector holding ${sm.clients} SDK clients in ${sm.groups} groups)`, '');

@@ -40,6 +40,9 @@ export interface Settings {
   idleConnections: number;
   /** Conversations per idle user. */
   idleConversationsPerUser: number;
+  /** The TLS comparison (scenarios/tls.ts): idle sockets per kind, and its shorter 1:1 ladder. */
+  tlsIdleConnections: number;
+  tlsLadderRates: number[];
   stormClients: number;
   stormGroupSize: number;
   lagRate: number;
@@ -83,6 +86,8 @@ export function settings(quick: boolean): Settings {
       adminStored: 1_000,
       idleConnections: 200,
       idleConversationsPerUser: 4,
+      tlsIdleConnections: 200,
+      tlsLadderRates: [40, 80],
       stormClients: 200,
       stormGroupSize: 100,
       lagRate: 40,
@@ -122,6 +127,9 @@ export function settings(quick: boolean): Settings {
     adminStored: 1_000_000,
     idleConnections: 18_000,
     idleConversationsPerUser: 4,
+    tlsIdleConnections: 10_000,
+    // Every other step of ladderRates around the ceilings measured so far (1,400 msg/s).
+    tlsLadderRates: [200, 500, 1000, 1400, 2000, 2800, 4000],
     stormClients: 10_000,
     stormGroupSize: 1000,
     lagRate: 200,

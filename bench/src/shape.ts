@@ -35,7 +35,8 @@ export function shapeLoad(s: Shape, small = false): string {
 }
 
 export function parleyUrl(ctx: Context, connector: number, userId: string, deviceId = 'd1'): string {
-  return `${ctx.platform.wsUrlOf(connector)}?access_token=${ctx.platform.token(userId, deviceId, 7200)}&ack=1`;
+  const base = ctx.parleyFront ? ctx.parleyFront.urls[connector % 2]! : ctx.platform.wsUrlOf(connector);
+  return `${base}?access_token=${ctx.platform.token(userId, deviceId, 7200)}&ack=1`;
 }
 
 function circulantPairs(users: number, conversations: number): [number, number][] {
@@ -91,7 +92,8 @@ function devicesOf(ctx: Context, shape: Shape, system: 'parley' | 'floor' | 'rel
   return shape.userIds.map((userId, u) => {
     const key = keyOf[system](u);
     const url = system === 'parley' ? parleyUrl(ctx, u % 2, userId) : system === 'floor' ? ctx.floor.url(key, u % ctx.floor.edges) : ctx.relay.idUrl(key);
-    return { key, transport: system, url, worker: u % workers };
+    const caFile = system === 'parley' ? ctx.parleyFront?.caFile : undefined;
+    return { key, transport: system, url, worker: u % workers, ...(caFile ? { caFile } : {}) };
   });
 }
 

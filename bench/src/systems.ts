@@ -2,12 +2,16 @@
 // services as real processes, through test/e2e/support/platform.ts), the bare relay
 // (baseline a), the kafkajs round trip (baseline b, inside the load generator) and the
 // floor chain (baseline c). Each knows which processes it runs, for CPU and memory.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { ensureTopics, topicNames } from '@parley/bus';
 import { Platform, freePort } from '../../test/e2e/support/platform';
-import { log, onCleanUp, sleep, startChild, stopChild, type BenchInfra, type Child } from './harness';
+import { BENCH_DIR, OUT_DIR, log, onCleanUp, sleep, startChild, stopChild, type BenchInfra, type Child } from './harness';
 import type { Watched } from './procstats';
 
 export const PARTITIONS = 8;
@@ -114,6 +118,94 @@ export class Relay {
     return [{ name: 'relay', kind: 'baseline', pid: this.child.proc.pid!, tree: false }];
   }
 
+}
+
+/**
+ * A TLS-terminating proxy in front of one plaintext connector: what "TLS at the ingress" is in
+ * the TLS comparison. Debian's HAProxy (bench/tools/haproxy.sh), in HTTP mode as an ingress
+ * controller runs (it reads the upgrade request and tunnels the WebSocket after it), one
+ * thread, timeouts far above the bench's idle time.
+ */
+export class TlsProxy {
+  private constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  /** The haproxy binary and its library folder (fetched once, see the script). */
+  private static binary(): { bin: string; lib: string } {
+    const [bin = '', lib = ''] = execFileSync('bash', [path.join(BENCH_DIR, 'tools', 'haproxy.sh')], { encoding: 'utf8' }).split('\n');
+    return { bin, lib };
+  }
+
+  static async start(name: string, targetPort: number, certFile: string, keyFile: string, maxConnections: number): Promise<TlsProxy> {
+    const { bin, lib } = TlsProxy.binary();
+    const dir = path.join(OUT_DIR, 'tls');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const pem = path.join(dir, `${name}.pem`);
+    writeFileSync(pem, Buffer.concat([readFileSync(certFile), readFileSync(keyFile)]), { mode: 0o600 });
+    const port = await freePort();
+    const cfg = path.join(dir, `${name}.cfg`);
+    writeFileSync(
+      cfg,
+      [
+        'global',
+        `  maxconn ${maxConnections + 100}`,
+        '  nbthread 1',
+        'defaults',
+        '  mode http',
+        `  maxconn ${maxConnections + 100}`,
+        '  timeout connect 5s',
+        '  timeout http-request 10s',
+        '  timeout client 2h',
+        '  timeout server 2h',
+        '  timeout tunnel 2h',
+        'frontend wss',
+        `  bind 127.0.0.1:${port} ssl crt ${pem}`,
+        '  default_backend connector',
+        'backend connector',
+        `  server connector 127.0.0.1:${targetPort}`,
+        '',
+      ].join('\n'),
+    );
+    const proc = spawn(bin, ['-db', '-f', cfg], { env: { ...process.env, ...(lib ? { LD_LIBRARY_PATH: lib } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = createWriteStream(path.join(OUT_DIR, 'logs', `${name}.log`), { flags: 'a' });
+    proc.stdout?.pipe(out);
+    proc.stderr?.pipe(out);
+    const proxy = new TlsProxy(name, proc, port);
+    onCleanUp(() => proxy.stop());
+    for (let i = 0; ; i++) {
+      if (proc.exitCode !== null) throw new Error(`${name} (haproxy) exited with ${proc.exitCode} (see bench/out/logs/${name}.log)`);
+      const up = await new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => resolve(true));
+        socket.once('error', () => resolve(false));
+        socket.once('connect', () => socket.destroy());
+      });
+      if (up) break;
+      if (i >= 100) throw new Error(`${name} (haproxy) not listening after 10 s`);
+      await sleep(100);
+    }
+    return proxy;
+  }
+
+  url(): string {
+    return `wss://127.0.0.1:${this.port}/`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.proc.once('exit', resolve));
+    this.proc.kill('SIGTERM');
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** kind 'parley' when the proxy serves Parley's clients (its CPU is then Parley's). */
+  watched(kind = 'baseline'): Watched[] {
+    return [{ name: this.name, kind, pid: this.proc.pid!, tree: false }];
+  }
 }
 
 /**

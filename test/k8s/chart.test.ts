@@ -299,6 +299,50 @@ describe('gRPC TLS modes', () => {
   });
 });
 
+describe('client TLS modes', () => {
+  const connector = (objects: K8sObject[]) => kinds(objects, 'Deployment').find((d) => d.metadata.name === 'parley-connector')!;
+  const wsRule = (objects: K8sObject[]) => {
+    const policy = kinds(objects, 'NetworkPolicy').find((p) => p.metadata.name === 'parley-connector')!;
+    return (get(policy, 'spec', 'ingress') as Obj[]).find((r) => (r.ports as Obj[]).some((p) => p.port === 8080))!;
+  };
+
+  it('by default TLS ends at the ingress: a plaintext connector that only the ingress controller may reach', () => {
+    const objects = render({});
+    expect(envOf(connector(objects), 'WS_INSECURE')?.value).toBe('true');
+    expect(envOf(connector(objects), 'WS_TLS_CERT_FILE')).toBeUndefined();
+    expect(wsRule(objects).from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }]);
+    expect(kinds(objects, 'Certificate').map((c) => c.metadata.name)).not.toContain('parley-connector-ws');
+  });
+
+  it('in the connector: a cert-manager certificate for the client host names, mounted where WS_TLS_* point, the port open to clients', () => {
+    const objects = render({ set: ['wsTls.mode=connector', 'wsTls.certManager.issuerRef.kind=ClusterIssuer', 'wsTls.certManager.issuerRef.name=public-ca'] });
+    const d = connector(objects);
+    expect(envOf(d, 'WS_INSECURE')).toBeUndefined();
+    expect(envOf(d, 'WS_TLS_CERT_FILE')?.value).toBe('/etc/parley/ws-tls/tls.crt');
+    expect(envOf(d, 'WS_TLS_KEY_FILE')?.value).toBe('/etc/parley/ws-tls/tls.key');
+    expect(envOf(d, 'WS_TLS_REFRESH_MS')?.value).toBe('60000');
+    const mounts = (podSpec(d).containers as { volumeMounts: Obj[] }[])[0]!.volumeMounts;
+    expect(mounts).toContainEqual({ name: 'ws-tls', mountPath: '/etc/parley/ws-tls', readOnly: true });
+    expect(podSpec(d).volumes).toContainEqual({ name: 'ws-tls', secret: { secretName: 'parley-connector-ws-tls' } });
+    const cert = kinds(objects, 'Certificate').find((c) => c.metadata.name === 'parley-connector-ws')!;
+    expect(get(cert, 'spec', 'secretName')).toBe('parley-connector-ws-tls');
+    expect(get(cert, 'spec', 'dnsNames')).toEqual(['chat.example.com']);
+    expect(get(cert, 'spec', 'issuerRef')).toEqual({ kind: 'ClusterIssuer', name: 'public-ca' });
+    expect(wsRule(objects).from).toBeUndefined();
+    // A Secret of your own instead: no Certificate.
+    const own = render({ set: ['wsTls.mode=connector', 'wsTls.secretName=chat-tls'] });
+    expect(podSpec(connector(own)).volumes).toContainEqual({ name: 'ws-tls', secret: { secretName: 'chat-tls' } });
+    expect(kinds(own, 'Certificate').map((c) => c.metadata.name)).not.toContain('parley-connector-ws');
+  });
+
+  it('refuses the connector mode with neither a Secret nor an issuer, and an unknown mode', () => {
+    const missing = template({ set: ['wsTls.mode=connector'] });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/wsTls\.mode connector needs wsTls\.secretName .* or wsTls\.certManager\.issuerRef/);
+    expect(template({ set: ['wsTls.mode=plaintext'] }).stderr).toMatch(/\/wsTls\/mode.*must be one of/);
+  });
+});
+
 describe('network policies', () => {
   const policies = render({ set: ['networkPolicy.enabled=true'] }).filter((o) => o.kind === 'NetworkPolicy');
   const grpcCallers = (component: string): string[] => {

@@ -103,6 +103,16 @@ function int(o: Json, field: string, min: number): number {
   return value;
 }
 
+/**
+ * A time a record may leave out (receipts' `at`, signals' `sentAt`): 0 when absent, and when it
+ * is not a millisecond count (JSON reads 1e400 as Infinity; a negative or fractional time would
+ * reach clients as it is). Such a field never made a record unusable, so it does not now.
+ */
+function optionalTime(o: Json, field: string): number {
+  const value = o[field];
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
+}
+
 function accepted(value: unknown): ValidAccepted {
   const o = object(value, 'message');
   const m: ValidAccepted = {
@@ -147,7 +157,7 @@ function receipt(value: unknown): ValidReceipt {
   const o = object(value, 'receipt');
   const kind = o['kind'];
   if (kind !== 'delivered' && kind !== 'read') throw new RecordFormatError('kind must be "delivered" or "read"');
-  return { conversationId: id(o, 'conversationId'), userId: id(o, 'userId'), deviceId: id(o, 'deviceId'), kind, seq: int(o, 'seq', 1), at: typeof o['at'] === 'number' ? (o['at'] as number) : 0 };
+  return { conversationId: id(o, 'conversationId'), userId: id(o, 'userId'), deviceId: id(o, 'deviceId'), kind, seq: int(o, 'seq', 1), at: optionalTime(o, 'at') };
 }
 
 const SIGNAL_KIND = /^[a-z0-9_.-]{1,32}$/;
@@ -162,7 +172,7 @@ function signal(value: unknown): ValidSignal {
     senderDeviceId: id(o, 'senderDeviceId'),
     kind,
     data: typeof o['data'] === 'string' ? (o['data'] as string) : '',
-    sentAt: typeof o['sentAt'] === 'number' ? (o['sentAt'] as number) : 0,
+    sentAt: optionalTime(o, 'sentAt'),
   };
 }
 

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
-import { FrameDecodeError, decodeServerFrame } from './frames';
+import { FUZZ_RUNS, mutated, type Json } from '../../../test/support/fuzz';
+import { FrameDecodeError, decodeServerFrame, type ServerFrame } from './frames';
+import { tokenExpiresAt } from './timing';
 
 describe('decodeServerFrame', () => {
   it('reads the examples of docs/PROTOCOL.md', () => {
@@ -50,6 +52,89 @@ describe('decodeServerFrame', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  describe('fuzz, structure-aware: every server frame type with one field removed, retyped or replaced', () => {
+    const id = fc.stringMatching(/^[A-Za-z0-9_.:@-]{1,128}$/);
+    const n = fc.nat();
+    const int64 = fc.oneof(n, n.map(String));
+    const seq = fc.integer({ min: 1, max: 1e12 });
+    const message = { conversationId: id, seq, serverMsgId: fc.string({ maxLength: 30 }), senderId: id, senderDeviceId: id, clientMsgId: id, body: fc.string({ maxLength: 40 }), sentAt: int64 };
+    const strip = (o: Record<string, unknown>): Json => JSON.parse(JSON.stringify(o)) as Json;
+    const valid: fc.Arbitrary<Json> = fc.oneof(
+      fc.record({ type: fc.constant('welcome'), userId: id, deviceId: id, sessionId: id, connectorId: id, serverTime: int64, maxFrameBytes: n }).map(strip),
+      fc.record({ type: fc.constant('ack'), clientMsgId: id, serverMsgId: fc.string({ maxLength: 30 }), seq: fc.option(seq, { nil: undefined }) }).map(strip),
+      fc.record({ type: fc.constant('msg'), ...message }).map(strip),
+      fc.record({ type: fc.constant('msgs'), reqId: fc.string({ maxLength: 20 }), conversationId: id, messages: fc.array(fc.record({ seq, body: fc.string({ maxLength: 20 }), sentAt: int64 }), { maxLength: 3 }), hasMore: fc.boolean() }).map(strip),
+      fc.record({ type: fc.constant('error'), clientMsgId: id, reqId: fc.string({ maxLength: 20 }), code: fc.constantFrom('BAD_FRAME', 'UNAVAILABLE'), message: fc.string({ maxLength: 40 }), retryable: fc.boolean() }).map(strip),
+      fc.record({ type: fc.constant('receipt'), conversationId: id, userId: id, deviceId: id, kind: fc.constantFrom('delivered', 'read'), seq }).map(strip),
+      fc.record({ type: fc.constant('sig'), conversationId: id, senderId: id, senderDeviceId: id, kind: fc.constantFrom('typing', 'presence'), data: fc.string({ maxLength: 20 }), sentAt: int64 }).map(strip),
+      fc.record({ type: fc.constant('pong'), reqId: fc.string({ maxLength: 20 }), serverTime: int64 }).map(strip),
+      fc.record({ type: fc.constant('rejected'), conversationId: id, clientMsgId: id, serverMsgId: fc.string({ maxLength: 30 }), code: fc.constantFrom('PERMISSION_DENIED', 'NOT_FOUND'), message: fc.string({ maxLength: 40 }) }).map(strip),
+      fc
+        .record({
+          type: fc.constant('convlist'),
+          reqId: fc.string({ maxLength: 20 }),
+          conversations: fc.array(fc.record({ conversationId: id, kind: fc.constantFrom('direct', 'group'), lastSeq: int64, deliveredSeq: int64, readSeq: int64, unread: int64, memberCount: int64 }), { maxLength: 3 }),
+          hasMore: fc.boolean(),
+        })
+        .map(strip),
+    );
+
+    /** What the client may rely on: the declared types, counters safe non-negative integers, a message's seq >= 1 and its conversation named. */
+    function wellTyped(value: unknown, path = 'frame'): string | undefined {
+      if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? undefined : `${path} is ${value}`;
+      if (typeof value === 'string' || typeof value === 'boolean') return undefined;
+      if (Array.isArray(value)) return value.map((v, i) => wellTyped(v, `${path}[${i}]`)).find((p) => p !== undefined);
+      if (typeof value === 'object' && value !== null) return Object.entries(value).map(([k, v]) => wellTyped(v, `${path}.${k}`)).find((p) => p !== undefined);
+      return `${path} is ${String(value)}`;
+    }
+    function check(frame: ServerFrame | undefined): boolean | string {
+      if (frame === undefined) return true;
+      const problem = wellTyped(frame);
+      if (problem) return problem;
+      const messages = frame.type === 'msg' ? [frame.message] : frame.type === 'msgs' ? frame.messages : [];
+      if (messages.some((m) => m.seq < 1 || m.conversationId === '')) return 'a message without seq or conversation';
+      if (frame.type === 'receipt' && frame.receipt.kind !== 'delivered' && frame.receipt.kind !== 'read') return 'a receipt of an unknown kind';
+      return true;
+    }
+    const decodes = (text: string) => {
+      let frame: ServerFrame | undefined;
+      try {
+        frame = decodeServerFrame(text);
+      } catch (err) {
+        expect(err).toBeInstanceOf(FrameDecodeError);
+        return;
+      }
+      expect(check(frame)).toBe(true);
+    };
+
+    it('decodes every valid frame to its type', () => {
+      fc.assert(fc.property(valid, (frame) => expect(decodeServerFrame(JSON.stringify(frame))?.type).toBe((frame as { type: string }).type)), FUZZ_RUNS);
+    });
+
+    it('a mutated frame decodes to a well-typed frame or fails with a FrameDecodeError', () => {
+      fc.assert(fc.property(mutated(valid), (frame) => decodes(JSON.stringify(frame))), { numRuns: 2_000 });
+    });
+
+    it('numbers JSON can hold but a frame must not (1e400, -1, fractions, past 2^53) in every numeric field', () => {
+      fc.assert(
+        fc.property(valid, fc.constantFrom('1e400', '-1e400', '-1', '0.5', '9007199254740993', '"99999999999999999"'), (frame, number) => decodes(JSON.stringify(frame).replace(/(?<=":)-?\d+(\.\d+)?(e[+-]?\d+)?/g, number))),
+        FUZZ_RUNS,
+      );
+    });
+  });
+
+  it('fuzz: a token whose exp the SDK reads is a finite time or nothing, for any text and any payload', () => {
+    const b64 = (s: string) => Buffer.from(s).toString('base64url');
+    const payload = fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'), fc.string(), fc.record({ exp: fc.oneof(fc.jsonValue(), fc.constant('1e400')) }).map((c) => JSON.stringify(c)), fc.constant('{"exp":1e400}'));
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), payload.map((p) => `${b64('{"alg":"HS256"}')}.${b64(p)}.sig`)), (token) => {
+        const exp = tokenExpiresAt(token);
+        if (exp !== undefined) expect(Number.isFinite(exp)).toBe(true);
+      }),
+      FUZZ_RUNS,
     );
   });
 });

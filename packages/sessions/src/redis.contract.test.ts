@@ -14,3 +14,24 @@ runSessionContract('redis', async () => {
     close: () => directory.close(),
   };
 });
+
+describe('redis: fields it did not write', () => {
+  it('a field that is not a stored session is no session: lookup skips it, a refresh replaces it, a delete leaves it', async () => {
+    const prefix = `contract:${randomUUID()}:`;
+    const directory = new RedisSessionDirectory({ url, keyPrefix: prefix });
+    try {
+      const session = { userId: 'u1', deviceId: 'phone', sessionId: 's1', connectorId: 'c1', address: '10.0.0.1:7000' };
+      const key = `${prefix}sess:{u1}`;
+      for (const garbage of ['not json', '5', 'null', '{"sessionId":5,"address":"x"}']) {
+        await directory.redis.hset(key, 'phone', garbage);
+        await directory.redis.hset(key, 'laptop', garbage);
+        expect(await directory.lookup(['u1'])).toEqual(new Map());
+        expect(await directory.unregister(session)).toBe(false);
+        await directory.refresh([session], 60_000);
+        expect((await directory.lookup(['u1'])).get('u1')).toEqual([session]);
+      }
+    } finally {
+      await directory.close();
+    }
+  });
+});

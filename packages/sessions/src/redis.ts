@@ -13,15 +13,41 @@ interface StoredSession {
   expiresAt: number;
 }
 
+const MAX_STORED_TEXT = 256;
+/** host:port, as the connector advertises its gRPC server (ADVERTISE_ADDR). */
+const ADDRESS = /^[^\s/]{1,253}:\d{1,5}$/;
+
+const storedText = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_STORED_TEXT;
+
+/**
+ * One device's field of a user's hash, read back: its live session, or undefined when it has
+ * expired or is not something this code wrote (a corrupted or foreign value, an older format).
+ * Push dials the address it returns, so nothing unchecked leaves here; never throws.
+ */
+export function decodeStoredSession(userId: string, deviceId: string, raw: string, now: number): SessionRecord | undefined {
+  let stored: unknown;
+  try {
+    stored = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return undefined;
+  const { sessionId, connectorId, address, expiresAt } = stored as Partial<Record<keyof StoredSession, unknown>>;
+  if (!storedText(sessionId) || !storedText(connectorId) || typeof address !== 'string' || !ADDRESS.test(address)) return undefined;
+  if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt) || expiresAt <= now) return undefined;
+  return { userId, deviceId, sessionId, connectorId, address };
+}
+
 // KEYS[1] user hash; ARGV: deviceId, sessionId, value, ttlMs. Refreshes our own session,
 // and restores it when the field is gone (Redis restarted empty, or failed over without
-// the data): a live socket must become reachable again within one refresh. A field that
+// the data) or unreadable (not JSON, or no sessionId string: it names no session, and a decode error here would fail
+// this device's refresh for good): a live socket must become reachable again within one refresh. A field that
 // holds another session (the device moved to a newer socket) is left alone.
 const REFRESH_IF_OURS = `
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if current then
-  local decoded = cjson.decode(current)
-  if decoded['sessionId'] ~= ARGV[2] then return 0 end
+  local ok, decoded = pcall(cjson.decode, current)
+  if ok and type(decoded) == 'table' and type(decoded['sessionId']) == 'string' and decoded['sessionId'] ~= ARGV[2] then return 0 end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 local ttl = tonumber(ARGV[4])
@@ -32,8 +58,8 @@ return 1`;
 const DELETE_IF_OURS = `
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if not current then return 0 end
-local decoded = cjson.decode(current)
-if decoded['sessionId'] ~= ARGV[2] then return 0 end
+local ok, decoded = pcall(cjson.decode, current)
+if not ok or type(decoded) ~= 'table' or decoded['sessionId'] ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 return 1`;
 
@@ -120,12 +146,9 @@ export class RedisSessionDirectory implements SessionDirectory {
       if (err) throw err;
       const live: SessionRecord[] = [];
       for (const [deviceId, raw] of Object.entries((value ?? {}) as Record<string, string>)) {
-        try {
-          const stored = JSON.parse(raw) as StoredSession;
-          if (stored.expiresAt > now) live.push({ userId, deviceId, sessionId: stored.sessionId, connectorId: stored.connectorId, address: stored.address });
-        } catch {
-          // A field we cannot read is treated as no session; it expires with the key.
-        }
+        // A field we cannot read is treated as no session; it expires with the key (or the device's next refresh replaces it).
+        const session = decodeStoredSession(userId, deviceId, raw, now);
+        if (session) live.push(session);
       }
       if (live.length > 0) out.set(userId, live);
     });

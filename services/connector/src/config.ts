@@ -8,6 +8,13 @@ export const connectorConfigSchema = z.object({
   ...commonConfigShape,
   WS_HOST: env.host('0.0.0.0'),
   WS_PORT: env.port(8080),
+  /** The client listener's certificate chain and key (PEM): wss:// on WS_PORT. Read again every WS_TLS_REFRESH_MS. */
+  WS_TLS_CERT_FILE: z.string().min(1).optional(),
+  WS_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** How often the client certificate files are read again (a renewed certificate serves new connections without a restart). */
+  WS_TLS_REFRESH_MS: env.int(60_000, 100, 86_400_000),
+  /** Plaintext ws:// on WS_PORT: only where TLS ends in front of the connector (an ingress) or for local development. */
+  WS_INSECURE: env.bool(false),
   HTTP_PORT: env.port(9100),
   GRPC_PORT: env.port(7000),
   /** host:port at which push reaches this instance's gRPC server; defaults to <hostname>:<GRPC_PORT>. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { ID_PATTERN, ParleyError } from '@parley/core';
 import type { StoredMessage } from '@parley/proto';
+import { FUZZ_RUNS, mutated, type Json } from '../../../test/support/fuzz';
 import { FrameError, ackFrame, convListFrame, errorFrame, pongFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
 
 /** The FrameError parseClientFrame throws for data; fails the test if it returns or throws anything else. */
@@ -302,6 +303,26 @@ describe('parseClientFrame: fuzz', () => {
       fc.property(frameLike, (value) => expectFrameOrFrameError(json(value))),
       { numRuns: 1_000 },
     );
+  });
+
+  it('returns a frame or throws a FrameError for a valid frame of any type with one field removed, retyped or replaced', () => {
+    const id = fc.stringMatching(/^[A-Za-z0-9_.:@-]{1,128}$/);
+    const seq = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
+    const reqId = fc.option(fc.string({ maxLength: 128 }), { nil: undefined });
+    const limit = fc.option(fc.nat({ max: 20_000 }), { nil: undefined });
+    const strip = (o: Record<string, unknown>): Json => JSON.parse(JSON.stringify(o)) as Json;
+    const valid = fc.oneof(
+      fc.record({ type: fc.constant('send'), clientMsgId: id, conversationId: id, body: fc.string({ maxLength: 40 }) }).map(strip),
+      fc.record({ type: fc.constant('sync'), reqId, conversationId: id, afterSeq: fc.nat(), limit }).map(strip),
+      fc.record({ type: fc.constant('history'), reqId, conversationId: id, fromSeq: seq, toSeq: seq, order: fc.constantFrom('newest_first', 'oldest_first'), limit }).map(strip),
+      fc.record({ type: fc.constantFrom('recv', 'read'), conversationId: id, seq }).map(strip),
+      fc.record({ type: fc.constant('signal'), conversationId: id, kind: fc.stringMatching(/^[a-z0-9_.-]{1,32}$/), data: fc.string({ maxLength: 40 }) }).map(strip),
+      fc.record({ type: fc.constant('convs'), reqId, afterConversationId: fc.oneof(fc.constant(''), id), limit }).map(strip),
+      fc.record({ type: fc.constant('ping'), reqId }).map(strip),
+      fc.record({ type: fc.constant('auth'), reqId, token: fc.string({ minLength: 1, maxLength: 200 }) }).map(strip),
+    );
+    fc.assert(fc.property(valid, (frame) => expect(parseClientFrame(json(frame)).type).toBe((frame as { type: string }).type)), FUZZ_RUNS);
+    fc.assert(fc.property(mutated(valid), (frame) => expectFrameOrFrameError(json(frame))), { numRuns: 2_000 });
   });
 
   it('round-trips every valid send frame', () => {

@@ -1,5 +1,4 @@
 // Composition root of the connector service.
-import * as http from 'node:http';
 import { hostname } from 'node:os';
 import {
   Counter,
@@ -24,6 +23,7 @@ import { RedisSessionDirectory } from '@parley/sessions';
 import { connectorConfigSchema } from './config';
 import { batchOrOneByOne } from './fallback';
 import { SessionCore, type Upstream } from './session-core';
+import { createWsServer, wsSecurityFrom } from './ws-server';
 import { WsListener } from './ws-transport';
 
 runMain('parley-connector', async () => {
@@ -36,6 +36,7 @@ runMain('parley-connector', async () => {
 
   const api = parleyGrpc().parley.v1;
   const security = grpcSecurityFrom(config);
+  const wsSecurity = wsSecurityFrom(config);
   const router = createClient(api.Router, config.ROUTER_ADDR, security, 'router');
   const storage = createClient(api.Storage, config.STORAGE_ADDR, security, 'storage');
   const upstream: Upstream = {
@@ -125,13 +126,21 @@ runMain('parley-connector', async () => {
   const handlers: ConnectorHandlers = { Deliver: unaryHandler('Connector.Deliver', log, async (req) => core.deliver(req)) };
   grpcServer.addService('parley.v1.Connector', api.Connector.service, handlers);
 
-  // Timeouts are checked every connectionsCheckingInterval (Node's default 30 s would let UPGRADE_TIMEOUT_MS run late).
-  const wsServer = http.createServer({ connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(config.UPGRADE_TIMEOUT_MS / 2))) }, (_req, res) => {
-    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('this endpoint speaks WebSocket\n');
+  const certificateNotAfter = new Gauge({
+    name: 'parley_connector_ws_tls_not_after_seconds',
+    help: 'End of validity (Unix seconds) of the WebSocket TLS certificate in use (absent with WS_INSECURE).',
+    registers: [registry],
   });
-  // A client must send its whole upgrade request within UPGRADE_TIMEOUT_MS (Node's default is 60 s).
-  wsServer.headersTimeout = config.UPGRADE_TIMEOUT_MS;
-  wsServer.requestTimeout = config.UPGRADE_TIMEOUT_MS;
+  const listener = createWsServer(
+    wsSecurity,
+    config.UPGRADE_TIMEOUT_MS,
+    log,
+    (_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('this endpoint speaks WebSocket\n');
+    },
+    (pair) => certificateNotAfter.set(Math.floor(pair.notAfter.getTime() / 1000)),
+  );
+  const wsServer = listener.server;
   wsServer.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     wsServer.once('error', reject);
@@ -150,11 +159,7 @@ runMain('parley-connector', async () => {
   // drain so that late upgrades get a 503 that says "connect to another" instead of a refused
   // connection; Connector.Deliver keeps serving the sockets not yet closed.
   lifecycle.onShutdown('drain sockets (clients reconnect elsewhere)', () => core.drain());
-  lifecycle.onShutdown('close the WebSocket listener', () => {
-    const closed = new Promise<void>((resolve) => wsServer.close(() => resolve()));
-    wsServer.closeAllConnections();
-    return closed;
-  });
+  lifecycle.onShutdown('close the WebSocket listener', () => listener.close());
   lifecycle.onShutdown('stop gRPC', () => grpcServer.stop(5_000));
   lifecycle.onShutdown('close clients', async () => {
     router.close();
@@ -166,5 +171,5 @@ runMain('parley-connector', async () => {
 
   grpcServer.setServing(true);
   lifecycle.ready();
-  log.info({ wsPort, grpcPort, httpPort: ops.port, advertiseAddr }, 'connector ready');
+  log.info({ wsPort, wsScheme: listener.scheme, grpcPort, httpPort: ops.port, advertiseAddr }, 'connector ready');
 });

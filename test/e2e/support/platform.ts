@@ -90,6 +90,8 @@ export interface PlatformOptions {
   /** Instances of storage, router and push (default 1 each); their addresses go out as lists. */
   instances?: number;
   env?: Record<string, string>;
+  /** wss:// on the connectors (WS_TLS_*, their certificate from the platform's CA) instead of plaintext ws://. */
+  wsTls?: boolean;
 }
 
 /** The Node flags a service runs with everywhere (its package.json "parleyNodeFlags"; the Dockerfile's CMD has the same). */
@@ -107,6 +109,8 @@ export class Platform {
   readonly pkiDir = path.join(REPO_ROOT, '.local', 'test-pki', this.namespace);
   readonly processes: ServiceProcess[] = [];
   readonly wsPorts: number[] = [];
+  /** Per connector (as wsPorts): whether it serves wss://. */
+  readonly wsSchemes: ('ws' | 'wss')[] = [];
   private readonly nextIndex = new Map<ServiceName, number>();
   storageAddr = '';
   routerAddr = '';
@@ -125,7 +129,16 @@ export class Platform {
   }
 
   get wsUrl(): string {
-    return `ws://127.0.0.1:${this.wsPorts[0]}/`;
+    return this.wsUrlOf(0);
+  }
+
+  get wsTls(): boolean {
+    return this.options.wsTls === true;
+  }
+
+  /** The CA a client trusts for the connectors' wss:// (and the services' gRPC) certificates. */
+  caPem(): Buffer {
+    return readFileSync(path.join(this.pkiDir, 'ca.pem'));
   }
 
   token(userId: string, deviceId?: string, ttlSeconds = 3600): string {
@@ -169,7 +182,7 @@ export class Platform {
   }
 
   async start(): Promise<this> {
-    if (!this.insecure) issueCertificates(this.pkiDir);
+    if (!this.insecure || this.wsTls) issueCertificates(this.pkiDir);
     const partitions = this.options.partitions ?? 4;
     await ensureTopics(this.infra.KAFKA_BROKERS.split(','), topicSpecs(this.topicPrefix, { partitions, signalsRetentionMs: 600_000 }));
     const instances = this.options.instances ?? 1;
@@ -203,20 +216,32 @@ export class Platform {
 
   /** The WebSocket URL of connector i. */
   wsUrlOf(i: number): string {
-    return `ws://127.0.0.1:${this.wsPorts[i]}/`;
+    return `${this.wsSchemes[i] ?? 'ws'}://127.0.0.1:${this.wsPorts[i]}/`;
   }
 
-  /** One more connector; wsPort lets a test hand its URL to clients before it runs. */
-  async addConnector(wsPort?: number): Promise<ServiceProcess> {
+  /**
+   * One more connector; wsPort lets a test hand its URL to clients before it runs. wsTls
+   * (default: the platform's option) serves wss:// with the platform CA's certificate; env is
+   * added to its environment (the bench gives connectors behind a proxy their own limits).
+   */
+  async addConnector(wsPort?: number, options: { wsTls?: boolean; env?: Record<string, string> } = {}): Promise<ServiceProcess> {
     wsPort ??= await freePort();
     const grpcPort = await freePort();
+    const tls = options.wsTls ?? this.wsTls;
+    if (tls) issueCertificates(this.pkiDir);
     this.wsPorts.push(wsPort);
+    this.wsSchemes.push(tls ? 'wss' : 'ws');
     return this.spawnService('connector', {
       WS_PORT: String(wsPort),
       GRPC_PORT: String(grpcPort),
       ADVERTISE_ADDR: `127.0.0.1:${grpcPort}`,
+      // The connector's certificate names localhost and 127.0.0.1 too (deploy/local/pki.sh).
+      ...(tls
+        ? { WS_TLS_CERT_FILE: path.join(this.pkiDir, 'connector.pem'), WS_TLS_KEY_FILE: path.join(this.pkiDir, 'connector.key') }
+        : { WS_INSECURE: 'true' }),
       ROUTER_ADDR: this.routerAddr,
       STORAGE_ADDR: this.storageAddr,
+      ...(options.env ?? {}),
     });
   }
 

@@ -140,6 +140,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
+{{/* The Secret of the connector's client-facing certificate (wsTls.mode connector). */}}
+{{- define "parley.wsTlsSecret" -}}
+{{- .Values.wsTls.secretName | default (printf "%s-connector-ws-tls" (include "parley.fullname" .)) -}}
+{{- end -}}
+
 {{/* Every service's gRPC identity: the mounted certificate, or plaintext in development. */}}
 {{- define "parley.grpcTlsEnv" -}}
 {{- if eq .Values.grpcTls.mode "insecureDevelopment" -}}

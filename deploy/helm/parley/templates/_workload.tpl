@@ -164,6 +164,11 @@ spec:
               mountPath: /etc/parley/grpc-tls
               readOnly: true
             {{- end }}
+            {{- if and (eq $c "connector") (eq $root.Values.wsTls.mode "connector") }}
+            - name: ws-tls
+              mountPath: /etc/parley/ws-tls
+              readOnly: true
+            {{- end }}
       volumes:
         # The root filesystem is read-only; Node and OpenTelemetry may write temporary files.
         - name: tmp
@@ -174,6 +179,12 @@ spec:
         - name: grpc-tls
           secret:
             secretName: {{ $name }}-grpc-tls
+        {{- end }}
+        {{- if and (eq $c "connector") (eq $root.Values.wsTls.mode "connector") }}
+        # The client-facing certificate (wss://), renewed in place: read again every wsTls.refreshMs.
+        - name: ws-tls
+          secret:
+            secretName: {{ include "parley.wsTlsSecret" $root }}
         {{- end }}
 ---
 # Headless: one DNS record per ready pod, for grpc-js round-robin (dns:///) and for scraping.
@@ -226,6 +237,18 @@ spec:
 {{- $v := .Values.connector -}}
 - name: WS_PORT
   value: {{ include "parley.envValue" $v.ports.ws }}
+{{- if eq .Values.wsTls.mode "connector" }}
+- name: WS_TLS_CERT_FILE
+  value: /etc/parley/ws-tls/tls.crt
+- name: WS_TLS_KEY_FILE
+  value: /etc/parley/ws-tls/tls.key
+- name: WS_TLS_REFRESH_MS
+  value: {{ include "parley.envValue" .Values.wsTls.refreshMs }}
+{{- else }}
+# TLS ends at the ingress (wsTls.mode ingress); the NetworkPolicy admits only wsTls.ingressPeers.
+- name: WS_INSECURE
+  value: "true"
+{{- end }}
 # Push calls Connector.Deliver at the pod IP.
 - name: ADVERTISE_ADDR
   value: "$(POD_IP):{{ $v.ports.grpc }}"
