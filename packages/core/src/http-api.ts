@@ -5,8 +5,6 @@
 // becomes the call a gRPC client would make (same bytes, same metadata) and goes through
 // GrpcServer.dispatch: one authentication, one scope check, one admission gate, one audit
 // line for both forms. A caller here is always a key (no service certificate is asked for).
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +13,7 @@ import { JsonShapeError } from '@parley/proto';
 import type { GrpcServer, HttpMethod } from './grpc';
 import type { Logger } from './log';
 import type { GrpcSecurity } from './peer';
+import { CertificateWatcher } from './tls-files';
 
 /** Connect's name and HTTP status for each gRPC status (connectrpc.com/docs/protocol#error-codes). */
 const CONNECT_CODES: Record<number, [string, number]> = {
@@ -179,36 +178,20 @@ export async function startHttpApi(api: GrpcServer, log: Logger, options: HttpAp
   };
   const sec = options.security;
   let server: http.Server | https.Server;
-  let reload: NodeJS.Timeout | undefined;
+  let certificates: CertificateWatcher | undefined;
   if (sec.mode === 'mtls') {
-    const read = () => ({ cert: readFileSync(sec.certFile), key: readFileSync(sec.keyFile) });
-    const fingerprint = (files: { cert: Buffer; key: Buffer }) => createHash('sha256').update(files.cert).update(files.key).digest('hex');
-    const first = read();
-    let served = fingerprint(first);
-    let failed = '';
-    const tlsServer = https.createServer({ ...first, minVersion: 'TLSv1.2' }, handler);
-    reload = setInterval(() => {
-      let files: { cert: Buffer; key: Buffer };
-      try {
-        files = read();
-      } catch (err) {
-        if (failed !== 'unreadable') log.error({ err }, 'HTTP API certificate files cannot be read; keeping the one in use');
-        failed = 'unreadable';
-        return;
-      }
-      const now = fingerprint(files);
-      if (now === served || now === failed) return;
-      try {
-        tlsServer.setSecureContext({ ...files, minVersion: 'TLSv1.2' });
-        served = now;
-        failed = '';
-        log.info('HTTP API certificate reloaded');
-      } catch (err) {
-        failed = now;
-        log.error({ err }, 'HTTP API certificate files changed but do not make a TLS context; keeping the one in use');
-      }
-    }, sec.refreshMs);
-    reload.unref();
+    certificates = new CertificateWatcher(
+      'HTTP API TLS (GRPC_TLS_CERT_FILE, GRPC_TLS_KEY_FILE)',
+      sec.certFile,
+      sec.keyFile,
+      // Runs only from check(), after tlsServer exists.
+      (pair) => tlsServer.setSecureContext({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' }),
+      log,
+    );
+    const first = certificates.current;
+    const tlsServer = https.createServer({ cert: first.cert, key: first.key, minVersion: 'TLSv1.2', handshakeTimeout: 10_000 }, handler);
+    tlsServer.on('tlsClientError', (err) => log.debug({ err }, 'HTTP API TLS handshake failed'));
+    certificates.start(sec.refreshMs);
     server = tlsServer;
   } else {
     server = http.createServer(handler);
@@ -228,7 +211,7 @@ export async function startHttpApi(api: GrpcServer, log: Logger, options: HttpAp
     port: (server.address() as AddressInfo).port,
     close: (graceMs) =>
       new Promise<void>((resolve) => {
-        if (reload) clearInterval(reload);
+        certificates?.stop();
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         force.unref();
         server.close(() => {

@@ -46,3 +46,4 @@ export { instanceIdFrom } from './instance';
 export { TokenBuckets } from './rate-limit';
 export { runMain } from './main';
 export { startHttpApi, type HttpApi, type HttpApiOptions } from './http-api';
+export { CertificateWatcher, readCertificatePair, type CertificatePair } from './tls-files';

@@ -4,12 +4,9 @@
 // renewed certificate (cert-manager rewrites the Secret's files) goes into new handshakes via
 // setSecureContext, so open sockets stay where they are; files that do not make a usable pair
 // keep the certificate in use and are reported once per change, not once per poll.
-import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { X509Certificate, createHash } from 'node:crypto';
-import { createSecureContext } from 'node:tls';
-import { ConfigError, type Logger } from '@parley/core';
+import { CertificateWatcher, ConfigError, type CertificatePair, type Logger } from '@parley/core';
 
 export type WsSecurity = { mode: 'insecure' } | { mode: 'tls'; certFile: string; keyFile: string; refreshMs: number };
 
@@ -26,95 +23,6 @@ export function wsSecurityFrom(config: { WS_TLS_CERT_FILE?: string | undefined; 
     .map(([k]) => `${k}: required for wss:// (or WS_INSECURE=true when TLS ends at an ingress in front of the connector, or for local development) (not set)`);
   if (missing.length > 0) throw new ConfigError(missing);
   return { mode: 'tls', certFile: files.WS_TLS_CERT_FILE!, keyFile: files.WS_TLS_KEY_FILE!, refreshMs: config.WS_TLS_REFRESH_MS };
-}
-
-export interface CertificatePair {
-  cert: Buffer;
-  key: Buffer;
-  /** The leaf certificate's serial and end of validity, for logs and the expiry gauge. */
-  serial: string;
-  notAfter: Date;
-}
-
-/** Reads and checks a certificate file and its key: a pair that cannot make a TLS context throws. */
-export function readCertificatePair(certFile: string, keyFile: string): CertificatePair {
-  const cert = readFileSync(certFile);
-  const key = readFileSync(keyFile);
-  // Throws on a malformed PEM and on a key that is not the certificate's ("key values mismatch").
-  createSecureContext({ cert, key });
-  const leaf = new X509Certificate(cert);
-  return { cert, key, serial: leaf.serialNumber, notAfter: new Date(leaf.validTo) };
-}
-
-function fingerprint(...parts: Buffer[]): string {
-  const hash = createHash('sha256');
-  for (const p of parts) hash.update(p).update('\0');
-  return hash.digest('hex');
-}
-
-/**
- * Watches a certificate and key by reading them (bounded: two small files per poll). Reading
- * rather than stat-ing sees Kubernetes' atomic symlink swap of a Secret volume as well as an
- * in-place rewrite; the fingerprint of the last files tried makes a broken pair one error.
- */
-export class CertificateWatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private lastTried: string;
-  current: CertificatePair;
-
-  constructor(
-    private readonly certFile: string,
-    private readonly keyFile: string,
-    private readonly apply: (pair: CertificatePair) => void,
-    private readonly log: Logger,
-  ) {
-    try {
-      this.current = readCertificatePair(certFile, keyFile);
-    } catch (err) {
-      // At start a missing or broken pair is a configuration error naming the files.
-      throw new ConfigError([`WS_TLS_CERT_FILE/WS_TLS_KEY_FILE: ${certFile} and ${keyFile} do not make a usable certificate (${(err as Error).message})`]);
-    }
-    this.lastTried = fingerprint(this.current.cert, this.current.key);
-  }
-
-  start(refreshMs: number): void {
-    this.timer = setInterval(() => this.check(), refreshMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  /** One poll: 'changed' when a new pair went into use, 'kept' when the files did not change or are unusable. */
-  check(): 'changed' | 'kept' {
-    let seen: string;
-    try {
-      seen = fingerprint(readFileSync(this.certFile), readFileSync(this.keyFile));
-    } catch (err) {
-      // A file missing for a moment (a Secret being rewritten) is one change too, reported once.
-      seen = `unreadable: ${(err as Error).message}`;
-    }
-    if (seen === this.lastTried) return 'kept';
-    this.lastTried = seen;
-    let pair: CertificatePair;
-    try {
-      pair = readCertificatePair(this.certFile, this.keyFile);
-    } catch (err) {
-      this.log.error(
-        { err, certFile: this.certFile, keyFile: this.keyFile, serial: this.current.serial },
-        'WebSocket TLS files changed but are not a usable certificate and key; the previous certificate stays in use',
-      );
-      return 'kept';
-    }
-    // The files may have changed again between the two reads: remember what was loaded.
-    this.lastTried = fingerprint(pair.cert, pair.key);
-    this.apply(pair);
-    this.current = pair;
-    this.log.info({ serial: pair.serial, notAfter: pair.notAfter.toISOString() }, 'WebSocket TLS certificate reloaded');
-    return 'changed';
-  }
 }
 
 export interface WsServer {
@@ -140,6 +48,7 @@ export function createWsServer(security: WsSecurity, timeoutMs: number, log: Log
   } else {
     // apply runs only from check(), after tlsServer exists.
     certificates = new CertificateWatcher(
+      'WebSocket TLS (WS_TLS_CERT_FILE, WS_TLS_KEY_FILE)',
       security.certFile,
       security.keyFile,
       (pair) => {
