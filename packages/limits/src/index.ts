@@ -1,4 +1,4 @@
-export type { Admission, BucketLimit, BucketStore, BucketTake, RateLimiter } from './port';
+export type { Admission, BucketLimit, BucketState, BucketStore, BucketTake, RateLimiter, Taker } from './port';
 export { LocalRateLimiter } from './local';
 export { SharedRateLimiter, type SharedRateLimiterOptions } from './shared';
 export { MemoryBucketStore } from './memory';

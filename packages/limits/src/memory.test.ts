@@ -5,7 +5,7 @@
 import { runRateLimiterContract, runSharedLimiterContract } from './contract';
 import { LocalRateLimiter } from './local';
 import { MemoryBucketStore } from './memory';
-import type { BucketLimit, BucketStore, BucketTake } from './port';
+import type { BucketLimit, BucketState, BucketStore, BucketTake, Taker } from './port';
 import { SharedRateLimiter } from './shared';
 
 function manualClock(): { now: () => number; advance: (ms: number) => Promise<void> } {
@@ -23,10 +23,10 @@ class SwitchableStore implements BucketStore {
   up = true;
   calls: BucketTake[][] = [];
   constructor(private readonly inner: BucketStore) {}
-  async take(takes: readonly BucketTake[], limit: BucketLimit): Promise<number[]> {
+  async take(takes: readonly BucketTake[], limit: BucketLimit, taker: Taker): Promise<BucketState[]> {
     this.calls.push([...takes]);
     if (!this.up) throw new Error('connect ECONNREFUSED');
-    return this.inner.take(takes, limit);
+    return this.inner.take(takes, limit, taker);
   }
   async close(): Promise<void> {}
 }
@@ -99,13 +99,24 @@ describe('SharedRateLimiter', () => {
     for (let i = 0; i < 3; i++) a.take('k');
     await flushing;
     await a.flush();
-    // The store holds all eight: a fresh instance learns 40 - 8 from it.
-    const b = new SharedRateLimiter(store, { name: 'test', limit, now: clock.now, autoFlush: false });
-    b.take('k');
-    await b.flush();
-    let admitted = 1;
-    while (b.take('k').ok) admitted++;
-    expect(admitted).toBe(40 - 8);
+    // The store holds all eight.
+    expect(await store.take([{ key: 'test:k', n: 0 }], limit, { instanceId: 'probe', activeMs: 0 })).toEqual([{ tokens: 40 - 8, instances: 1 }]);
+  });
+
+  it('takes its share of what is left when several instances take from one key', async () => {
+    const clock = manualClock();
+    const store = new MemoryBucketStore(clock.now);
+    const [a, b] = [0, 1].map(() => new SharedRateLimiter(store, { name: 'test', limit, now: clock.now, autoFlush: false }));
+    a!.take('k');
+    b!.take('k');
+    await a!.flush();
+    await b!.flush();
+    a!.take('k');
+    await a!.flush();
+    // 37 left, two instances: a admits 18 (its share, 18.5), not all 37.
+    let admitted = 0;
+    while (a!.take('k').ok) admitted++;
+    expect(admitted).toBe(18);
   });
 
   it('forgets a key once its bucket is full again and nothing is left to send', async () => {

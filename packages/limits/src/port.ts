@@ -6,7 +6,8 @@
 //   retryAfterMs > 0 that says when one more take can be admitted;
 // - keys are independent, and a key idle long enough to be full again is forgotten.
 // A bucket store keeps each key's bucket for every instance: take() of n tokens on many keys
-// at once, answering what each bucket holds after it (below zero: a debt, down to -burst).
+// at once, answering what each bucket holds after it (below zero: a debt, down to -burst) and
+// how many instances took from it lately (this one included), so that each takes its share.
 
 export interface BucketLimit {
   ratePerSec: number;
@@ -27,8 +28,22 @@ export interface BucketTake {
   n: number;
 }
 
+export interface BucketState {
+  /** Tokens the bucket holds after the take (negative: a debt). */
+  tokens: number;
+  /** Instances that took from this bucket within the last activeMs, the caller included (>= 1). */
+  instances: number;
+}
+
+export interface Taker {
+  /** Which instance takes (a router's instance id). */
+  instanceId: string;
+  /** An instance that has not taken from a bucket for this long no longer counts in its `instances`. */
+  activeMs: number;
+}
+
 export interface BucketStore {
-  /** Takes n tokens from each key's bucket, refilled at limit.ratePerSec up to limit.burst; answers the tokens each holds after, in order. */
-  take(takes: readonly BucketTake[], limit: BucketLimit): Promise<number[]>;
+  /** Takes n tokens from each key's bucket, refilled at limit.ratePerSec up to limit.burst; answers each bucket's state after, in order. */
+  take(takes: readonly BucketTake[], limit: BucketLimit, taker: Taker): Promise<BucketState[]>;
   close(): Promise<void>;
 }

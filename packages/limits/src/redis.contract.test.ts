@@ -41,16 +41,23 @@ runRateLimiterContract('shared, redis store', async () => redisFixture());
 runSharedLimiterContract('redis store', async () => redisFixture());
 
 describe('RedisBucketStore', () => {
-  it('keeps one bucket per key with a TTL, refilled by Redis time, in debt down to -burst', async () => {
-    const store = new RedisBucketStore({ url: redisUrl, keyPrefix: `contract:${randomUUID()}:` });
+  it('keeps one bucket per key with a TTL, refilled by Redis time, in debt down to -burst, counting its takers', async () => {
+    const keyPrefix = `contract:${randomUUID()}:`;
+    const store = new RedisBucketStore({ url: redisUrl, keyPrefix });
     try {
       expect(await store.ready()).toBe(true);
       const limit = { ratePerSec: 1, burst: 10 };
-      expect(await store.take([{ key: 'a', n: 3 }, { key: 'b', n: 25 }], limit)).toEqual([expect.closeTo(7, 0), -10]);
-      const [a] = await store.take([{ key: 'a', n: 0 }], limit);
-      expect(a).toBeGreaterThanOrEqual(7);
-      expect(a).toBeLessThan(8);
-      const ttl = await store.redis.pttl(`${(store as unknown as { prefix: string }).prefix}rl:{a}`);
+      const one = { instanceId: 'router-1', activeMs: 60_000 };
+      const [a, b] = await store.take([{ key: 'a', n: 3 }, { key: 'b', n: 25 }], limit, one);
+      expect(a!.tokens).toBeCloseTo(7, 0);
+      expect(b).toEqual({ tokens: -10, instances: 1 });
+      const [again] = await store.take([{ key: 'a', n: 0 }], limit, { instanceId: 'router-2', activeMs: 60_000 });
+      expect(again!.tokens).toBeGreaterThanOrEqual(7);
+      expect(again!.tokens).toBeLessThan(8);
+      expect(again!.instances).toBe(2);
+      // A taker quiet for longer than activeMs no longer counts.
+      expect((await store.take([{ key: 'a', n: 0 }], limit, { instanceId: 'router-2', activeMs: 1 }))[0]!.instances).toBe(1);
+      const ttl = await store.redis.pttl(`${keyPrefix}rl:{a}`);
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(21_000);
     } finally {

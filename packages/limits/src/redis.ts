@@ -5,24 +5,37 @@
 // Commands fail fast when Redis is away (no offline queue, a command timeout): the limiter
 // falls back to local limits, it never waits.
 import { Redis } from 'ioredis';
-import type { BucketLimit, BucketStore, BucketTake } from './port';
+import type { BucketLimit, BucketState, BucketStore, BucketTake, Taker } from './port';
 
-// KEYS[1] bucket; ARGV: n, tokens per ms, burst, ttl ms. Answers the tokens left (a string: Lua
-// numbers would be truncated to integers on the way out).
+// KEYS[1] bucket {t, at, i:<instance>: last take}; ARGV: n, tokens per ms, burst, ttl ms,
+// instance id, active ms. Answers {tokens left, instances active}: tokens as a string, since
+// Lua numbers would be truncated to integers on the way out. Instances gone quiet are removed.
 const TAKE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local rate = tonumber(ARGV[2])
 local burst = tonumber(ARGV[3])
-local s = redis.call('HMGET', KEYS[1], 't', 'at')
-local tokens = tonumber(s[1])
-local at = tonumber(s[2])
+local active = tonumber(ARGV[6])
+local me = 'i:' .. ARGV[5]
+local fields = redis.call('HGETALL', KEYS[1])
+local tokens = nil
+local at = nil
+local instances = 1
+for i = 1, #fields, 2 do
+  local f = fields[i]
+  local v = tonumber(fields[i + 1])
+  if f == 't' then tokens = v
+  elseif f == 'at' then at = v
+  elseif f ~= me then
+    if v ~= nil and now - v < active then instances = instances + 1 else redis.call('HDEL', KEYS[1], f) end
+  end
+end
 if tokens == nil or at == nil then tokens = burst; at = now end
 if now > at then tokens = math.min(burst, tokens + (now - at) * rate); at = now end
 tokens = math.max(-burst, tokens - tonumber(ARGV[1]))
-redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', tostring(at))
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', tostring(at), me, tostring(now))
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return tostring(tokens)`;
+return {tostring(tokens), instances}`;
 
 export interface RedisBucketStoreOptions {
   url: string;
@@ -32,7 +45,7 @@ export interface RedisBucketStoreOptions {
   commandTimeoutMs?: number;
 }
 
-type ScriptedPipeline = ReturnType<Redis['pipeline']> & { takeTokens(key: string, n: number, ratePerMs: number, burst: number, ttlMs: number): ScriptedPipeline };
+type ScriptedPipeline = ReturnType<Redis['pipeline']> & { takeTokens(key: string, n: number, ratePerMs: number, burst: number, ttlMs: number, instanceId: string, activeMs: number): ScriptedPipeline };
 
 export class RedisBucketStore implements BucketStore {
   readonly redis: Redis;
@@ -71,18 +84,18 @@ export class RedisBucketStore implements BucketStore {
     });
   }
 
-  async take(takes: readonly BucketTake[], limit: BucketLimit): Promise<number[]> {
+  async take(takes: readonly BucketTake[], limit: BucketLimit, taker: Taker): Promise<BucketState[]> {
     if (takes.length === 0) return [];
     const ttlMs = Math.ceil(((2 * limit.burst) / limit.ratePerSec) * 1000) + 1_000;
     const pipeline = this.redis.pipeline() as ScriptedPipeline;
-    for (const { key, n } of takes) pipeline.takeTokens(`${this.prefix}rl:{${key}}`, n, limit.ratePerSec / 1000, limit.burst, ttlMs);
+    for (const { key, n } of takes) pipeline.takeTokens(`${this.prefix}rl:{${key}}`, n, limit.ratePerSec / 1000, limit.burst, ttlMs, taker.instanceId, taker.activeMs);
     const replies = (await pipeline.exec()) ?? [];
     return takes.map((_, i) => {
       const [err, value] = replies[i] ?? [new Error('no reply'), undefined];
       if (err) throw err;
-      const tokens = typeof value === 'string' ? Number(value) : NaN;
-      if (!Number.isFinite(tokens)) throw new Error('the rate-limit script answered something else than a number');
-      return tokens;
+      const [tokens, instances] = Array.isArray(value) ? [Number(value[0]), Number(value[1])] : [NaN, NaN];
+      if (!Number.isFinite(tokens) || !Number.isSafeInteger(instances) || instances < 1) throw new Error('the rate-limit script answered something else than a bucket');
+      return { tokens, instances };
     });
   }
 

@@ -14,7 +14,8 @@
 // - Memory: a mirror full again and with nothing to send is forgotten; at most maxKeys are held.
 // docs/ARCHITECTURE.md states the bound on over-admission.
 import { Counter, Gauge, registry, type Logger } from '@parley/core';
-import type { Admission, BucketLimit, BucketStore, RateLimiter } from './port';
+import { randomUUID } from 'node:crypto';
+import type { Admission, BucketLimit, BucketState, BucketStore, RateLimiter, Taker } from './port';
 
 export const rateLimitStoreUp = new Gauge({
   name: 'parley_rate_limit_store_up',
@@ -51,6 +52,8 @@ export interface SharedRateLimiterOptions {
   maxKeys?: number;
   now?: () => number;
   log?: Logger;
+  /** This instance, as the store counts takers (default a random id). */
+  instanceId?: string;
   /** false: no timer, the caller calls flush() (tests). */
   autoFlush?: boolean;
 }
@@ -80,6 +83,7 @@ export class SharedRateLimiter implements RateLimiter {
   private readonly now: () => number;
   private readonly log: Logger | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
+  private readonly taker: Taker;
   private state: StoreState = 'up';
   private flushing: Promise<void> | undefined;
   private sweptAt: number;
@@ -97,6 +101,8 @@ export class SharedRateLimiter implements RateLimiter {
     this.now = options.now ?? Date.now;
     this.log = options.log;
     this.sweptAt = this.now();
+    // An instance that flushed none of a key's takes for 20 periods no longer shares its bucket.
+    this.taker = { instanceId: options.instanceId ?? randomUUID(), activeMs: Math.max(1_000, 20 * this.flushMs) };
     rateLimitStoreUp.set({ limiter: this.name }, 1);
     if (options.autoFlush !== false) {
       this.timer = setInterval(() => void this.flush(), this.flushMs);
@@ -161,13 +167,14 @@ export class SharedRateLimiter implements RateLimiter {
       mirror.pending = 0;
     }
     if (batch.length === 0) return;
-    let tokens: number[];
+    let states: BucketState[];
     try {
-      tokens = await this.store.take(
+      states = await this.store.take(
         batch.map((b) => ({ key: `${this.name}:${b.key}`, n: b.n })),
         this.limit,
+        this.taker,
       );
-      if (tokens.length !== batch.length) throw new Error(`the store answered ${tokens.length} buckets for ${batch.length}`);
+      if (states.length !== batch.length) throw new Error(`the store answered ${states.length} buckets for ${batch.length}`);
     } catch (err) {
       // These admissions are not counted anywhere but here; the mirrors already hold them.
       for (const b of batch) b.mirror.inFlight -= b.n;
@@ -178,11 +185,12 @@ export class SharedRateLimiter implements RateLimiter {
     const now = this.now();
     batch.forEach((b, i) => {
       b.mirror.inFlight -= b.n;
-      const held = tokens[i];
-      if (held === undefined || !Number.isFinite(held)) return;
+      const state = states[i];
+      if (!state || !Number.isFinite(state.tokens) || !(state.instances >= 1)) return;
       // The store's answer counts this batch and every other instance's; what was admitted
-      // here since the batch left is not in it yet.
-      b.mirror.tokens = Math.min(this.limit.burst, held) - b.mirror.pending;
+      // here since the batch left is not in it yet. Of what is left, this instance takes its
+      // share: instances admitting for one key at once do not each spend all of it.
+      b.mirror.tokens = Math.min(this.limit.burst, state.tokens) / state.instances - b.mirror.pending;
       b.mirror.at = Math.max(b.mirror.at, now);
       b.mirror.known = true;
     });
