@@ -67,7 +67,7 @@ runMain('parley-router', async () => {
   const limitStore = config.RATE_LIMIT_STORE === 'redis' && config.REDIS_URL ? new RedisBucketStore({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX }) : undefined;
   if (limitStore && !(await limitStore.ready())) log.warn('rate-limit Redis not reachable yet: limiting per instance until it is');
   const limiterOf = (name: string, limit: BucketLimit): RateLimiter =>
-    limitStore ? new SharedRateLimiter(limitStore, { name, limit, flushMs: config.RATE_LIMIT_FLUSH_MS, log }) : new LocalRateLimiter(limit);
+    limitStore ? new SharedRateLimiter(limitStore, { name, limit, flushMs: config.RATE_LIMIT_FLUSH_MS, instanceId, log }) : new LocalRateLimiter(limit);
   const limiter = limiterOf('send', { ratePerSec: config.SENDER_RATE_PER_SEC, burst: config.SENDER_BURST });
   const signalLimiter = limiterOf('signal', { ratePerSec: config.SIGNAL_RATE_PER_SEC, burst: config.SIGNAL_BURST });
   const deps = {
