@@ -119,6 +119,26 @@ describe('SharedRateLimiter', () => {
     expect(admitted).toBe(18);
   });
 
+  it('gives a key it never saw its share of a burst, counting the instances the store saw', async () => {
+    const clock = manualClock();
+    const store = new MemoryBucketStore(clock.now);
+    const [a, b, c] = [0, 1, 2].map(() => new SharedRateLimiter(store, { name: 'test', limit, now: clock.now, autoFlush: false }));
+    // Before any answer: a quarter of the burst.
+    let admitted = 0;
+    while (a!.take('new-1').ok) admitted++;
+    expect(admitted).toBe(10);
+    // Three instances take from one key; then a new key gets a third of the burst.
+    for (const l of [a!, b!, c!]) {
+      l.take('shared');
+      await l.flush();
+    }
+    a!.take('shared');
+    await a!.flush();
+    admitted = 0;
+    while (a!.take('new-2').ok) admitted++;
+    expect(admitted).toBe(Math.floor(40 / 3));
+  });
+
   it('forgets a key once its bucket is full again and nothing is left to send', async () => {
     const clock = manualClock();
     const limiter = new SharedRateLimiter(new MemoryBucketStore(clock.now), { name: 'test', limit, now: clock.now, autoFlush: false });

@@ -5,9 +5,10 @@
 // other instance's admissions too, as the key's new mirror. A bucket in debt (below zero: the
 // instances together admitted more than it held) refuses everyone until the refill repays it,
 // so over-admission is a short overshoot, not a higher rate.
-// - A key this instance has not heard about from the store yet starts with firstContactTokens,
-//   not a full burst: N instances seeing a new sender at once admit at most N times that before
-//   the store's answer.
+// - A key this instance has not heard about from the store yet starts with burst / peers, where
+//   peers is the most instances any of the store's recent answers counted on one key (before the
+//   first answer: firstContactTokens). N routers seeing a new sender at once (connectors spread
+//   each user's sends over every router) admit about one burst between them, not N.
 // - The store unreachable: each mirror goes on as a plain local bucket (the limit per instance,
 //   as with RATE_LIMIT_STORE=memory), unseen keys get a full burst; never refuse everything,
 //   never wait. One log line per change of state, a gauge, and a counter of failed flushes.
@@ -46,7 +47,7 @@ export interface SharedRateLimiterOptions {
   flushMs?: number;
   /** Keys per flush at most (default 2,000); the others wait for the next flush. */
   maxKeysPerFlush?: number;
-  /** Tokens a key unseen by this instance starts with while the store answers (default burst / 4, at least 1). */
+  /** Tokens a key unseen by this instance starts with before the store ever answered (default burst / 4, at least 1). */
   firstContactTokens?: number;
   /** Mirrors held at most (default 200,000); past it the oldest is forgotten. */
   maxKeys?: number;
@@ -71,6 +72,9 @@ interface Mirror {
 
 type StoreState = 'up' | 'down';
 
+/** How long the largest count of instances on one key is believed, unless a larger one comes. */
+const PEERS_KEPT_MS = 60_000;
+
 export class SharedRateLimiter implements RateLimiter {
   private readonly mirrors = new Map<string, Mirror>();
   private readonly dirty = new Set<string>();
@@ -85,6 +89,8 @@ export class SharedRateLimiter implements RateLimiter {
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly taker: Taker;
   private state: StoreState = 'up';
+  /** Most instances one recent answer counted on a key (0: no answer yet); kept a minute, then the latest. */
+  private peers = { count: 0, at: 0 };
   private flushing: Promise<void> | undefined;
   private sweptAt: number;
 
@@ -123,7 +129,7 @@ export class SharedRateLimiter implements RateLimiter {
       mirror.tokens = Math.min(this.limit.burst, mirror.tokens + (Math.max(0, now - mirror.at) / 1000) * this.limit.ratePerSec);
       mirror.at = Math.max(mirror.at, now);
     } else {
-      mirror = { tokens: this.state === 'up' ? this.firstContactTokens : this.limit.burst, at: now, pending: 0, inFlight: 0, known: false };
+      mirror = { tokens: this.state === 'up' ? this.firstContact() : this.limit.burst, at: now, pending: 0, inFlight: 0, known: false };
       this.remember(key, mirror);
     }
     if (mirror.tokens >= 1) {
@@ -137,6 +143,12 @@ export class SharedRateLimiter implements RateLimiter {
     // A key out of its first-contact tokens may well have more in the store: the next answer says.
     const retryAfterMs = mirror.known || this.state === 'down' ? refill : Math.min(refill, 2 * this.flushMs);
     return { ok: false, retryAfterMs: Math.max(1, retryAfterMs) };
+  }
+
+  /** What a key unseen here may take before the store's answer: its share of a burst. */
+  private firstContact(): number {
+    if (this.peers.count === 0) return this.firstContactTokens;
+    return Math.max(1, Math.floor(this.limit.burst / this.peers.count));
   }
 
   /** Sends what was admitted since the last flush; one flush at a time; never rejects. */
@@ -193,6 +205,7 @@ export class SharedRateLimiter implements RateLimiter {
       b.mirror.tokens = Math.min(this.limit.burst, state.tokens) / state.instances - b.mirror.pending;
       b.mirror.at = Math.max(b.mirror.at, now);
       b.mirror.known = true;
+      if (state.instances >= this.peers.count || now - this.peers.at > PEERS_KEPT_MS) this.peers = { count: state.instances, at: now };
     });
   }
 
@@ -204,7 +217,8 @@ export class SharedRateLimiter implements RateLimiter {
     // Keys never heard of from the store were given first-contact tokens only: local limits
     // give them a whole burst, as keys seen for the first time from now on get.
     if (state === 'down') {
-      for (const mirror of this.mirrors.values()) if (!mirror.known) mirror.tokens += this.limit.burst - this.firstContactTokens;
+      const more = this.limit.burst - this.firstContact();
+      for (const mirror of this.mirrors.values()) if (!mirror.known) mirror.tokens += more;
     }
     if (state === 'down') this.log?.warn({ err, limiter: this.name }, 'rate-limit store unreachable: limiting per instance until it answers');
     else this.log?.info({ limiter: this.name }, 'rate-limit store answers again: limits are shared');
