@@ -32,6 +32,13 @@ export const rateLimitStoreFailures = new Counter({
   registers: [registry],
 });
 
+export const rateLimitFlushes = new Counter({
+  name: 'parley_rate_limit_flushes_total',
+  help: 'Round trips of a shared rate limiter to its store (one per flush, whatever the number of keys), and the keys they carried.',
+  labelNames: ['limiter', 'what'] as const,
+  registers: [registry],
+});
+
 export const rateLimited = new Counter({
   name: 'parley_rate_limited_total',
   help: 'Actions refused by a rate limiter (RESOURCE_EXHAUSTED with retryAfterMs), by limiter.',
@@ -180,6 +187,8 @@ export class SharedRateLimiter implements RateLimiter {
     }
     if (batch.length === 0) return;
     let states: BucketState[];
+    rateLimitFlushes.inc({ limiter: this.name, what: 'trips' });
+    rateLimitFlushes.inc({ limiter: this.name, what: 'keys' }, batch.length);
     try {
       states = await this.store.take(
         batch.map((b) => ({ key: `${this.name}:${b.key}`, n: b.n })),
