@@ -5,7 +5,7 @@
 const transform = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'commonjs' } }],
 };
-const moduleNameMapper = { '^@parley/(proto|core|bus|sessions|sdk|membership)$': '<rootDir>/packages/$1/src/index.ts' };
+const moduleNameMapper = { '^@parley/(proto|core|bus|sessions|sdk|membership|limits)$': '<rootDir>/packages/$1/src/index.ts' };
 const common = { transform, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
 
 module.exports = {

@@ -25,6 +25,7 @@ import { group, type GroupResult } from './scenarios/group';
 import { history, type HistoryResult } from './scenarios/history';
 import { idle, type IdleResult } from './scenarios/idle';
 import { lag, type LagRun } from './scenarios/lag';
+import { limits, type LimitsResult } from './scenarios/limits';
 import { ceiling, idleCpu, steady, stored, type CeilingResult, type IdleCpuResult, type SteadyResult, type StoredResult } from './scenarios/one-to-one';
 import { profileRun, type ProfileResult } from './scenarios/profile-run';
 import { removal, type RemovalResult } from './scenarios/removal';
@@ -33,7 +34,7 @@ import { tls, type TlsResult } from './scenarios/tls';
 import { applyOverrides, settings, type Settings } from './settings';
 import { Floor, Relay, startParley, type ParleyOptions } from './systems';
 
-export const SCENARIOS = ['idleCpu', 'ceiling', 'steady', 'stored', 'history', 'group', 'admin', 'idle', 'tls', 'storm', 'lag', 'removal', 'profile'] as const;
+export const SCENARIOS = ['idleCpu', 'ceiling', 'steady', 'stored', 'history', 'group', 'admin', 'idle', 'tls', 'storm', 'lag', 'removal', 'limits', 'profile'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchResults {
@@ -59,6 +60,7 @@ export interface BenchResults {
   storm?: StormResult;
   lag?: LagRun[];
   removal?: RemovalResult;
+  limits?: LimitsResult;
   profile?: ProfileResult;
   failures: { scenario: string; error: string }[];
 }
@@ -83,6 +85,8 @@ const SESSIONS: Record<Scenario, { session: string; options?: () => ParleyOption
   lag: { session: 'lag' },
   // Two routers: the removal must reach every router, and each connector balances over both.
   removal: { session: 'removal', options: () => ({ routers: 2 }) },
+  // Adds its own two routers (one per limiter store) to a Parley of its own.
+  limits: { session: 'limits' },
   profile: { session: 'profile', options: () => ({ env: profileEnv() }) },
 };
 
@@ -201,6 +205,7 @@ async function main(): Promise<void> {
   results.storm = await attempt('storm', storm);
   results.lag = await attempt('lag', lag);
   results.removal = await attempt('removal', removal);
+  results.limits = await attempt('limits', limits);
   // A 1:1 load Parley sustains, with its services under --cpu-prof and every span in a file.
   const rate = Math.min(results.ceiling?.ladders.parley?.ceiling || 50, 2000);
   results.profile = await attempt('profile', (c) => profileRun(c, rate, s.profileSeconds || 20));

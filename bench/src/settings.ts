@@ -54,6 +54,11 @@ export interface Settings {
   /** How long the removed user goes on sending after RemoveMembers returned. */
   removalSeconds: number;
   idleCpuSeconds: number;
+  /** Shared rate limits: concurrent Router.Send callers, distinct senders, rounds per store and seconds per round. */
+  limitsCallers: number;
+  limitsSenders: number;
+  limitsRounds: number;
+  limitsSeconds: number;
   /** Before each scenario: the longest wait for the load average to drop to 0.5. */
   quietWaitSeconds: number;
   profileSeconds: number;
@@ -98,6 +103,10 @@ export function settings(quick: boolean): Settings {
       removalIntervalMs: 10,
       removalSeconds: 3,
       idleCpuSeconds: 2,
+      limitsCallers: 8,
+      limitsSenders: 64,
+      limitsRounds: 1,
+      limitsSeconds: 2,
       quietWaitSeconds: 0,
       profileSeconds: 0,
     };
@@ -140,6 +149,10 @@ export function settings(quick: boolean): Settings {
     removalIntervalMs: 10,
     removalSeconds: 15,
     idleCpuSeconds: 60,
+    limitsCallers: 32,
+    limitsSenders: 2_000,
+    limitsRounds: 3,
+    limitsSeconds: 20,
     quietWaitSeconds: 120,
     profileSeconds: 20,
   };

@@ -26,7 +26,7 @@ export interface ParleyOptions {
 
 /**
  * Environment of every bench Parley. The per-sender rate limit (a product rule, 50/s per
- * router by default) is raised: the group scenario's single sender and the removal probe
+ * user by default) and the per-connection one (100/s) are raised: the group scenario's single sender and the removal probe
  * (100 sends/s per device) must measure the pipeline, not that rule.
  */
 export const PARLEY_BENCH_ENV: Record<string, string> = {
@@ -34,6 +34,9 @@ export const PARLEY_BENCH_ENV: Record<string, string> = {
   CONSUMER_CONCURRENCY: String(PARTITIONS),
   SENDER_RATE_PER_SEC: '1000000',
   SENDER_BURST: '1000000',
+  // The group sender's socket sends hundreds of messages a second: the per-connection limit too.
+  CONNECTION_SEND_RATE_PER_SEC: '1000000',
+  CONNECTION_SEND_BURST: '1000000',
 };
 
 /** A fresh Parley (own topics, database and key prefix); retried, because Kafka may still be deleting the previous one's topics. */

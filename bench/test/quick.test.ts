@@ -48,7 +48,7 @@ describe('bench --quick', () => {
     await runQuickBench(out);
     const r = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
     expect(r.failures).toEqual([]);
-    expect(r.loadAverages.map((l) => l.scenario)).toEqual(['idleCpu', 'ceiling', 'steady', 'stored', 'history', 'group', 'admin', 'idle', 'storm', 'lag', 'removal']);
+    expect(r.loadAverages.map((l) => l.scenario)).toEqual(['idleCpu', 'ceiling', 'steady', 'stored', 'history', 'group', 'admin', 'idle', 'storm', 'lag', 'removal', 'limits']);
 
     // Idle CPU: every process of every system, with and without idle clients.
     expect(r.idleCpu!.phases).toHaveLength(2);
@@ -117,6 +117,14 @@ describe('bench --quick', () => {
       expect(t.before.acked).toBeGreaterThan(0);
       expect(t.after.acked + t.after.refusedPermission + t.after.refusedOther + t.after.unanswered).toBe(t.after.sent);
       expect(t.firstRefusalMs).toBeDefined();
+    }
+
+    // Shared rate limits: both routers took the load, nothing refused (limits raised), no errors.
+    const lim = r.limits!;
+    for (const run of [lim.memory, lim.redis]) {
+      expect(run.sends).toBeGreaterThan(0);
+      expect(run.refused + run.errors).toBe(0);
+      expect(run.latencyMs.count).toBe(run.sends);
     }
 
     // The headline has a row for every target, judged from this run's figures (the p99 beside

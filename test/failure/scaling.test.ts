@@ -109,6 +109,8 @@ beforeAll(async () => {
         DRAIN_WINDOW_MS: String(DRAIN_WINDOW_MS),
         SENDER_RATE_PER_SEC: '1000',
         SENDER_BURST: '1000',
+        CONNECTION_SEND_RATE_PER_SEC: '1000',
+        CONNECTION_SEND_BURST: '1000',
       },
     },
     infra.env,

@@ -1,12 +1,12 @@
 // The Grafana dashboard and the Prometheus alerts query only metrics that exist: the ones
-// the services register (packages/core/src/metrics.ts, services/*/src), prom-client's default
+// the services register (packages/core/src/metrics.ts, packages/*/src, services/*/src), prom-client's default
 // process metrics, Prometheus's own `up`, and kafka-exporter's consumer lag.
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { registry } from '@parley/core';
 import { ROOT, render } from './support/helm';
 
-/** Metrics registered in code: core's registry (with the default metrics) plus every `name: 'parley_…'` in the services. */
+/** Metrics registered in code: core's registry (with the default metrics) plus every `name: 'parley_…'` in the services and packages. */
 function knownMetrics(): Set<string> {
   const names = new Set<string>(['up', 'kafka_consumergroup_lag']);
   const histograms = new Set<string>();
@@ -14,8 +14,11 @@ function knownMetrics(): Set<string> {
     names.add(metric.name);
     if (metric.constructor.name === 'Histogram') histograms.add(metric.name);
   }
-  for (const service of readdirSync(path.join(ROOT, 'services'))) {
-    const src = path.join(ROOT, 'services', service, 'src');
+  const sources = [
+    ...readdirSync(path.join(ROOT, 'services')).map((service) => path.join(ROOT, 'services', service, 'src')),
+    ...readdirSync(path.join(ROOT, 'packages')).map((pkg) => path.join(ROOT, 'packages', pkg, 'src')),
+  ];
+  for (const src of sources) {
     for (const file of readdirSync(src).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
       const text = readFileSync(path.join(src, file), 'utf8');
       for (const match of text.matchAll(/new (Counter|Gauge|Histogram)\(\{\s*name: '(parley_[a-z0-9_]+)'/g)) {

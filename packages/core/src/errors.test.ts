@@ -1,5 +1,6 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { ERROR_CODES, ParleyError, asParleyError, fromGrpcError, toGrpcStatus } from './errors';
+import { ERROR_CODES, MAX_RETRY_AFTER_MS, ParleyError, asParleyError, fromGrpcError, rateLimitedError, toGrpcStatus } from './errors';
+import { errorTrailers } from './grpc';
 
 describe('errors', () => {
   it('round-trips every gRPC-backed code through a gRPC status', () => {
@@ -10,6 +11,30 @@ describe('errors', () => {
       expect(back.code).toBe(code === 'BAD_FRAME' || code === 'UNKNOWN_FRAME_TYPE' ? 'INVALID_ARGUMENT' : code);
       expect(back.message).toBe('why');
     }
+  });
+
+  it('carries a rate limit\'s retryAfterMs and parley-retryable through the trailers', () => {
+    const limited = rateLimitedError('too fast', 1234.2);
+    const back = fromGrpcError({ code: status.RESOURCE_EXHAUSTED, details: 'too fast', metadata: errorTrailers(limited) });
+    expect(back).toMatchObject({ code: 'RESOURCE_EXHAUSTED', retryable: true, retryAfterMs: 1235 });
+    // A full group: RESOURCE_EXHAUSTED that a retry will not fix, as the trailer says.
+    const full = new ParleyError('RESOURCE_EXHAUSTED', 'the group is full', { retryable: false });
+    expect(fromGrpcError({ code: status.RESOURCE_EXHAUSTED, details: 'full', metadata: errorTrailers(full) })).toMatchObject({ retryable: false, retryAfterMs: undefined });
+  });
+
+  it('believes no retry-after that is not a sane number of ms', () => {
+    const withTrailer = (value: string) => {
+      const metadata = new Metadata();
+      metadata.set('parley-retry-after-ms', value);
+      return fromGrpcError({ code: status.RESOURCE_EXHAUSTED, details: 'x', metadata }).retryAfterMs;
+    };
+    expect(withTrailer('-5')).toBeUndefined();
+    expect(withTrailer('0')).toBeUndefined();
+    expect(withTrailer('1e9')).toBeUndefined();
+    expect(withTrailer('soon')).toBeUndefined();
+    expect(withTrailer('99999999999')).toBeUndefined();
+    expect(withTrailer('9999999999')).toBe(MAX_RETRY_AFTER_MS);
+    expect(withTrailer('250')).toBe(250);
   });
 
   it('maps transport failures to retryable UNAVAILABLE and unknown statuses to INTERNAL', () => {

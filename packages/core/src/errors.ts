@@ -20,16 +20,34 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED']);
 
+/** Longest retry-after anyone is told or believes (a bad trailer or field must not park a sender for hours). */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/** A retry-after as sent on the wire: a whole number of ms in [1, MAX_RETRY_AFTER_MS], or undefined. */
+export function retryAfterFrom(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : typeof value === 'number' ? value : NaN;
+  if (!Number.isFinite(n) || n <= 0) return undefined;
+  return Math.min(MAX_RETRY_AFTER_MS, Math.ceil(n));
+}
+
 export class ParleyError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
+  /** RESOURCE_EXHAUSTED by a rate limit: how long until a retry can be admitted. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { retryable?: boolean; cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { retryable?: boolean; retryAfterMs?: number | undefined; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ParleyError';
     this.code = code;
     this.retryable = options?.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
+    this.retryAfterMs = retryAfterFrom(options?.retryAfterMs);
   }
+}
+
+/** The refusal of a rate limit: retryable, with when to retry. */
+export function rateLimitedError(message: string, retryAfterMs: number): ParleyError {
+  return new ParleyError('RESOURCE_EXHAUSTED', message, { retryable: true, retryAfterMs: Math.max(1, retryAfterMs) });
 }
 
 export function isParleyError(err: unknown): err is ParleyError {
@@ -54,8 +72,27 @@ export function toGrpcStatus(code: ErrorCode): GrpcStatus {
   return TO_GRPC[code];
 }
 
-/** A gRPC status as seen by a client, turned back into a ParleyError (unknown statuses are INTERNAL). */
+/**
+ * A gRPC status as seen by a client, turned back into a ParleyError (unknown statuses are
+ * INTERNAL). Parley's trailers, when the server set them, say more than the status:
+ * `parley-retryable` (a full group is RESOURCE_EXHAUSTED and not retryable) and
+ * `parley-retry-after-ms` (a rate limit's wait).
+ */
 export function fromGrpcError(err: unknown): ParleyError {
+  const error = fromGrpcStatus(err);
+  const metadata = (err as Partial<ServiceError> | undefined)?.metadata;
+  if (isParleyError(err) || !metadata || typeof metadata.get !== 'function') return error;
+  const retryable = metadata.get('parley-retryable')[0];
+  const retryAfterMs = retryAfterFrom(metadata.get('parley-retry-after-ms')[0]);
+  if (retryable !== 'true' && retryable !== 'false' && retryAfterMs === undefined) return error;
+  return new ParleyError(error.code, error.message, {
+    retryable: retryable === undefined ? error.retryable : retryable === 'true',
+    retryAfterMs,
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+  });
+}
+
+function fromGrpcStatus(err: unknown): ParleyError {
   if (isParleyError(err)) return err;
   const serviceError = err as Partial<ServiceError>;
   const message = serviceError.details ?? (err instanceof Error ? err.message : String(err));

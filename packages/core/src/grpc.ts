@@ -67,10 +67,16 @@ export interface HttpMethod {
 
 /** Answers a call with a ParleyError's status and Parley's error trailers. */
 function refuse(callback: grpc.sendUnaryData<unknown>, error: ParleyError): void {
+  callback({ code: toGrpcStatus(error.code), details: error.message, metadata: errorTrailers(error) });
+}
+
+/** Parley's error trailers (docs/API.md): the code, whether to retry and, for a rate limit, when. */
+export function errorTrailers(error: ParleyError): grpc.Metadata {
   const metadata = new grpc.Metadata();
   metadata.set('parley-error-code', error.code);
   metadata.set('parley-retryable', String(error.retryable));
-  callback({ code: toGrpcStatus(error.code), details: error.message, metadata });
+  if (error.retryAfterMs !== undefined) metadata.set('parley-retry-after-ms', String(error.retryAfterMs));
+  return metadata;
 }
 
 /** API key lookups one server has under way at most; past it a call with a key is shed (UNAVAILABLE). */
@@ -321,10 +327,7 @@ export function unaryHandler<Req, Res>(
         if (error.code === 'INTERNAL') log.error({ err: error.cause ?? error, method }, 'gRPC handler failed');
         grpcServerHandled.inc({ method, code: error.code });
         grpcServerLatency.observe({ method }, Number(process.hrtime.bigint() - started) / 1e9);
-        const metadata = new grpc.Metadata();
-        metadata.set('parley-error-code', error.code);
-        metadata.set('parley-retryable', String(error.retryable));
-        callback({ code: toGrpcStatus(error.code), details: error.message, metadata });
+        callback({ code: toGrpcStatus(error.code), details: error.message, metadata: errorTrailers(error) });
       },
     );
   };

@@ -1,5 +1,5 @@
 export { ConfigError, commonConfigShape, env, grpcSecurityConfigShape, kafkaConfigShape, kafkaSecurityFrom, loadConfig, type KafkaSecurity } from './config';
-export { ERROR_CODES, ParleyError, asParleyError, fromGrpcError, isParleyError, isTransientError, toGrpcStatus, type ErrorCode } from './errors';
+export { ERROR_CODES, MAX_RETRY_AFTER_MS, ParleyError, asParleyError, fromGrpcError, isParleyError, isTransientError, rateLimitedError, retryAfterFrom, toGrpcStatus, type ErrorCode } from './errors';
 export {
   CallGate,
   DEFAULT_CHANNEL_OPTIONS,

@@ -28,6 +28,14 @@ export class TokenBuckets {
     return true;
   }
 
+  /** How long until key has a whole token again (0 when it has one now). */
+  retryAfterMs(key: string): number {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return 0;
+    const tokens = Math.min(this.burst, bucket.tokens + (Math.max(0, this.now() - bucket.at) / 1000) * this.ratePerSec);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.ratePerSec) * 1000);
+  }
+
   private get refillMs(): number {
     return (this.burst / this.ratePerSec) * 1000;
   }

@@ -264,6 +264,24 @@ describe('outbox', () => {
     await expect(sent).resolves.toMatchObject({ serverMsgId: 'm_7' });
   });
 
+  it('waits at least the retryAfterMs a rate limit gives before resending', async () => {
+    const { net, client } = setup({ random: () => 0 });
+    client.connect();
+    const socket = welcome(net);
+    const sent = client.send('g_team', 'hi', 'c-8');
+    socket.receive({ type: 'error', clientMsgId: 'c-8', code: 'RESOURCE_EXHAUSTED', message: 'sending too fast', retryable: true, retryAfterMs: 1_500 });
+    jest.advanceTimersByTime(1_499);
+    expect(socket.frames('send')).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    expect(socket.frames('send')).toHaveLength(2);
+    // An absurd wait is capped (60 s), not obeyed.
+    socket.receive({ type: 'error', clientMsgId: 'c-8', code: 'RESOURCE_EXHAUSTED', message: 'sending too fast', retryable: true, retryAfterMs: 86_400_000 });
+    jest.advanceTimersByTime(60_000);
+    expect(socket.frames('send')).toHaveLength(3);
+    socket.receive({ type: 'ack', clientMsgId: 'c-8', serverMsgId: 'm_8' });
+    await expect(sent).resolves.toMatchObject({ serverMsgId: 'm_8' });
+  });
+
   it('rejects locally what the server would refuse, and never sends a frame over maxFrameBytes', async () => {
     const { net, client } = setup();
     await expect(client.send('bad id', 'x')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

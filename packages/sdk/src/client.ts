@@ -69,6 +69,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const STABLE_AFTER_MS = 60_000;
 /** Close code 1001 (going away, e.g. a proxy restarting): reconnect after a random delay up to this. */
 const GOING_AWAY_SPREAD_MS = 5_000;
+/** Longest server-suggested wait (retryAfterMs) a send honours before retrying. */
+const MAX_RETRY_AFTER_MS = 60_000;
 /** Close code 4009 (connector draining) without a usable retry_after_ms: reconnect after a random delay up to this. */
 const DRAIN_SPREAD_MS = 1_000;
 /** A server-suggested reconnect delay is capped at this. */
@@ -676,7 +678,7 @@ export class ParleyClient {
     }
     const entry = frame.clientMsgId ? this.outbox.get(frame.clientMsgId) : undefined;
     if (entry) {
-      this.onSendError(entry, new ParleyError(frame.code, frame.message, { retryable, clientMsgId: entry.clientMsgId, conversationId: entry.conversationId }));
+      this.onSendError(entry, new ParleyError(frame.code, frame.message, { retryable, retryAfterMs: frame.retryAfterMs, clientMsgId: entry.clientMsgId, conversationId: entry.conversationId }));
       return;
     }
     this.emit('error', new ParleyError(frame.code, frame.message, { retryable, ...(frame.clientMsgId ? { clientMsgId: frame.clientMsgId } : {}) }));
@@ -759,7 +761,10 @@ export class ParleyClient {
     if (entry.state !== 'inflight') return; // a late answer to an earlier copy; a retry is already planned
     entry.timer = this.timers.clear(entry.timer);
     entry.state = 'backoff';
-    entry.timer = this.timers.set(backoffDelay(entry.attempt++, this.settings.backoff, this.settings.random), () => {
+    // A rate limit says when a retry can be admitted: not sooner than that (retrying earlier is
+    // refused again), capped so a wrong value cannot park a send for long; backoff on top spreads devices.
+    const wait = Math.min(err.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS) + backoffDelay(entry.attempt++, this.settings.backoff, this.settings.random);
+    entry.timer = this.timers.set(wait, () => {
       entry.timer = undefined;
       if (entry.state === 'backoff' && this.outbox.get(entry.clientMsgId) === entry) this.transmit(entry);
       this.pumpOutbox();

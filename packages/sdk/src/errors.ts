@@ -20,6 +20,7 @@ export const SDK_ERROR_CODES = {
 
 export interface ParleyErrorOptions {
   retryable?: boolean;
+  retryAfterMs?: number;
   clientMsgId?: string;
   conversationId?: string;
   cause?: unknown;
@@ -32,6 +33,8 @@ export class ParleyError extends Error {
   readonly clientMsgId: string | undefined;
   /** The conversation concerned, when known (a failed sync, a failed send). */
   readonly conversationId: string | undefined;
+  /** RESOURCE_EXHAUSTED by a rate limit: the server's wait before a retry can be admitted, in ms. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: string, message: string, options: ParleyErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -40,5 +43,6 @@ export class ParleyError extends Error {
     this.retryable = options.retryable ?? RETRYABLE_CODES.has(code);
     this.clientMsgId = options.clientMsgId;
     this.conversationId = options.conversationId;
+    this.retryAfterMs = options.retryAfterMs !== undefined && options.retryAfterMs > 0 ? options.retryAfterMs : undefined;
   }
 }

@@ -31,7 +31,8 @@ describe('decodeServerFrame', () => {
       hasMore: false,
       messages: [{ conversationId: 'g', seq: 7, sentAt: 1764100000123, body: '' }],
     });
-    expect(decodeServerFrame('{"type":"error","code":"UNAVAILABLE","message":"x"}')).toEqual({ type: 'error', clientMsgId: '', reqId: '', code: 'UNAVAILABLE', message: 'x', retryable: false });
+    expect(decodeServerFrame('{"type":"error","code":"UNAVAILABLE","message":"x"}')).toEqual({ type: 'error', clientMsgId: '', reqId: '', code: 'UNAVAILABLE', message: 'x', retryable: false, retryAfterMs: 0 });
+    expect(decodeServerFrame('{"type":"error","code":"RESOURCE_EXHAUSTED","message":"x","retryable":true,"retryAfterMs":"250"}')).toMatchObject({ retryAfterMs: 250 });
   });
 
   it('ignores frame types it does not know and rejects what it cannot accept', () => {

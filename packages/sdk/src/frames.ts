@@ -37,6 +37,8 @@ export interface ErrorFrame {
   code: string;
   message: string;
   retryable: boolean;
+  /** A rate limit's wait before a resend can be admitted, in ms (0: none said). */
+  retryAfterMs: number;
 }
 export interface ReceiptFrame {
   type: 'receipt';
@@ -179,7 +181,7 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
       };
     }
     case 'error':
-      return { type: 'error', clientMsgId: str(f, 'clientMsgId'), reqId: str(f, 'reqId'), code: str(f, 'code') || 'INTERNAL', message: str(f, 'message'), retryable: bool(f, 'retryable') };
+      return { type: 'error', clientMsgId: str(f, 'clientMsgId'), reqId: str(f, 'reqId'), code: str(f, 'code') || 'INTERNAL', message: str(f, 'message'), retryable: bool(f, 'retryable'), retryAfterMs: int(f, 'retryAfterMs') };
     case 'receipt': {
       const kind = str(f, 'kind');
       if (kind !== 'delivered' && kind !== 'read') throw new FrameDecodeError(`kind: unknown receipt kind "${kind.slice(0, 32)}"`);

@@ -46,6 +46,9 @@ export const connectorConfigSchema = z.object({
   UPGRADE_TIMEOUT_MS: env.int(10_000, 100, 120_000),
   /** Unacknowledged sends and requests one socket may have in flight. */
   MAX_INFLIGHT_PER_SOCKET: env.int(256, 1, 100_000),
+  /** Sends one connection may make per second, and its burst; past them the send is refused (RESOURCE_EXHAUSTED, retryAfterMs). */
+  CONNECTION_SEND_RATE_PER_SEC: env.int(100, 1, 1_000_000),
+  CONNECTION_SEND_BURST: env.int(400, 1, 1_000_000),
   /** A socket whose unsent output grows past this is too slow and is closed (4008); it syncs on reconnect. */
   MAX_BUFFERED_BYTES: env.int(4 * 1024 * 1024, 65_536, 1024 * 1024 * 1024),
   HEARTBEAT_INTERVAL_MS: env.int(25_000, 100, 600_000),

@@ -58,6 +58,7 @@ async function start(drainWindowMs: number, random: () => number = Math.random):
       maxConnections: 1_000,
       maxDevicesPerUser: 20,
       maxInflightPerSocket: 10,
+      connectionSendLimit: { ratePerSec: 1_000, burst: 1_000 },
       maxBufferedBytes: 1_000_000,
       heartbeatIntervalMs: 60_000,
       sessionTtlMs: 60_000,

@@ -183,7 +183,8 @@ export function msgsFrame(f: { reqId?: string | undefined; conversationId: strin
   return `${head.slice(0, -3)}[${parts.join(',')}],"hasMore":${hasMore}}`;
 }
 
-export function errorFrame(e: { code: string; message: string; retryable: boolean } & FrameRefs): string {
+/** An error frame; retryAfterMs (a rate limit's wait) only when there is one. */
+export function errorFrame(e: { code: string; message: string; retryable: boolean; retryAfterMs?: number | undefined } & FrameRefs): string {
   const frame: ErrorFrame & { type: 'error' } = {
     type: 'error',
     ...(e.clientMsgId ? { clientMsgId: e.clientMsgId } : {}),
@@ -191,6 +192,7 @@ export function errorFrame(e: { code: string; message: string; retryable: boolea
     code: e.code,
     message: e.message,
     retryable: e.retryable,
+    ...(e.retryAfterMs !== undefined && e.retryAfterMs > 0 ? { retryAfterMs: Math.ceil(e.retryAfterMs) } : {}),
   };
   return JSON.stringify(frame);
 }

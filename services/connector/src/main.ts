@@ -92,6 +92,7 @@ runMain('parley-connector', async () => {
       maxConnections: config.MAX_CONNECTIONS,
       maxDevicesPerUser: config.MAX_DEVICES_PER_USER,
       maxInflightPerSocket: config.MAX_INFLIGHT_PER_SOCKET,
+      connectionSendLimit: { ratePerSec: config.CONNECTION_SEND_RATE_PER_SEC, burst: config.CONNECTION_SEND_BURST },
       maxBufferedBytes: config.MAX_BUFFERED_BYTES,
       heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
       sessionTtlMs: config.SESSION_TTL_MS,

@@ -4,6 +4,7 @@ import { ParleyError, createLogger, type TokenClaims } from '@parley/core';
 import { MemorySessionDirectory } from '@parley/sessions';
 import type { DeliverRequest__Output, StoredMessage } from '@parley/proto';
 import { SessionCore, type PositionReport, type SessionMetrics, type Upstream } from './session-core';
+import type { SendBatch, SendManyAnswer } from './send-many';
 import type { Transport } from './transport';
 
 class FakeTransport implements Transport {
@@ -37,7 +38,7 @@ class FakeTransport implements Transport {
 
 const MAX_BUFFERED = 1_000_000;
 
-function setup(upstream: Partial<Upstream> = {}, verify: (token: string) => Promise<TokenClaims> = () => Promise.reject(new Error('not used'))) {
+function setup(upstream: Partial<Upstream> = {}, verify: (token: string) => Promise<TokenClaims> = () => Promise.reject(new Error('not used')), connectionSendLimit = { ratePerSec: 1_000, burst: 1_000 }) {
   const counts = { retransmitted: 0, abandoned: 0, qos0Dropped: 0, delivered: 0 };
   const metrics: SessionMetrics = {
     connections: () => {},
@@ -56,6 +57,7 @@ function setup(upstream: Partial<Upstream> = {}, verify: (token: string) => Prom
       maxConnections: 10,
       maxDevicesPerUser: 20,
       maxInflightPerSocket: 10,
+      connectionSendLimit,
       maxBufferedBytes: MAX_BUFFERED,
       heartbeatIntervalMs: 60_000,
       sessionTtlMs: 60_000,
@@ -211,6 +213,54 @@ describe('SessionCore delivery', () => {
     internals.flushPositions();
     await new Promise((resolve) => setImmediate(resolve));
     expect(session.pendingPositions).toBeUndefined();
+  });
+});
+
+describe('SessionCore: rate limits on sends', () => {
+  const sendFrame = (clientMsgId: string) => JSON.stringify({ type: 'send', clientMsgId, conversationId: 'g_1', body: 'hi' });
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('refuses a connection past its own rate with RESOURCE_EXHAUSTED and retryAfterMs, before any router call', async () => {
+    const batches: SendBatch[] = [];
+    const sendMany = async (b: SendBatch[]): Promise<SendManyAnswer> => {
+      batches.push(...b);
+      return { results: b.map((x) => ({ response: { results: x.items.map((i) => ({ clientMsgId: i.clientMsgId, serverMsgId: `m-${i.clientMsgId}`, sentAt: 1, errorCode: '', errorMessage: '', retryable: false, retryAfterMs: 0 })) }, errorCode: '', errorMessage: '', retryable: false })) };
+    };
+    const { connect, internals, gateway } = setup({ sendMany }, undefined, { ratePerSec: 2, burst: 3 });
+    const socket = connect('alice', 'phone', false);
+    const other = connect('alice', 'laptop', false);
+    const session = gateway.sessions.get('alice', 'phone');
+    for (let i = 1; i <= 5; i++) internals.onFrame(session, sendFrame(`c${i}`));
+    internals.onFrame(gateway.sessions.get('alice', 'laptop'), sendFrame('l1'));
+    await settle();
+    await settle();
+    expect(socket.frames('ack').map((f) => f['clientMsgId'])).toEqual(['c1', 'c2', 'c3']);
+    const errors = socket.frames('error');
+    expect(errors.map((f) => [f['clientMsgId'], f['code'], f['retryable']])).toEqual([
+      ['c4', 'RESOURCE_EXHAUSTED', true],
+      ['c5', 'RESOURCE_EXHAUSTED', true],
+    ]);
+    expect(errors.every((f) => typeof f['retryAfterMs'] === 'number' && f['retryAfterMs'] > 0 && f['retryAfterMs'] <= 500)).toBe(true);
+    // Another connection of the same user has a bucket of its own; refused sends never left.
+    expect(other.frames('ack').map((f) => f['clientMsgId'])).toEqual(['l1']);
+    expect(batches.flatMap((b) => b.items.map((i) => i.clientMsgId)).sort()).toEqual(['c1', 'c2', 'c3', 'l1']);
+  });
+
+  it('passes the router\'s retryAfterMs on to the device, per message', async () => {
+    const sendMany = async (b: SendBatch[]): Promise<SendManyAnswer> => ({
+      results: b.map((x) => ({
+        response: { results: x.items.map((i) => ({ clientMsgId: i.clientMsgId, serverMsgId: '', sentAt: 0, errorCode: 'RESOURCE_EXHAUSTED', errorMessage: 'sending too fast; slow down and retry', retryable: true, retryAfterMs: 750 })) },
+        errorCode: '',
+        errorMessage: '',
+        retryable: false,
+      })),
+    });
+    const { connect, internals, gateway } = setup({ sendMany });
+    const socket = connect('alice', 'phone', false);
+    internals.onFrame(gateway.sessions.get('alice', 'phone'), sendFrame('c1'));
+    await settle();
+    await settle();
+    expect(socket.frames('error')).toEqual([{ type: 'error', clientMsgId: 'c1', code: 'RESOURCE_EXHAUSTED', message: 'sending too fast; slow down and retry', retryable: true, retryAfterMs: 750 }]);
   });
 });
 

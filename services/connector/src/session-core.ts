@@ -3,7 +3,8 @@
 // each session, the QoS 1 ledger and retransmission, coalesced positions, heartbeats and
 // buffer limits, delivering messages, and the drain. It never touches a socket: each session
 // writes through a Transport (transport.ts), so WebSocket, MQTT and SSE share all of this.
-import { ParleyError, SpanKind, asParleyError, isValidId, randomId, withSpan, type Logger, type TokenClaims } from '@parley/core';
+import { ParleyError, SpanKind, asParleyError, isValidId, randomId, retryAfterFrom, withSpan, type Logger, type TokenClaims } from '@parley/core';
+import { LocalRateLimiter, type BucketLimit, type RateLimiter } from '@parley/limits';
 import type { DeliverRequest__Output, DeliverResponse, DeviceTarget, ListConversationsResponse__Output, MessagesResponse__Output } from '@parley/proto';
 import type { SessionDirectory } from '@parley/sessions';
 import { FrameError, ackFrame, authedFrame, convListFrame, errorFrame, pongFrame, msgFrame, msgsFrame, parseClientFrame, receiptFrame, rejectedFrame, sigFrame, welcomeFrame, type ClientFrame } from './frames';
@@ -67,6 +68,8 @@ export interface SessionCoreOptions {
   /** Devices one user may hold at once across every connector (from the session directory). */
   maxDevicesPerUser: number;
   maxInflightPerSocket: number;
+  /** Sends one connection may make per second, and its burst; past it RESOURCE_EXHAUSTED with retryAfterMs. */
+  connectionSendLimit: BucketLimit;
   maxBufferedBytes: number;
   heartbeatIntervalMs: number;
   sessionTtlMs: number;
@@ -167,6 +170,8 @@ export class SessionCore {
   private readonly withUnacked = new Set<Session>();
   private readonly withPositions = new Set<Session>();
   private draining: Promise<void> | undefined;
+  /** One bucket per connection (by sessionId): a socket lives on one connector, so local is exact. */
+  private readonly connectionLimiter: RateLimiter;
 
   constructor(
     private readonly options: SessionCoreOptions,
@@ -177,6 +182,7 @@ export class SessionCore {
     private readonly metrics: SessionMetrics,
   ) {
     this.sends = new SendCoalescer((batches) => this.upstream.sendMany(batches));
+    this.connectionLimiter = new LocalRateLimiter(options.connectionSendLimit);
   }
 
   get accepting(): boolean {
@@ -364,6 +370,14 @@ export class SessionCore {
       return;
     }
     const refs = frame.type === 'send' ? { clientMsgId: frame.clientMsgId } : 'reqId' in frame && frame.reqId ? { reqId: frame.reqId } : {};
+    if (frame.type === 'send') {
+      const admission = this.connectionLimiter.take(session.sessionId);
+      if (!admission.ok) {
+        this.metrics.frameError('RESOURCE_EXHAUSTED');
+        this.write(session, errorFrame({ code: 'RESOURCE_EXHAUSTED', message: 'this connection is sending too fast; slow down and retry', retryable: true, retryAfterMs: admission.retryAfterMs, ...refs }));
+        return;
+      }
+    }
     if (session.inflight >= this.options.maxInflightPerSocket) {
       this.metrics.frameError('RESOURCE_EXHAUSTED');
       this.write(session, errorFrame({ code: 'RESOURCE_EXHAUSTED', message: 'too many requests in flight on this socket', retryable: true, ...refs }));
@@ -385,7 +399,7 @@ export class SessionCore {
           const error = asParleyError(err);
           if (error.code === 'INTERNAL') this.log.error({ err: error.cause ?? error }, 'frame handling failed');
           this.metrics.frameError(error.code);
-          this.write(session, errorFrame({ code: error.code, message: error.message, retryable: error.retryable, ...refs }));
+          this.write(session, errorFrame({ code: error.code, message: error.message, retryable: error.retryable, retryAfterMs: error.retryAfterMs, ...refs }));
         },
       )
       .finally(() => {
@@ -454,7 +468,10 @@ export class SessionCore {
             if (r && r.errorCode === '') this.write(session, ackFrame({ clientMsgId: item.clientMsgId, serverMsgId: r.serverMsgId }));
             else {
               this.metrics.frameError(r?.errorCode ?? 'INTERNAL');
-              this.write(session, errorFrame({ code: r?.errorCode ?? 'INTERNAL', message: r?.errorMessage ?? 'no answer for this message', retryable: r?.retryable ?? true, clientMsgId: item.clientMsgId }));
+              this.write(
+                session,
+                errorFrame({ code: r?.errorCode ?? 'INTERNAL', message: r?.errorMessage ?? 'no answer for this message', retryable: r?.retryable ?? true, retryAfterMs: retryAfterFrom(r?.retryAfterMs), clientMsgId: item.clientMsgId }),
+              );
             }
           });
           settle(items.length);
@@ -467,7 +484,7 @@ export class SessionCore {
           const failed = [...items, ...queue.queued.splice(0)];
           for (const item of failed) {
             this.metrics.frameError(error.code);
-            this.write(session, errorFrame({ code: error.code, message: error.message, retryable: error.retryable, clientMsgId: item.clientMsgId }));
+            this.write(session, errorFrame({ code: error.code, message: error.message, retryable: error.retryable, retryAfterMs: error.retryAfterMs, clientMsgId: item.clientMsgId }));
           }
           settle(failed.length);
         }

@@ -67,6 +67,7 @@ describe('the connector listener over TLS', () => {
         maxUnackedPerSocket: 3,
         receiptFlushMs: 1_000,
         drainWindowMs: 0,
+        connectionSendLimit: { ratePerSec: 1_000, burst: 1_000 },
       },
       async (token): Promise<TokenClaims> => {
         if (!token.startsWith('ok-')) throw new Error('bad token');

@@ -15,7 +15,18 @@ export const routerConfigSchema = z.object({
   /** Largest message body accepted, in UTF-8 bytes. */
   MAX_BODY_BYTES: env.int(16_384, 1, 1_000_000),
   STORAGE_DEADLINE_MS: env.int(2_000, 50, 60_000),
-  /** Sustained messages per second one sender may send through one router instance. */
+  /**
+   * Where the per-user limits below are kept: redis (one limit per user across every router,
+   * reconciled every RATE_LIMIT_FLUSH_MS; the Helm chart's default) or memory (each router its
+   * own, so N routers allow N times the rate).
+   */
+  RATE_LIMIT_STORE: z.enum(['memory', 'redis']).default('memory'),
+  /** The Redis of the shared limits (RATE_LIMIT_STORE=redis). */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
+  /** How often a router sends Redis what it admitted and learns what the others did; the overshoot bound scales with it. */
+  RATE_LIMIT_FLUSH_MS: env.int(50, 5, 5_000),
+  /** Sustained messages per second one sender (user) may send, and its burst. */
   SENDER_RATE_PER_SEC: env.int(50, 1, 1_000_000),
   SENDER_BURST: env.int(200, 1, 1_000_000),
   /** QoS 0 signals (typing, ...) per second and burst, per sender. */
@@ -27,6 +38,6 @@ export const routerConfigSchema = z.object({
   MEMBERSHIP_CACHE_MAX_AGE_MS: env.int(600_000, 1_000, 86_400_000),
   /** How long an API key's answer from storage (valid or not) is kept in memory: a revocation is in force here within it. */
   API_KEY_CACHE_MS: env.int(2_000, 0, 600_000),
-});
+}).refine((c) => c.RATE_LIMIT_STORE !== 'redis' || c.REDIS_URL !== undefined, { path: ['REDIS_URL'], message: 'RATE_LIMIT_STORE=redis needs REDIS_URL' });
 
 export type RouterConfig = z.infer<typeof routerConfigSchema>;

@@ -1,6 +1,7 @@
 // Composition root of the router service.
 import { createMessageBus, topicNames } from '@parley/bus';
-import { CachedKeyVerifier, GrpcServer, Lifecycle, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId, knownScopes, TokenBuckets } from '@parley/core';
+import { CachedKeyVerifier, GrpcServer, Lifecycle, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId, knownScopes } from '@parley/core';
+import { LocalRateLimiter, RedisBucketStore, SharedRateLimiter, type BucketLimit, type RateLimiter } from '@parley/limits';
 import { MembershipCache, subscribeMembershipBroadcast } from '@parley/membership';
 import { parleyGrpc, type ApiKey__Output, type MembershipResponse__Output, type RouterHandlers } from '@parley/proto';
 import { routerConfigSchema } from './config';
@@ -61,11 +62,19 @@ runMain('parley-router', async () => {
     isMember: (conversationId, userId) => membership.isMember(conversationId, userId),
     directMembers: (conversationId) => (conversationId.startsWith('d_') ? membership.members(conversationId) : undefined),
   };
+  // Per-user limits: in Redis, shared by every router, without a round trip per send (each
+  // router admits from its copy and reconciles every RATE_LIMIT_FLUSH_MS; see @parley/limits).
+  const limitStore = config.RATE_LIMIT_STORE === 'redis' && config.REDIS_URL ? new RedisBucketStore({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX }) : undefined;
+  if (limitStore && !(await limitStore.ready())) log.warn('rate-limit Redis not reachable yet: limiting per instance until it is');
+  const limiterOf = (name: string, limit: BucketLimit): RateLimiter =>
+    limitStore ? new SharedRateLimiter(limitStore, { name, limit, flushMs: config.RATE_LIMIT_FLUSH_MS, instanceId, log }) : new LocalRateLimiter(limit);
+  const limiter = limiterOf('send', { ratePerSec: config.SENDER_RATE_PER_SEC, burst: config.SENDER_BURST });
+  const signalLimiter = limiterOf('signal', { ratePerSec: config.SIGNAL_RATE_PER_SEC, burst: config.SIGNAL_BURST });
   const deps = {
     bus,
     messagesTopic: topics.messages,
     authorizer,
-    limiter: new TokenBuckets(config.SENDER_RATE_PER_SEC, config.SENDER_BURST),
+    limiter,
     maxBodyBytes: config.MAX_BODY_BYTES,
   };
   const positionDeps = {
@@ -73,7 +82,7 @@ runMain('parley-router', async () => {
     receiptsTopic: topics.receipts,
     signalsTopic: topics.signals,
     membership: authorizer,
-    signalLimiter: new TokenBuckets(config.SIGNAL_RATE_PER_SEC, config.SIGNAL_BURST),
+    signalLimiter,
   };
   const handlers: RouterHandlers = {
     Send: unaryHandler('Router.Send', log, (req) => routeSend(deps, req)),
@@ -92,6 +101,10 @@ runMain('parley-router', async () => {
 
   lifecycle.onShutdown('stop gRPC (finishes sends in flight)', () => grpcServer.stop(10_000));
   lifecycle.onShutdown('stop reading membership changes', () => broadcast.stop());
+  lifecycle.onShutdown('flush and close rate limits', async () => {
+    await Promise.all([limiter.close(), signalLimiter.close()]);
+    await limitStore?.close();
+  });
   lifecycle.onShutdown('close Kafka', () => bus.close());
   lifecycle.onShutdown('close storage clients', async () => {
     storage.close();

@@ -1,5 +1,6 @@
 import { MemoryBus, receiptsRecords, type OutgoingRecord } from '@parley/bus';
-import { ParleyError, TokenBuckets } from '@parley/core';
+import { ParleyError } from '@parley/core';
+import { LocalRateLimiter } from '@parley/limits';
 import type { ReceiptRequest__Output } from '@parley/proto';
 import { MAX_RECEIPT_BATCH, routeReceiptBatch, type PositionDeps } from './positions';
 import type { SendAuthorizer } from './router';
@@ -26,7 +27,7 @@ function harness() {
     published.push(records);
     return publish(topic, records);
   });
-  const deps: PositionDeps = { bus, receiptsTopic: RECEIPTS, signalsTopic: 'test.signals', membership: new Members(), signalLimiter: new TokenBuckets(1, 1), now: () => 7 };
+  const deps: PositionDeps = { bus, receiptsTopic: RECEIPTS, signalsTopic: 'test.signals', membership: new Members(), signalLimiter: new LocalRateLimiter({ ratePerSec: 1, burst: 1 }), now: () => 7 };
   return { bus, deps, published };
 }
 

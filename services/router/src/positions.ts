@@ -4,7 +4,8 @@
 // Signals carry no member list: push resolves the members (a record stays small whatever
 // the group's size).
 import { receiptsRecords, signalsRecords, type MessageBus, type OutgoingRecord } from '@parley/bus';
-import { ParleyError, absentConversationError, asParleyError, isValidId, unstorableText, type TokenBuckets } from '@parley/core';
+import { ParleyError, absentConversationError, asParleyError, isValidId, rateLimitedError, unstorableText } from '@parley/core';
+import type { RateLimiter } from '@parley/limits';
 import type { ReceiptBatchRequest__Output, ReceiptBatchResponse, ReceiptRequest__Output, SignalRequest__Output } from '@parley/proto';
 import type { SendAuthorizer } from './router';
 
@@ -13,7 +14,7 @@ export interface PositionDeps {
   receiptsTopic: string;
   signalsTopic: string;
   membership: SendAuthorizer;
-  signalLimiter: TokenBuckets;
+  signalLimiter: RateLimiter;
   now?: () => number;
 }
 
@@ -73,7 +74,8 @@ export async function routeSignal(deps: PositionDeps, req: SignalRequest__Output
   if (Buffer.byteLength(req.data, 'utf8') > MAX_SIGNAL_DATA_BYTES) throw new ParleyError('INVALID_ARGUMENT', `data is larger than ${MAX_SIGNAL_DATA_BYTES} bytes`);
   const problem = unstorableText(req.data);
   if (problem) throw new ParleyError('INVALID_ARGUMENT', `data ${problem}`);
-  if (!deps.signalLimiter.take(req.senderId)) throw new ParleyError('RESOURCE_EXHAUSTED', 'signalling too fast');
+  const admission = deps.signalLimiter.take(req.senderId);
+  if (!admission.ok) throw rateLimitedError('signalling too fast', admission.retryAfterMs);
   await requireMember(deps.membership, req.conversationId, req.senderId);
   const signal = { conversationId: req.conversationId, senderId: req.senderId, senderDeviceId: req.senderDeviceId, kind: req.kind, data: req.data, sentAt: (deps.now ?? Date.now)() };
   await deps.bus.publish(deps.signalsTopic, [signalsRecords.record({ kind: 'signal', signal })]);

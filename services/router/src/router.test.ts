@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MemoryBus, messagesRecords, partitionFor, type ConsumedRecord, type OutgoingRecord, type ValidAccepted } from '@parley/bus';
-import { ParleyError, directConversationId, serverMsgIdFor, TokenBuckets } from '@parley/core';
+import { ParleyError, directConversationId, serverMsgIdFor } from '@parley/core';
+import { LocalRateLimiter, MemoryBucketStore, SharedRateLimiter } from '@parley/limits';
 import type { SendBatchRequest__Output, SendRequest__Output } from '@parley/proto';
 import { MAX_BATCH_ITEMS, MAX_MANY_BATCHES, routeSend, routeSendBatch, routeSendMany, type RouterDeps, type SendAuthorizer } from './router';
 
@@ -59,7 +60,7 @@ function harness(options: { rate?: number; burst?: number; maxBodyBytes?: number
     bus,
     messagesTopic: TOPIC,
     authorizer,
-    limiter: new TokenBuckets(options.rate ?? 1, options.burst ?? 100, () => t),
+    limiter: new LocalRateLimiter({ ratePerSec: options.rate ?? 1, burst: options.burst ?? 100 }, () => t),
     maxBodyBytes: options.maxBodyBytes ?? 16_384,
     now: () => t,
   };
@@ -302,6 +303,7 @@ describe('routeSend: refusals', () => {
     const error = await rejection(routeSend(h.deps, request({ clientMsgId: 'c-3' })));
     expect(error.code).toBe('RESOURCE_EXHAUSTED');
     expect(error.retryable).toBe(true);
+    expect(error.retryAfterMs).toBe(1_000);
     // A refused send is not authorized and not published.
     expect(h.authorizer.calls).toHaveLength(2);
     expect(h.published).toHaveLength(2);
@@ -391,11 +393,30 @@ describe('routeSendBatch', () => {
   it('refuses items past the rate limit as retryable RESOURCE_EXHAUSTED', async () => {
     const h = harness({ rate: 1, burst: 2 });
     const response = await routeSendBatch(h.deps, batch(['a', 'b', 'c'].map((b, i) => ({ clientMsgId: `r-${i}`, body: b }))));
-    expect(response.results!.map((r) => [r.errorCode, r.retryable])).toEqual([
-      ['', false],
-      ['', false],
-      ['RESOURCE_EXHAUSTED', true],
+    expect(response.results!.map((r) => [r.errorCode, r.retryable, r.retryAfterMs])).toEqual([
+      ['', false, 0],
+      ['', false, 0],
+      ['RESOURCE_EXHAUSTED', true, 1_000],
     ]);
+  });
+
+  it('shares one sender\'s limit between two routers on one bucket store', async () => {
+    const [a, b] = [harness({ burst: 8 }), harness({ burst: 8 })];
+    const store = new MemoryBucketStore(() => NOW);
+    const limiters = [a, b].map((h) => (h.deps.limiter = new SharedRateLimiter(store, { name: 'send', limit: { ratePerSec: 1, burst: 8 }, now: () => NOW, autoFlush: false })));
+    const items = (prefix: string) => Array.from({ length: 8 }, (_, i) => ({ clientMsgId: `${prefix}-${i}`, body: 'x' }));
+    const sent = async (h: typeof a, prefix: string) => {
+      const response = await routeSendBatch(h.deps, batch(items(prefix)));
+      await Promise.all(limiters.map((l) => l.flush()));
+      return response.results!;
+    };
+    const first = [...(await sent(a, 'a1')), ...(await sent(a, 'a2'))];
+    const second = [...(await sent(b, 'b1')), ...(await sent(b, 'b2'))];
+    expect(first.filter((r) => r.errorCode === '')).toHaveLength(8);
+    // b's first contact gets a quarter of the burst before the store's answer, then nothing.
+    expect(second.filter((r) => r.errorCode === '')).toHaveLength(2);
+    const refused = second.filter((r) => r.errorCode !== '');
+    expect(refused.every((r) => r.errorCode === 'RESOURCE_EXHAUSTED' && r.retryable && Number(r.retryAfterMs) > 0)).toBe(true);
   });
 
   it.each([0, MAX_BATCH_ITEMS + 1])('refuses a batch of %i items with INVALID_ARGUMENT', async (n) => {

@@ -5,7 +5,8 @@
 // A resend is produced again: storage's unique indexes drop the copy, and the resend is
 // not delivered a second time.
 import { messagesRecords, type MessageBus, type OutgoingRecord } from '@parley/bus';
-import { ParleyError, SpanKind, absentConversationError, asParleyError, injectTraceContext, isDirectPair, isValidId, serverMsgIdFor, unstorableText, withSpan, type TokenBuckets } from '@parley/core';
+import { ParleyError, SpanKind, absentConversationError, asParleyError, injectTraceContext, isDirectPair, isValidId, rateLimitedError, serverMsgIdFor, unstorableText, withSpan } from '@parley/core';
+import type { RateLimiter } from '@parley/limits';
 import type { SendBatchRequest__Output, SendBatchResponse, SendItemResult, SendManyRequest__Output, SendManyResponse, SendRequest__Output, SendResponse } from '@parley/proto';
 
 export interface SendAuthorizer {
@@ -19,13 +20,20 @@ export interface RouterDeps {
   bus: MessageBus;
   messagesTopic: string;
   authorizer: SendAuthorizer;
-  limiter: TokenBuckets;
+  /** The sender's limit: one user's sends across every router when shared (RATE_LIMIT_STORE=redis). */
+  limiter: RateLimiter;
   maxBodyBytes: number;
   now?: () => number;
 }
 
 /** Most items one SendBatch may carry (the SDK keeps at most 64 sends in flight). */
 export const MAX_BATCH_ITEMS = 64;
+
+/** Takes one of the sender's sends from the limiter, or refuses it with when to retry. Never waits. */
+function admitSend(limiter: RateLimiter, senderId: string): void {
+  const admission = limiter.take(senderId);
+  if (!admission.ok) throw rateLimitedError('sending too fast; slow down and retry', admission.retryAfterMs);
+}
 
 function requireId(value: string, field: string): void {
   if (!isValidId(value)) throw new ParleyError('INVALID_ARGUMENT', `${field} must match [A-Za-z0-9_.:@-]{1,128}`);
@@ -69,7 +77,7 @@ export async function routeSend(deps: RouterDeps, req: SendRequest__Output): Pro
   requireId(req.conversationId, 'conversation_id');
   requireId(req.clientMsgId, 'client_msg_id');
   const body = checkBody(req.body, deps.maxBodyBytes);
-  if (!deps.limiter.take(req.senderId)) throw new ParleyError('RESOURCE_EXHAUSTED', 'sending too fast; slow down and retry');
+  admitSend(deps.limiter, req.senderId);
   const direct = await authorize(deps, req.conversationId, req.senderId);
   const serverMsgId = serverMsgIdFor(req.conversationId, req.senderId, req.clientMsgId);
   const sentAt = (deps.now ?? Date.now)();
@@ -96,7 +104,7 @@ async function batchRecords(deps: RouterDeps, req: SendBatchRequest__Output, tra
     try {
       requireId(item.clientMsgId, 'client_msg_id');
       const body = checkBody(item.body, deps.maxBodyBytes);
-      if (!deps.limiter.take(req.senderId)) throw new ParleyError('RESOURCE_EXHAUSTED', 'sending too fast; slow down and retry');
+      admitSend(deps.limiter, req.senderId);
       const serverMsgId = serverMsgIdFor(req.conversationId, req.senderId, item.clientMsgId);
       records.push(
         messagesRecords.record(
@@ -104,10 +112,10 @@ async function batchRecords(deps: RouterDeps, req: SendBatchRequest__Output, tra
           { ...trace },
         ),
       );
-      results.push({ clientMsgId: item.clientMsgId, serverMsgId, sentAt, errorCode: '', errorMessage: '', retryable: false });
+      results.push({ clientMsgId: item.clientMsgId, serverMsgId, sentAt, errorCode: '', errorMessage: '', retryable: false, retryAfterMs: 0 });
     } catch (err) {
       const error = asParleyError(err);
-      results.push({ clientMsgId: item.clientMsgId, serverMsgId: '', sentAt: 0, errorCode: error.code, errorMessage: error.message, retryable: error.retryable });
+      results.push({ clientMsgId: item.clientMsgId, serverMsgId: '', sentAt: 0, errorCode: error.code, errorMessage: error.message, retryable: error.retryable, retryAfterMs: error.retryAfterMs ?? 0 });
     }
   }
   return { results, records };

@@ -89,6 +89,8 @@ export interface PlatformOptions {
   connectors?: number;
   /** Instances of storage, router and push (default 1 each); their addresses go out as lists. */
   instances?: number;
+  /** Router instances, when they differ from `instances` (shared rate limits need two, nothing else more). */
+  routers?: number;
   env?: Record<string, string>;
   /** wss:// on the connectors (WS_TLS_*, their certificate from the platform's CA) instead of plaintext ws://. */
   wsTls?: boolean;
@@ -188,10 +190,8 @@ export class Platform {
     const instances = this.options.instances ?? 1;
     const storagePorts: number[] = [];
     const routerPorts: number[] = [];
-    for (let i = 0; i < instances; i++) {
-      storagePorts.push(await freePort());
-      routerPorts.push(await freePort());
-    }
+    for (let i = 0; i < instances; i++) storagePorts.push(await freePort());
+    for (let i = 0; i < (this.options.routers ?? instances); i++) routerPorts.push(await freePort());
     this.storageAddr = storagePorts.map((p) => `127.0.0.1:${p}`).join(',');
     this.routerAddr = routerPorts.map((p) => `127.0.0.1:${p}`).join(',');
     const pushPorts = await Promise.all(Array.from({ length: instances }, () => freePort()));

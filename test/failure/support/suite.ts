@@ -51,6 +51,8 @@ export function useFailureCluster(title: string): void {
         SHUTDOWN_TIMEOUT_MS: '10000',
         SENDER_RATE_PER_SEC: '1000',
         SENDER_BURST: '1000',
+        CONNECTION_SEND_RATE_PER_SEC: '1000',
+        CONNECTION_SEND_BURST: '1000',
       },
     },
     infra.env,

@@ -282,6 +282,10 @@ spec:
   value: {{ include "parley.envValue" $v.drain.windowMs }}
 - name: SHUTDOWN_TIMEOUT_MS
   value: {{ include "parley.envValue" $v.drain.shutdownTimeoutMs }}
+- name: CONNECTION_SEND_RATE_PER_SEC
+  value: {{ include "parley.envValue" $v.connectionSendLimit.ratePerSec }}
+- name: CONNECTION_SEND_BURST
+  value: {{ include "parley.envValue" $v.connectionSendLimit.burst }}
 {{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
 {{ include "parley.secretEnv" (dict "root" . "key" "JWT_SECRETS") }}
 {{- end -}}
@@ -295,6 +299,14 @@ spec:
   value: {{ include "parley.envValue" .Values.router.membershipCache.conversations }}
 - name: MEMBERSHIP_CACHE_MAX_AGE_MS
   value: {{ include "parley.envValue" .Values.router.membershipCache.maxAgeMs }}
+# Per-user limits shared by every router pod through Redis (docs/ARCHITECTURE.md, rate limits).
+- name: RATE_LIMIT_STORE
+  value: {{ .Values.router.rateLimits.store | quote }}
+- name: RATE_LIMIT_FLUSH_MS
+  value: {{ include "parley.envValue" .Values.router.rateLimits.flushMs }}
+{{- if eq .Values.router.rateLimits.store "redis" }}
+{{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
+{{- end }}
 {{- include "parley.kafkaSaslEnv" . }}
 {{- end -}}
 

@@ -13,6 +13,11 @@ export interface SendItemResult {
   'errorCode'?: (string);
   'errorMessage'?: (string);
   'retryable'?: (boolean);
+  /**
+   * RESOURCE_EXHAUSTED by the sender's rate limit: milliseconds until a resend can be admitted
+   * (0 otherwise). The same value as the parley-retry-after-ms trailer of a refused Send.
+   */
+  'retryAfterMs'?: (number | string | Long);
 }
 
 export interface SendItemResult__Output {
@@ -26,4 +31,9 @@ export interface SendItemResult__Output {
   'errorCode': (string);
   'errorMessage': (string);
   'retryable': (boolean);
+  /**
+   * RESOURCE_EXHAUSTED by the sender's rate limit: milliseconds until a resend can be admitted
+   * (0 otherwise). The same value as the parley-retry-after-ms trailer of a refused Send.
+   */
+  'retryAfterMs': (number);
 }

@@ -1,5 +1,6 @@
 // Original file: ../../proto/parley/v1/client.proto
 
+import type { Long } from '@grpc/proto-loader';
 
 /**
  * server -> client, type "error".
@@ -10,6 +11,11 @@ export interface ErrorFrame {
   'code'?: (string);
   'message'?: (string);
   'retryable'?: (boolean);
+  /**
+   * RESOURCE_EXHAUSTED by a rate limit (this connection's, or the user's across every
+   * connection): wait at least this many milliseconds before resending. Absent otherwise.
+   */
+  'retryAfterMs'?: (number | string | Long);
 }
 
 /**
@@ -21,4 +27,9 @@ export interface ErrorFrame__Output {
   'code': (string);
   'message': (string);
   'retryable': (boolean);
+  /**
+   * RESOURCE_EXHAUSTED by a rate limit (this connection's, or the user's across every
+   * connection): wait at least this many milliseconds before resending. Absent otherwise.
+   */
+  'retryAfterMs': (number);
 }
