@@ -17,10 +17,11 @@ export const routerConfigSchema = z.object({
   STORAGE_DEADLINE_MS: env.int(2_000, 50, 60_000),
   /**
    * Where the per-user limits below are kept: redis (one limit per user across every router,
-   * reconciled every RATE_LIMIT_FLUSH_MS; the Helm chart's default) or memory (each router its
-   * own, so N routers allow N times the rate).
+   * reconciled every RATE_LIMIT_FLUSH_MS: the default, as in the Helm chart, so that tests and
+   * the bench run what production runs) or memory (each router its own, so N routers allow N
+   * times the rate; for a single router without Redis).
    */
-  RATE_LIMIT_STORE: z.enum(['memory', 'redis']).default('memory'),
+  RATE_LIMIT_STORE: z.enum(['memory', 'redis']).default('redis'),
   /** The Redis of the shared limits (RATE_LIMIT_STORE=redis). */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
