@@ -484,6 +484,7 @@ const sdkDevices = new Map<string, SdkDevice>();
 const sdkAcked = new Map<string, string[]>();
 let sdkSending: NodeJS.Timeout | undefined;
 let sdkSendFailures = 0;
+const sdkErrors: Record<string, number> = {};
 
 function sdkWebSocket(localAddress: string | undefined): WebSocketConstructor {
   return class extends WebSocket {
@@ -506,7 +507,10 @@ async function sdkOpen(specs: DeviceSpec[], addresses: string[]): Promise<{ open
       if (device.seen.has(m.clientMsgId)) device.duplicates++;
       device.seen.add(m.clientMsgId);
     });
-    client.on('error', () => undefined);
+    client.on('error', (err) => {
+      const code = (err as { code?: string }).code ?? 'UNKNOWN';
+      sdkErrors[code] = (sdkErrors[code] ?? 0) + 1;
+    });
     sdkDevices.set(spec.key, device);
   }
   // Connect in waves so that set-up is not itself a storm.
@@ -542,7 +546,7 @@ function sdkStatus(exact: boolean): SdkStatus {
     if (lacking === 0) complete++;
   }
   const acked = [...sdkAcked.values()].reduce((a, l) => a + l.length, 0);
-  return { total: sdkDevices.size, open, receivers, complete, missing, duplicates, acked, sendFailures: sdkSendFailures };
+  return { total: sdkDevices.size, open, receivers, complete, missing, duplicates, acked, sendFailures: sdkSendFailures, errors: { ...sdkErrors } };
 }
 
 function sdkStartSending(senders: { key: string; conversationId: string }[], intervalMs: number): void {

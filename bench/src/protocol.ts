@@ -119,6 +119,8 @@ export interface SdkStatus {
   duplicates: number;
   acked: number;
   sendFailures: number;
+  /** Errors the SDK clients reported, by code (a storm's refusals and timeouts show here). */
+  errors: Record<string, number>;
 }
 
 /** One send of the membership-removal probe and what came back for it. */

@@ -4,7 +4,7 @@
 // worker 0 (the acked ids and every client's view are in one place); the baseline is the same
 // number of bare sockets connecting to the relay at once.
 import { log, sleep } from '../harness';
-import { systemWatched, type Context } from '../measure';
+import { loadgenWatched, systemWatched, type Context } from '../measure';
 import { UsageWindow, round } from '../procstats';
 import type { DeviceSpec, SdkStatus } from '../protocol';
 import { ADDRESSES } from '../shape';
@@ -21,6 +21,8 @@ export interface StormResult {
   series: [number, number, number][];
   cpuSeconds: number;
   infraCpuSeconds: number;
+  /** CPU-seconds of the load-generator worker that holds every SDK client, over the same window. */
+  clientCpuSeconds: number;
   relayReconnect: { clients: number; seconds: number };
 }
 
@@ -48,7 +50,8 @@ export async function storm(ctx: Context): Promise<StormResult> {
   await sleep(ctx.settings.quick ? 3_000 : 6_000);
 
   const { own, infra } = systemWatched(ctx, 'parley');
-  const window = new UsageWindow([...own, ...infra]);
+  // The SDK clients all live in worker 0: its CPU says whether the clients themselves are what is slow.
+  const window = new UsageWindow([...own, ...infra, ...loadgenWatched(ctx).slice(0, 1)]);
   const victim = ctx.platform.running('connector')[1]!;
   log(`storm: SIGKILL connector ${victim.index} (pid ${victim.child.pid})`);
   const killedAt = Date.now();
@@ -63,6 +66,7 @@ export async function storm(ctx: Context): Promise<StormResult> {
   while (Date.now() < deadline) {
     status = await ctx.loadgens.first<SdkStatus>({ op: 'sdk-status' });
     series.push([round((Date.now() - killedAt) / 1000, 1), status.open, status.complete]);
+    if (series.length % 10 === 0) log(`storm: ${series[series.length - 1]![0]} s: ${status.open} open, ${status.complete} complete, errors ${JSON.stringify(status.errors)}`);
     if (secondsToAllBack === undefined && status.open === status.total) {
       secondsToAllBack = (Date.now() - killedAt) / 1000;
       // Stop sending: "synced" means holding every message acked until now.
@@ -100,6 +104,7 @@ export async function storm(ctx: Context): Promise<StormResult> {
     series,
     cpuSeconds: sum('parley'),
     infraCpuSeconds: sum('infra'),
+    clientCpuSeconds: sum('loadgen'),
     relayReconnect: { clients: n, seconds: round(relaySeconds, 1) },
   };
 }

@@ -8,6 +8,8 @@ export const connectorConfigSchema = z.object({
   ...commonConfigShape,
   WS_HOST: env.host('0.0.0.0'),
   WS_PORT: env.port(8080),
+  /** Pending connections the kernel queues for the WebSocket port (capped by net.core.somaxconn). */
+  WS_LISTEN_BACKLOG: env.int(65_535, 1, 65_535),
   /** The client listener's certificate chain and key (PEM): wss:// on WS_PORT. Read again every WS_TLS_REFRESH_MS. */
   WS_TLS_CERT_FILE: z.string().min(1).optional(),
   WS_TLS_KEY_FILE: z.string().min(1).optional(),

@@ -145,7 +145,11 @@ runMain('parley-connector', async () => {
   wsServer.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     wsServer.once('error', reject);
-    wsServer.listen(config.WS_PORT, config.WS_HOST, () => resolve());
+    // The accept queue must hold a reconnect storm: every client of a lost connector dials in
+    // within a second, and a connection the kernel drops from a full queue waits out TCP's SYN
+    // retries (1, 3, 7, 15 s ...), which is what made a storm take minutes. Node's 511 was that
+    // queue; the kernel caps it at net.core.somaxconn.
+    wsServer.listen({ port: config.WS_PORT, host: config.WS_HOST, backlog: config.WS_LISTEN_BACKLOG }, () => resolve());
   });
   const wsPort = (wsServer.address() as { port: number }).port;
   core.start();
