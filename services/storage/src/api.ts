@@ -314,7 +314,9 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
         const lastSeq = lastSeqs.get(conversationId) ?? 0;
         const readSeq = Math.min(positions.get(positionKey(conversationId, userId, 'read')) ?? 0, lastSeq);
         const deliveredSeq = Math.min(Math.max(positions.get(positionKey(conversationId, userId, 'delivered')) ?? 0, readSeq), lastSeq);
-        out.push({ ...toConversation(doc, lastSeq), deliveredSeq, readSeq, unread: Math.max(0, lastSeq - readSeq) });
+        // A user's list holds that user's positions; who else may post (bots) is GetConversation's.
+        const { botIds: _botIds, ...state } = toConversation(doc, lastSeq);
+        out.push({ ...state, deliveredSeq, readSeq, unread: Math.max(0, lastSeq - readSeq) });
       }
       return { conversations: out, hasMore: ids.length > limit };
     }),
