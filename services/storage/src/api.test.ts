@@ -444,11 +444,12 @@ describe('bots', () => {
 
   it('allows bots into a direct conversation, answered apart from its pair', async () => {
     const h = new Harness();
-    const direct = await invoke(h.api.CreateDirect, { userA: 'alice', userB: 'bob' });
-    await invoke(h.api.AddBots, { conversationId: direct.conversationId, botIds: ['bot:safety'] });
-    expect(await invoke(h.api.Membership, { conversationId: direct.conversationId, userId: 'bot:safety' })).toMatchObject({ member: true });
-    expect(await invoke(h.api.Membership, { conversationId: direct.conversationId, userId: 'bot:other' })).toMatchObject({ member: false });
-    expect(await invoke(h.api.Membership, { conversationId: direct.conversationId, userId: 'alice' })).toMatchObject({ member: true, memberIds: ['alice', 'bob'] });
+    const direct = directConversationId('alice', 'bob');
+    await invoke(h.api.CreateDirect, { userA: 'alice', userB: 'bob' });
+    await invoke(h.api.AddBots, { conversationId: direct, botIds: ['bot:safety'] });
+    expect(await invoke(h.api.Membership, { conversationId: direct, userId: 'bot:safety' })).toMatchObject({ member: true });
+    expect(await invoke(h.api.Membership, { conversationId: direct, userId: 'bot:other' })).toMatchObject({ member: false });
+    expect(await invoke(h.api.Membership, { conversationId: direct, userId: 'alice' })).toMatchObject({ member: true, memberIds: ['alice', 'bob'] });
   });
 
   it('refuses what is not a bot id, too many bots, and an unknown conversation', async () => {
