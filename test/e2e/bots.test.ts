@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { callUnary, createApiClient, type ParleyError } from '@parley/core';
-import { parleyGrpc, type Conversation__Output, type CreateKeyResponse__Output, type ListKeysResponse__Output, type MessagesResponse__Output } from '@parley/proto';
+import { parleyGrpc, type Conversation, type CreateKeyResponse__Output, type ListKeysResponse__Output, type MessagesResponse__Output } from '@parley/proto';
 import { TestClient, upgradeStatus, type MsgFrame } from './support/client';
 import { Platform, sleep } from './support/platform';
 
@@ -65,10 +65,10 @@ describe('bots', () => {
     // Not allowed yet: refused by the router, nothing stored.
     expect(await sendWith(botKey.bearer, { senderId: botId, conversationId: groupId, body: 'too early' })).toBe('PERMISSION_DENIED');
 
-    const allowed = await admin<Conversation__Output>('AddBots', { conversationId: groupId, botIds: [botId] });
+    const allowed = await admin<Conversation>('AddBots', { conversationId: groupId, botIds: [botId] });
     expect(allowed.botIds).toEqual([botId]);
     expect(allowed.memberCount).toBe(2);
-    expect((await admin<Conversation__Output>('GetConversation', { conversationId: groupId })).botIds).toEqual([botId]);
+    expect((await admin<Conversation>('GetConversation', { conversationId: groupId })).botIds).toEqual([botId]);
 
     // A member, the bot, the other member: one stream, one order. The router learns of the
     // grant from the membership broadcast; until then it answers PERMISSION_DENIED (bounded wait).
@@ -101,7 +101,7 @@ describe('bots', () => {
 
     // Removed: refused once the router knows (bounded wait), and the sequencer refuses in
     // order whatever was acked before that, so nothing of the bot's follows the removal.
-    await admin<Conversation__Output>('RemoveBots', { conversationId: groupId, botIds: [botId] });
+    await admin<Conversation>('RemoveBots', { conversationId: groupId, botIds: [botId] });
     let afterRemoval = 'OK';
     for (let i = 0; i < 100 && afterRemoval === 'OK'; i++) {
       afterRemoval = await sendWith(botKey.bearer, { senderId: botId, conversationId: groupId, clientMsgId: `late-${i}`, body: 'still here?' });
@@ -121,7 +121,7 @@ describe('bots', () => {
     const botId = `bot:billing-${randomBytes(4).toString('hex')}`;
     const [alice, bob] = [`alice-${randomUUID()}`, `bob-${randomUUID()}`];
     const groupId = await platform.createGroup([alice, bob]);
-    await admin<Conversation__Output>('AddBots', { conversationId: groupId, botIds: [botId] });
+    await admin<Conversation>('AddBots', { conversationId: groupId, botIds: [botId] });
     const botKey = await createKey('billing bot', ['messages:send-as-bot'], botId);
     const userKey = await createKey('billing backend', ['messages:send-as']);
 
