@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { parleyGrpc } from '@parley/proto';
-import { CachedKeyVerifier, METHOD_RULES, authorize, bearerOf, newApiKey, parseApiKey, secretMatches, type KeyVerifier, type Principal, type Scope } from './authz';
+import { CachedKeyVerifier, METHOD_RULES, authorize, authorizeSender, bearerOf, newApiKey, parseApiKey, secretMatches, type KeyVerifier, type Principal, type Scope } from './authz';
 import { ParleyError } from './errors';
 import { GrpcServer, callUnary, createApiClient, createClient, unaryHandler } from './grpc';
 import { createLogger } from './log';
@@ -34,6 +34,36 @@ describe('access rules', () => {
     expect(authorize('Storage.AddMembers', key('conversations:admin'))).toBeUndefined();
     expect(authorize('Keys.CreateKey', key('conversations:admin'))?.code).toBe('PERMISSION_DENIED');
     expect(authorize('Storage.NoSuchMethod', { kind: 'development' })?.code).toBe('PERMISSION_DENIED');
+  });
+
+  it('keep users and bots apart: each credential sends as its own kind of identity only', () => {
+    const connector: Principal = { kind: 'service', service: 'connector' };
+    const sendAs: Principal = { kind: 'key', keyId: 'k', name: 'n', scopes: ['messages:send-as'] };
+    const everything: Principal = { kind: 'key', keyId: 'b', name: 'bootstrap', scopes: ['conversations:admin', 'messages:send-as', 'messages:send-as-bot', 'keys:admin'] };
+    const bot: Principal = { kind: 'key', keyId: 's', name: 'support', scopes: ['messages:send-as-bot'], botId: 'bot:support' };
+    // The method rule lets a bot key call Send and SendBatch, not the connector's SendMany.
+    expect(authorize('Router.Send', bot)).toBeUndefined();
+    expect(authorize('Router.SendBatch', bot)).toBeUndefined();
+    expect(authorize('Router.SendMany', bot)?.code).toBe('PERMISSION_DENIED');
+    expect(authorize('Storage.AddBots', { kind: 'key', keyId: 'k', name: 'n', scopes: ['conversations:admin'] })).toBeUndefined();
+    expect(authorize('Storage.RemoveBots', sendAs)?.code).toBe('PERMISSION_DENIED');
+    // Users.
+    expect(authorizeSender(connector, 'alice')).toBeUndefined();
+    expect(authorizeSender(sendAs, 'alice')).toBeUndefined();
+    expect(authorizeSender({ kind: 'development' }, 'alice')).toBeUndefined();
+    expect(authorizeSender(bot, 'alice')?.code).toBe('PERMISSION_DENIED');
+    expect(authorizeSender({ kind: 'service', service: 'push' }, 'alice')?.code).toBe('PERMISSION_DENIED');
+    expect(authorizeSender({ kind: 'key', keyId: 'k', name: 'n', scopes: ['messages:read'] }, 'alice')?.code).toBe('PERMISSION_DENIED');
+    // Bots: only the bot's own key; neither "any user", nor a connector, nor development, nor a key with every scope but no bot.
+    expect(authorizeSender(bot, 'bot:support')).toBeUndefined();
+    for (const other of [connector, sendAs, everything, { kind: 'development' } as const]) expect(authorizeSender(other, 'bot:support')?.code).toBe('PERMISSION_DENIED');
+    expect(authorizeSender(bot, 'bot:billing')?.code).toBe('PERMISSION_DENIED');
+    // A bot id the key names but without the scope grants nothing.
+    expect(authorizeSender({ kind: 'key', keyId: 's', name: 'n', scopes: ['messages:send-as'], botId: 'bot:support' }, 'bot:support')?.code).toBe('PERMISSION_DENIED');
+    // Reserved ids that are no bot's: nobody.
+    for (const reserved of ['system', 'system:notices', 'bot:Support', 'bot:']) {
+      for (const p of [bot, sendAs, connector, { kind: 'development' } as const]) expect(authorizeSender(p, reserved)?.code).toBe('PERMISSION_DENIED');
+    }
   });
 
   it('cover every method of every Parley service in proto/', () => {

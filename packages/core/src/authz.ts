@@ -4,6 +4,7 @@
 // the API key format: `pk_<keyId>_<secret>`, of which only the SHA-256 of the secret is stored.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ParleyError } from './errors';
+import { isBotId, isReservedId } from './ids';
 import type { ServiceName } from './peer';
 
 export const SCOPES = [
@@ -11,8 +12,10 @@ export const SCOPES = [
   'conversations:admin',
   /** Read conversations' metadata, members and a named user's conversation list. */
   'conversations:read',
-  /** Send messages as any user (the request's sender_id). Every call is in the audit log. */
+  /** Send messages as any user (the request's sender_id). Every call is in the audit log. Never as a bot. */
   'messages:send-as',
+  /** Send messages as the one bot the key was created for (its bot_id), into conversations that allow it. */
+  'messages:send-as-bot',
   /** Read history and sync as a named user (their membership applies). */
   'messages:read',
   /** Read any conversation without naming a user (a trusted read). */
@@ -24,7 +27,8 @@ export type Scope = (typeof SCOPES)[number];
 
 export type Principal =
   | { kind: 'service'; service: ServiceName }
-  | { kind: 'key'; keyId: string; name: string; scopes: readonly Scope[] }
+  /** botId: the one bot (`bot:<name>`) a bot key acts as; such a key holds no other scope. */
+  | { kind: 'key'; keyId: string; name: string; scopes: readonly Scope[]; botId?: string }
   /** GRPC_INSECURE (development): a caller with no key and no certificate, trusted as any service. */
   | { kind: 'development' };
 
@@ -39,8 +43,9 @@ const rule = (services: readonly ServiceName[], scopes: readonly Scope[] = []): 
 /** One rule per method Parley serves (docs/API.md has the same table). */
 export const METHOD_RULES: Readonly<Record<string, MethodRule>> = {
   'Connector.Deliver': rule(['push']),
-  'Router.Send': rule(['connector'], ['messages:send-as']),
-  'Router.SendBatch': rule(['connector'], ['messages:send-as']),
+  // Who may send as whom (a user, a bot) is authorizeSender's, on the request's sender_id.
+  'Router.Send': rule(['connector'], ['messages:send-as', 'messages:send-as-bot']),
+  'Router.SendBatch': rule(['connector'], ['messages:send-as', 'messages:send-as-bot']),
   'Router.SendMany': rule(['connector'], ['messages:send-as']),
   'Router.Receipt': rule(['connector']),
   'Router.ReceiptBatch': rule(['connector']),
@@ -52,6 +57,8 @@ export const METHOD_RULES: Readonly<Record<string, MethodRule>> = {
   'Storage.CreateGroup': rule([], ['conversations:admin']),
   'Storage.AddMembers': rule([], ['conversations:admin']),
   'Storage.RemoveMembers': rule([], ['conversations:admin']),
+  'Storage.AddBots': rule([], ['conversations:admin']),
+  'Storage.RemoveBots': rule([], ['conversations:admin']),
   'Storage.ListMembers': rule(['push'], ['conversations:admin', 'conversations:read']),
   'Storage.GetConversation': rule([], ['conversations:admin', 'conversations:read']),
   'Storage.ListConversations': rule(['connector'], ['conversations:admin', 'conversations:read']),
@@ -77,6 +84,34 @@ export function authorize(method: string, principal: Principal): ParleyError | u
   }
 }
 
+/**
+ * Why `principal` may not send as `senderId`, or undefined when it may (the method's rule has
+ * already let it call Send). Two identities that never mix, whatever the scopes:
+ * - a user: a connector (its socket's verified token), a key with messages:send-as, or a
+ *   development caller; never a bot key;
+ * - a bot: only a key with messages:send-as-bot created for that very bot. Neither a
+ *   connector nor messages:send-as (any user) nor development may speak as a service.
+ * Whether the conversation allows that bot is the router's next check (membership).
+ * One function for every transport (gRPC today, HTTP next), so the rule is written once.
+ */
+export function authorizeSender(principal: Principal, senderId: string): ParleyError | undefined {
+  if (isReservedId(senderId)) {
+    if (!isBotId(senderId)) return new ParleyError('PERMISSION_DENIED', `${senderId.slice(0, 128)} is a reserved identity no credential may send as`);
+    if (principal.kind !== 'key' || !principal.scopes.includes('messages:send-as-bot')) return new ParleyError('PERMISSION_DENIED', `sending as ${senderId} needs that bot's own API key (scope messages:send-as-bot)`);
+    if (principal.botId !== senderId) return new ParleyError('PERMISSION_DENIED', `this key acts as ${principal.botId ?? 'no bot'}, not ${senderId}`);
+    return undefined;
+  }
+  switch (principal.kind) {
+    case 'development':
+      return undefined;
+    case 'service':
+      return principal.service === 'connector' ? undefined : new ParleyError('PERMISSION_DENIED', `the ${principal.service} service may not send as a user`);
+    case 'key':
+      if (principal.botId !== undefined) return new ParleyError('PERMISSION_DENIED', `this key acts as ${principal.botId} only; it may not send as a user`);
+      return principal.scopes.includes('messages:send-as') ? undefined : new ParleyError('PERMISSION_DENIED', 'sending as a user needs an API key with the scope messages:send-as');
+  }
+}
+
 /** Whether the principal holds a scope (services and development callers hold none). */
 export function hasScope(principal: Principal | undefined, scope: Scope): boolean {
   return principal?.kind === 'key' && principal.scopes.includes(scope);
@@ -88,7 +123,7 @@ export function describePrincipal(principal: Principal): Record<string, string> 
     case 'service':
       return { principal: `service:${principal.service}` };
     case 'key':
-      return { principal: `key:${principal.keyId}`, keyName: principal.name };
+      return { principal: `key:${principal.keyId}`, keyName: principal.name, ...(principal.botId !== undefined ? { botId: principal.botId } : {}) };
     case 'development':
       return { principal: 'development' };
   }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { directConversationId, isDirectPair, isValidId, serverMsgIdFor } from './ids';
+import { directConversationId, isBotId, isDirectPair, isReservedId, isUserId, isValidId, serverMsgIdFor } from './ids';
 
 describe('ids', () => {
   it('gives a resend the same serverMsgId and different messages different ones', () => {
@@ -23,6 +23,16 @@ describe('ids', () => {
         expect(isValidId(directConversationId(a, b))).toBe(true);
       }),
     );
+  });
+
+  it('reserves the service namespaces: bot:<lower-case name> is a bot, neither it nor system is a user', () => {
+    expect(['bot:support', 'bot:a', 'bot:release-notes.v2', `bot:${'a'.repeat(60)}`].every(isBotId)).toBe(true);
+    expect(['bot:', 'bot:Support', 'bot:-x', 'bot:a b', `bot:${'a'.repeat(61)}`, 'support', 'bots:x', 'system', 42].some(isBotId)).toBe(false);
+    for (const id of ['bot:support', 'bot:Support', 'bot:', 'system', 'system:notices']) {
+      expect(isReservedId(id)).toBe(true);
+      expect(isUserId(id)).toBe(false);
+    }
+    for (const id of ['alice', 'robot:x', 'systems', 'u:bot:x', 'Bot:x']) expect(isUserId(id)).toBe(true);
   });
 
   it('accepts only bounded printable ids', () => {

@@ -9,6 +9,31 @@ export function isValidId(value: unknown): value is string {
   return typeof value === 'string' && ID_PATTERN.test(value);
 }
 
+/**
+ * Service identities: `bot:<name>` (an internal service that posts as itself, with a key of its
+ * own) and `system`/`system:<name>` (kept for Parley's own notices; no credential acts as one
+ * today). Nobody can be a user with such an id (no token, no member, no reader), so a sender
+ * id alone tells a client whether a person or a service wrote a message.
+ */
+export function isReservedId(value: string): boolean {
+  return value.startsWith('bot:') || value === 'system' || value.startsWith('system:');
+}
+
+/** A bot's id: `bot:` and a lower-case name (one spelling per bot: no `bot:Support` beside `bot:support`). */
+export const BOT_ID_PATTERN = /^bot:[a-z0-9][a-z0-9_.-]{0,59}$/;
+
+export function isBotId(value: unknown): boolean {
+  return typeof value === 'string' && BOT_ID_PATTERN.test(value);
+}
+
+/** A user's id: a valid id outside the reserved service namespaces. */
+export function isUserId(value: unknown): value is string {
+  return isValidId(value) && !isReservedId(value);
+}
+
+/** Most bots one conversation may allow (a short list kept with the conversation). */
+export const MAX_BOTS_PER_CONVERSATION = 32;
+
 function digest(parts: string[], length: number): string {
   const hash = createHash('sha256');
   for (const part of parts) {

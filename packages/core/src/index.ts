@@ -20,6 +20,7 @@ export {
   METHOD_RULES,
   SCOPES,
   authorize,
+  authorizeSender,
   bearerOf,
   describePrincipal,
   hashSecret,
@@ -35,7 +36,7 @@ export {
   type Scope,
 } from './authz';
 export { SERVICE_NAMES, channelCredentials, grpcSecurityFrom, peerServiceOf, serverCredentials, serviceOfCertificate, serviceUri, type GrpcSecurity, type ServiceName } from './peer';
-export { ID_PATTERN, absentConversationError, directConversationId, isDirectPair, isValidId, randomId, serverMsgIdFor, unstorableText } from './ids';
+export { BOT_ID_PATTERN, ID_PATTERN, MAX_BOTS_PER_CONVERSATION, absentConversationError, isBotId, isReservedId, isUserId, directConversationId, isDirectPair, isValidId, randomId, serverMsgIdFor, unstorableText } from './ids';
 export { TOKEN_ALGORITHMS, TokenVerifier, signHs256, type TokenAlgorithm, type TokenClaims, type VerifyOptions } from './jwt';
 export { Lifecycle, type LifecycleState } from './lifecycle';
 export { createLogger, type Logger } from './log';

@@ -37,6 +37,8 @@ describe('HS256 tokens', () => {
     ['a token not yet valid', signHs256({ sub: 'a', exp: now + 600, nbf: now + 120 }, secret), 'token not yet valid'],
     ['a token without sub', signHs256({ exp: now + 60 }, secret), 'token has no valid sub'],
     ['a sub that is not a valid id', signHs256({ sub: 'a b', exp: now + 60 }, secret), 'token has no valid sub'],
+    ['a sub in the bot namespace', signHs256({ sub: 'bot:support', exp: now + 60 }, secret), 'token sub is a reserved service identity (bot:, system), not a user'],
+    ['a sub that is the system identity', signHs256({ sub: 'system', exp: now + 60 }, secret), 'token sub is a reserved service identity (bot:, system), not a user'],
     ['a did that is not a valid id', signHs256({ sub: 'a', did: '', exp: now + 60 }, secret), 'token has an invalid did'],
     ['two segments', 'abc.def', 'malformed token'],
     ['garbage segments', 'x.y.z', 'malformed token'],

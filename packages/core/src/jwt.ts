@@ -8,7 +8,7 @@
 import { createHmac } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ParleyError } from './errors';
-import { isValidId } from './ids';
+import { isReservedId, isValidId } from './ids';
 
 export interface TokenClaims {
   /** The user. */
@@ -136,6 +136,9 @@ export class TokenVerifier {
       throw unauthenticated(reasonOf(err));
     }
     if (!isValidId(payload['sub'])) throw unauthenticated('token has no valid sub');
+    // A client token always names a person: the bot: and system namespaces are service
+    // identities, which act only through API keys (authz.ts), never through a socket.
+    if (isReservedId(payload['sub'])) throw unauthenticated('token sub is a reserved service identity (bot:, system), not a user');
     if (typeof payload['exp'] !== 'number') throw unauthenticated('token has no exp');
     if (payload['did'] !== undefined && !isValidId(payload['did'])) throw unauthenticated('token has an invalid did');
     return payload as unknown as TokenClaims;

@@ -162,6 +162,39 @@ describe('MembershipCache: membership events', () => {
     expect(storage.calls).toHaveLength(2);
   });
 
+  it('answers bots apart from the members: a cached member list says nothing about a bot, and events keep both true', async () => {
+    const storage = new FakeMembership(3);
+    storage.set('g_small', ['alice', 'bob']);
+    const cache = new MembershipCache(storage.lookup);
+    await cache.isMember('g_small', 'alice');
+    // Not in the member list, yet unknown: looked up (storage answers for bots per id).
+    expect(cache.peek('g_small', 'bot:support')).toBeUndefined();
+    expect(await cache.isMember('g_small', 'bot:support')).toEqual({ exists: true, member: false });
+    expect(storage.calls).toHaveLength(2);
+    // The bot's answer did not replace the member list.
+    expect(cache.peek('g_small', 'bob')).toBe(true);
+    cache.apply(change('g_small', 'added', ['bot:support', 'carol']));
+    expect(cache.peek('g_small', 'bot:support')).toBe(true);
+    expect(cache.peek('g_small', 'carol')).toBe(true);
+    expect(cache.members('g_small')?.sort()).toEqual(['alice', 'bob', 'carol']);
+    cache.apply(change('g_small', 'removed', ['bot:support']));
+    expect(await cache.isMember('g_small', 'bot:support')).toEqual({ exists: true, member: false });
+    expect(storage.calls).toHaveLength(2);
+  });
+
+  it('learns a bot allowed into a direct conversation from the event, whatever its pair says', async () => {
+    const storage = new FakeMembership(3);
+    const c = directConversationId('alice', 'bob');
+    storage.set(c, ['alice', 'bob']);
+    const cache = new MembershipCache(storage.lookup);
+    cache.primeDirect(c, ['alice', 'bob']);
+    expect(await cache.isMember(c, 'bot:support')).toEqual({ exists: true, member: false });
+    cache.apply(change(c, 'added', ['bot:support']));
+    expect(await cache.isMember(c, 'bot:support')).toEqual({ exists: true, member: true });
+    expect(cache.members(c)?.sort()).toEqual(['alice', 'bob']);
+    expect(storage.calls).toHaveLength(1);
+  });
+
   it('caches nothing from an event about a conversation it does not hold', async () => {
     const storage = new FakeMembership();
     storage.set('g_team', ['alice']);
@@ -412,6 +445,15 @@ describe('MemberListCache', () => {
     expect(sorted(await cache.get('g_gone'))).toEqual([]);
     expect(sorted(await cache.get('g_gone'))).toEqual([]);
     expect(storage.loads).toEqual(['g_gone']);
+  });
+
+  it('never takes a bot into a member list: nothing is delivered to one', async () => {
+    const storage = new FakeMembership();
+    storage.set('g_team', ['alice']);
+    const lists = new MemberListCache(async (c) => [...(storage.answer(c, '').memberIds ?? [])]);
+    await lists.get('g_team');
+    lists.apply(change('g_team', 'added', ['bot:support', 'bob']));
+    expect([...(await lists.get('g_team'))].sort()).toEqual(['alice', 'bob']);
   });
 
   it('applies added and removed to a cached list, ignoring what it already knew', async () => {

@@ -10,8 +10,12 @@
 // (its answer may predate the change), nor joined by a caller that came after the event:
 // each event bumps the conversation's epoch, and a lookup only stores what it read if no
 // event came in since it started.
+//
+// Bots (`bot:<name>`) a conversation allows to post travel in the same events and are
+// answered by the same isMember, but they are no members: they are kept as per-id answers
+// beside the member list, never in it, so members() (fan-out, direct pairs) stays people only.
 import type { ValidMembershipChange } from '@parley/bus';
-import { isDirectPair } from '@parley/core';
+import { isBotId, isDirectPair } from '@parley/core';
 
 export interface MembershipAnswer {
   exists: boolean;
@@ -36,7 +40,7 @@ export interface MembershipCacheOptions {
 interface Entry {
   /** Every member (small conversations). */
   all?: Set<string>;
-  /** Per-user answers (large conversations). */
+  /** Per-user answers (large conversations), and per-bot answers (any conversation). */
   known: Map<string, boolean>;
   loadedAt: number;
 }
@@ -94,7 +98,7 @@ export class MembershipCache {
   peek(conversationId: string, userId: string): boolean | undefined {
     const entry = this.entries.get(conversationId);
     if (!entry || this.now() - entry.loadedAt > this.maxAgeMs) return undefined;
-    if (entry.all) return entry.all.has(userId);
+    if (entry.all && !isBotId(userId)) return entry.all.has(userId);
     return entry.known.get(userId);
   }
 
@@ -135,7 +139,13 @@ export class MembershipCache {
     const now = this.now();
     let entry = this.entries.get(conversationId);
     if (entry && now - entry.loadedAt > this.maxAgeMs) entry = undefined;
-    if (answer.memberIds) {
+    if (isBotId(userId)) {
+      // A bot's answer says nothing about the members: whatever is cached of them stays.
+      entry ??= { known: new Map(), loadedAt: now };
+      entry.known.delete(userId);
+      entry.known.set(userId, answer.member);
+      if (entry.known.size > this.maxUsers) entry.known.delete(entry.known.keys().next().value as string);
+    } else if (answer.memberIds) {
       entry = { all: new Set(answer.memberIds), known: new Map(), loadedAt: now };
     } else {
       entry ??= { known: new Map(), loadedAt: now };
@@ -162,7 +172,7 @@ export class MembershipCache {
    * that does not prove itself is ignored (the next answer is looked up as usual).
    */
   primeDirect(conversationId: string, memberIds: readonly string[]): void {
-    if (this.peekEntry(conversationId) || !isDirectPair(conversationId, memberIds)) return;
+    if (this.peekEntry(conversationId)?.all || !isDirectPair(conversationId, memberIds)) return;
     this.store(conversationId, memberIds[0], { exists: true, member: true, memberCount: 2, memberIds: [...memberIds] });
   }
 
@@ -178,7 +188,10 @@ export class MembershipCache {
     if (!entry) return;
     const member = change.change === 'added';
     for (const userId of change.userIds) {
-      if (entry.all) {
+      if (isBotId(userId)) {
+        // Always known from the event itself, whatever else is cached.
+        entry.known.set(userId, member);
+      } else if (entry.all) {
         if (member) entry.all.add(userId);
         else entry.all.delete(userId);
       } else if (entry.known.has(userId) || member) {
@@ -285,6 +298,8 @@ export class MemberListCache {
     const entry = this.lists.get(change.conversationId);
     if (!entry) return;
     for (const userId of change.userIds) {
+      // An allowed bot is no member: nothing is delivered to it.
+      if (isBotId(userId)) continue;
       const had = entry.members.has(userId);
       if (change.change === 'added' && !had) {
         entry.members.add(userId);

@@ -62,6 +62,7 @@ describe('the JSON form of API messages', () => {
       memberCount: '3',
       lastSeq: '0',
       createdAt: '1700000000000',
+      botIds: [], // a repeated field unset is an empty array, not absent
     });
   });
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { FUZZ_RUNS, mutated, type Json } from '../../../test/support/fuzz';
 import { FrameDecodeError, decodeServerFrame, type ServerFrame } from './frames';
 import { tokenExpiresAt } from './timing';
+import { isBotSender } from './types';
 
 describe('decodeServerFrame', () => {
   it('reads the examples of docs/PROTOCOL.md', () => {
@@ -12,6 +13,11 @@ describe('decodeServerFrame', () => {
       type: 'msg',
       message: { conversationId: 'g_team', seq: 42, serverMsgId: 'm_4Q2x...', senderId: 'alice', senderDeviceId: 'phone-1', clientMsgId: 'c-000123', body: 'hello', sentAt: 1764100000123 },
     });
+    const fromBot = decodeServerFrame(
+      '{"type":"msg","conversationId":"g_team","seq":43,"serverMsgId":"m_9Kd...","senderId":"bot:support","senderDeviceId":"k3x9q0s7m2a1b4c5","clientMsgId":"ticket-88-1","body":"A human will answer shortly","sentAt":1764100000456}',
+    );
+    expect(fromBot?.type === 'msg' && isBotSender(fromBot.message.senderId)).toBe(true);
+    expect(isBotSender('alice') || isBotSender('robot:x')).toBe(false);
     expect(decodeServerFrame('{"type":"convlist","reqId":"c1","conversations":[{"conversationId":"g_team","kind":"group","lastSeq":57,"deliveredSeq":42,"readSeq":40,"unread":17,"memberCount":5}],"hasMore":false}')).toEqual({
       type: 'convlist',
       reqId: 'c1',

@@ -3,4 +3,5 @@
 export { ParleyClient, type ParleyClientOptions, type ParleyEvents } from './client';
 export { ParleyError, SDK_ERROR_CODES, RETRYABLE_CODES } from './errors';
 export { ConversationStream } from './stream';
+export { isBotSender } from './types';
 export type { ConnectionState, ConvState, ParleyMessage, ParleyReceipt, ParleyRejection, ParleySignal, ParleyWelcome, SendResult, WebSocketConstructor, WebSocketLike } from './types';

@@ -4,6 +4,14 @@
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
+/**
+ * Whether a sender id is a bot's (a service an admin allowed into the conversation) rather
+ * than a person's: Parley reserves the `bot:` prefix, so no user can have such an id.
+ */
+export function isBotSender(senderId: string): boolean {
+  return senderId.startsWith('bot:');
+}
+
 /** One chat message (a `msg` frame, or an element of a `msgs` page). */
 export interface ParleyMessage {
   conversationId: string;

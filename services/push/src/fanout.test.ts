@@ -325,6 +325,33 @@ describe('Fanout: targeting', () => {
   });
 });
 
+describe('Fanout: bots', () => {
+  it("delivers a bot's message to every member's devices; the bot allowed in the same stream is no audience, and its rejection goes nowhere", async () => {
+    const h = new Harness();
+    h.storage.set('g_team', ['alice', 'bob']);
+    await h.connect('alice', 'phone', C1);
+    await h.connect('bob', 'phone', C2);
+    // No socket can be a bot (tokens naming one are refused); were one registered, push would still not target it.
+    await h.connect('bot:support', 'k1234567890abcde', C1);
+    const rejected: ValidRejection = { conversationId: 'g_team', serverMsgId: 'm_x', clientMsgId: 's9', senderId: 'bot:support', senderDeviceId: 'k1234567890abcde', code: 'PERMISSION_DENIED', reason: 'not allowed' };
+    await h.fanout().handleBatch(
+      batch([membership('g_team', 'added', ['bot:support']), message('g_team', 1, 'bot:support', 'k1234567890abcde'), message('g_team', 2, 'alice'), { kind: 'rejected', rejection: rejected }]),
+    );
+
+    expect(seqsByDevice(h)).toEqual(
+      new Map([
+        ['alice/phone', [1, 2]],
+        ['bob/phone', [1, 2]],
+      ]),
+    );
+    const toC1 = h.connectors.callsTo(C1).flatMap((c) => c.deliveries ?? []);
+    expect(toC1.every((d) => d.targets!.every((t) => t.userId === 'alice'))).toBe(true);
+    expect(toC1.map((d) => d.message?.senderId)).toEqual(['bot:support', 'alice']);
+    // Nobody counted offline: the bot is no member and its refused send has no audience.
+    expect(h.counts.offline).toBe(0);
+  });
+});
+
 describe('Fanout: rejections', () => {
   const rejection: ValidRejection = { conversationId: 'g_team', serverMsgId: 'm_rejected', clientMsgId: 'c9', senderId: 'alice', senderDeviceId: 'phone', code: 'PERMISSION_DENIED', reason: 'not a member' };
 

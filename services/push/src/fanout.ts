@@ -5,7 +5,7 @@
 // stream (in order) and through the membership broadcast. The batch (and so its offsets)
 // completes only once every connector answered or was found gone.
 import { decodeBatch, deliveriesRecords, signalsRecords, type ConsumedBatch, type DeliveriesEntry, type ValidReceipt, type ValidRejection, type ValidSignal, type ValidStored } from '@parley/bus';
-import { SpanKind, extractTraceContext, withSpan, type Logger, type ParleyError } from '@parley/core';
+import { SpanKind, extractTraceContext, isBotId, withSpan, type Logger, type ParleyError } from '@parley/core';
 import type { MemberListCache } from '@parley/membership';
 import type { DeliverRequest, DeliverResponse__Output, DeviceTarget } from '@parley/proto';
 import type { SessionDirectory } from '@parley/sessions';
@@ -126,7 +126,9 @@ export class Fanout {
     // Who each item goes to: a rejection to its sender; everything else to the members.
     const audiences = await Promise.all(
       items.map(async (item): Promise<ReadonlySet<string>> => {
-        if (item.kind === 'rejected') return new Set([item.rejection.senderId]);
+        // A bot has no devices (it posts with an API key, never over a socket): its refused
+        // send is the sequencer's metric and log, not a frame to anyone.
+        if (item.kind === 'rejected') return isBotId(item.rejection.senderId) ? new Set<string>() : new Set([item.rejection.senderId]);
         const members = await this.members.get(conversationOf(item));
         if (item.kind === 'receipt' && members.size > RECEIPTS_TO_MEMBERS_UP_TO) return members.has(item.receipt.userId) ? new Set([item.receipt.userId]) : new Set<string>();
         return members;

@@ -1,6 +1,6 @@
 // Composition root of the router service.
 import { createMessageBus, topicNames } from '@parley/bus';
-import { CachedKeyVerifier, GrpcServer, Lifecycle, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId, knownScopes } from '@parley/core';
+import { CachedKeyVerifier, GrpcServer, Lifecycle, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId, isBotId, knownScopes, ParleyError, type CallContext, type Principal } from '@parley/core';
 import { LocalRateLimiter, RedisBucketStore, SharedRateLimiter, type BucketLimit, type RateLimiter } from '@parley/limits';
 import { MembershipCache, subscribeMembershipBroadcast } from '@parley/membership';
 import { parleyGrpc, type ApiKey__Output, type MembershipResponse__Output, type RouterHandlers } from '@parley/proto';
@@ -25,7 +25,8 @@ runMain('parley-router', async () => {
     {
       verify: async (bearer) => {
         const key = await callUnary<ApiKey__Output>('Keys.VerifyKey', config.STORAGE_DEADLINE_MS, (md, opts, cb) => keysApi.verifyKey({ bearer }, md, opts, cb));
-        return { kind: 'key', keyId: key.keyId, name: key.name, scopes: knownScopes(key.scopes) };
+        // A bot_id that is not a bot's id grants nothing (authorizeSender compares it exactly).
+        return { kind: 'key', keyId: key.keyId, name: key.name, scopes: knownScopes(key.scopes), ...(isBotId(key.botId) ? { botId: key.botId } : {}) };
       },
     },
     config.API_KEY_CACHE_MS,
@@ -76,6 +77,7 @@ runMain('parley-router', async () => {
     authorizer,
     limiter,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    log,
   };
   const positionDeps = {
     bus,
@@ -84,10 +86,15 @@ runMain('parley-router', async () => {
     membership: authorizer,
     signalLimiter,
   };
+  // GrpcServer attaches every call's principal; a call without one is refused, never trusted.
+  const callerOf = (ctx: CallContext): Principal => {
+    if (!ctx.principal) throw new ParleyError('UNAUTHENTICATED', 'no caller identity attached to this call');
+    return ctx.principal;
+  };
   const handlers: RouterHandlers = {
-    Send: unaryHandler('Router.Send', log, (req) => routeSend(deps, req)),
-    SendBatch: unaryHandler('Router.SendBatch', log, (req) => routeSendBatch(deps, req)),
-    SendMany: unaryHandler('Router.SendMany', log, (req) => routeSendMany(deps, req)),
+    Send: unaryHandler('Router.Send', log, (req, ctx) => routeSend(deps, req, callerOf(ctx))),
+    SendBatch: unaryHandler('Router.SendBatch', log, (req, ctx) => routeSendBatch(deps, req, callerOf(ctx))),
+    SendMany: unaryHandler('Router.SendMany', log, (req, ctx) => routeSendMany(deps, req, callerOf(ctx))),
     Receipt: unaryHandler('Router.Receipt', log, (req) => routeReceipt(positionDeps, req)),
     ReceiptBatch: unaryHandler('Router.ReceiptBatch', log, (req) => routeReceiptBatch(positionDeps, req)),
     Signal: unaryHandler('Router.Signal', log, (req) => routeSignal(positionDeps, req)),

@@ -4,8 +4,30 @@
 // order, and refuses what reaches it after a removal (the sender gets a `rejected` frame).
 // A resend is produced again: storage's unique indexes drop the copy, and the resend is
 // not delivered a second time.
+//
+// Who may send as whom comes first (authorizeSender, on the principal the gRPC server
+// attached): a user through a connector or a send-as key, a bot (`bot:<name>`) only through
+// its own key. A bot then passes the same membership check as a user: the conversation must
+// allow it (its grant travels with the membership events), and the sequencer checks again.
 import { messagesRecords, type MessageBus, type OutgoingRecord } from '@parley/bus';
-import { ParleyError, SpanKind, absentConversationError, asParleyError, injectTraceContext, isDirectPair, isValidId, rateLimitedError, serverMsgIdFor, unstorableText, withSpan } from '@parley/core';
+import {
+  ParleyError,
+  SpanKind,
+  absentConversationError,
+  asParleyError,
+  authorizeSender,
+  describePrincipal,
+  injectTraceContext,
+  isBotId,
+  isDirectPair,
+  isValidId,
+  rateLimitedError,
+  serverMsgIdFor,
+  unstorableText,
+  withSpan,
+  type Logger,
+  type Principal,
+} from '@parley/core';
 import type { RateLimiter } from '@parley/limits';
 import type { SendBatchRequest__Output, SendBatchResponse, SendItemResult, SendManyRequest__Output, SendManyResponse, SendRequest__Output, SendResponse } from '@parley/proto';
 
@@ -24,6 +46,8 @@ export interface RouterDeps {
   limiter: RateLimiter;
   maxBodyBytes: number;
   now?: () => number;
+  /** Where refused senders are written down (audit). */
+  log?: Logger;
 }
 
 /** Most items one SendBatch may carry (the SDK keeps at most 64 sends in flight). */
@@ -53,14 +77,34 @@ export function checkBody(body: unknown, maxBytes: number): string {
 }
 
 /**
- * Refuses a sender who is not a member. Answers, for a direct conversation, its two members
+ * The sending device's id after checking that the caller may send as senderId: a user's
+ * device as the request names it; for a bot, the id of the key it sends with (a bot has no
+ * devices, and the key is what an operator revokes), which the request may name or leave empty.
+ */
+function checkSender(deps: RouterDeps, principal: Principal, senderId: string, senderDeviceId: string, conversationId: string): string {
+  requireId(senderId, 'sender_id');
+  const denied = authorizeSender(principal, senderId);
+  if (denied) {
+    deps.log?.warn({ audit: true, ...describePrincipal(principal), senderId, conversationId }, 'send refused: this caller may not send as this sender');
+    throw denied;
+  }
+  if (isBotId(senderId) && principal.kind === 'key') {
+    if (senderDeviceId !== '' && senderDeviceId !== principal.keyId) throw new ParleyError('INVALID_ARGUMENT', "a bot's sender_device_id is the id of its key (or empty)");
+    return principal.keyId;
+  }
+  requireId(senderDeviceId, 'sender_device_id');
+  return senderDeviceId;
+}
+
+/**
+ * Refuses a sender who is not a member (a bot: whom the conversation does not allow). Answers, for a direct conversation, its two members
  * when they are proven by its id: the record carries them, so neither the sequencer nor push
  * looks them up.
  */
 async function authorize(deps: RouterDeps, conversationId: string, senderId: string): Promise<{ members?: string[] }> {
   const { exists, member } = await deps.authorizer.isMember(conversationId, senderId);
   if (!exists) throw absentConversationError(conversationId);
-  if (!member) throw new ParleyError('PERMISSION_DENIED', 'not a member of this conversation');
+  if (!member) throw new ParleyError('PERMISSION_DENIED', isBotId(senderId) ? `this conversation does not allow ${senderId}` : 'not a member of this conversation');
   const members = deps.authorizer.directMembers?.(conversationId);
   return members && isDirectPair(conversationId, members) ? { members } : {};
 }
@@ -71,9 +115,8 @@ function produce(deps: RouterDeps, records: OutgoingRecord[]): Promise<void> {
   );
 }
 
-export async function routeSend(deps: RouterDeps, req: SendRequest__Output): Promise<SendResponse> {
-  requireId(req.senderId, 'sender_id');
-  requireId(req.senderDeviceId, 'sender_device_id');
+export async function routeSend(deps: RouterDeps, req: SendRequest__Output, principal: Principal): Promise<SendResponse> {
+  const senderDeviceId = checkSender(deps, principal, req.senderId, req.senderDeviceId, req.conversationId);
   requireId(req.conversationId, 'conversation_id');
   requireId(req.clientMsgId, 'client_msg_id');
   const body = checkBody(req.body, deps.maxBodyBytes);
@@ -81,7 +124,7 @@ export async function routeSend(deps: RouterDeps, req: SendRequest__Output): Pro
   const direct = await authorize(deps, req.conversationId, req.senderId);
   const serverMsgId = serverMsgIdFor(req.conversationId, req.senderId, req.clientMsgId);
   const sentAt = (deps.now ?? Date.now)();
-  const message = { serverMsgId, conversationId: req.conversationId, senderId: req.senderId, senderDeviceId: req.senderDeviceId, clientMsgId: req.clientMsgId, body, sentAt };
+  const message = { serverMsgId, conversationId: req.conversationId, senderId: req.senderId, senderDeviceId, clientMsgId: req.clientMsgId, body, sentAt };
   await produce(deps, [messagesRecords.record({ kind: 'message', message, ...direct }, injectTraceContext({}))]);
   return { serverMsgId, seq: 0, sentAt };
 }
@@ -91,9 +134,8 @@ export async function routeSend(deps: RouterDeps, req: SendRequest__Output): Pro
  * items that fail validation or the rate limit are answered one by one; the others are
  * records. Throws for what refuses the whole batch (bad ids, not a member).
  */
-async function batchRecords(deps: RouterDeps, req: SendBatchRequest__Output, trace: Record<string, string>): Promise<{ results: SendItemResult[]; records: OutgoingRecord[] }> {
-  requireId(req.senderId, 'sender_id');
-  requireId(req.senderDeviceId, 'sender_device_id');
+async function batchRecords(deps: RouterDeps, req: SendBatchRequest__Output, principal: Principal, trace: Record<string, string>): Promise<{ results: SendItemResult[]; records: OutgoingRecord[] }> {
+  const senderDeviceId = checkSender(deps, principal, req.senderId, req.senderDeviceId, req.conversationId);
   requireId(req.conversationId, 'conversation_id');
   if (req.items.length === 0 || req.items.length > MAX_BATCH_ITEMS) throw new ParleyError('INVALID_ARGUMENT', `a batch holds 1..${MAX_BATCH_ITEMS} items`);
   const direct = await authorize(deps, req.conversationId, req.senderId);
@@ -108,7 +150,7 @@ async function batchRecords(deps: RouterDeps, req: SendBatchRequest__Output, tra
       const serverMsgId = serverMsgIdFor(req.conversationId, req.senderId, item.clientMsgId);
       records.push(
         messagesRecords.record(
-          { kind: 'message', message: { serverMsgId, conversationId: req.conversationId, senderId: req.senderId, senderDeviceId: req.senderDeviceId, clientMsgId: item.clientMsgId, body, sentAt }, ...direct },
+          { kind: 'message', message: { serverMsgId, conversationId: req.conversationId, senderId: req.senderId, senderDeviceId, clientMsgId: item.clientMsgId, body, sentAt }, ...direct },
           { ...trace },
         ),
       );
@@ -126,8 +168,8 @@ async function batchRecords(deps: RouterDeps, req: SendBatchRequest__Output, tra
  * the conversation's partition in the order given. Items that fail validation or the rate
  * limit are answered one by one; the others are made durable together or not at all.
  */
-export async function routeSendBatch(deps: RouterDeps, req: SendBatchRequest__Output): Promise<SendBatchResponse> {
-  const { results, records } = await batchRecords(deps, req, injectTraceContext({}));
+export async function routeSendBatch(deps: RouterDeps, req: SendBatchRequest__Output, principal: Principal): Promise<SendBatchResponse> {
+  const { results, records } = await batchRecords(deps, req, principal, injectTraceContext({}));
   if (records.length > 0) await produce(deps, records);
   return { results };
 }
@@ -141,12 +183,12 @@ export const MAX_MANY_ITEMS = 1_024;
  * batch is checked on its own and answered on its own; the records of all that passed are
  * made durable together or not at all. Each conversation's records keep the order given.
  */
-export async function routeSendMany(deps: RouterDeps, req: SendManyRequest__Output): Promise<SendManyResponse> {
+export async function routeSendMany(deps: RouterDeps, req: SendManyRequest__Output, principal: Principal): Promise<SendManyResponse> {
   if (req.batches.length > MAX_MANY_BATCHES || req.batches.reduce((n, b) => n + b.items.length, 0) > MAX_MANY_ITEMS) {
     throw new ParleyError('INVALID_ARGUMENT', `a call holds at most ${MAX_MANY_BATCHES} batches and ${MAX_MANY_ITEMS} items`);
   }
   const trace = injectTraceContext({});
-  const checked = await Promise.all(req.batches.map((b) => batchRecords(deps, b, trace).then((ok) => ({ ok }), (err: unknown) => ({ error: asParleyError(err) }))));
+  const checked = await Promise.all(req.batches.map((b) => batchRecords(deps, b, principal, trace).then((ok) => ({ ok }), (err: unknown) => ({ error: asParleyError(err) }))));
   const records = checked.flatMap((c) => ('ok' in c ? c.ok.records : []));
   if (records.length > 0) await produce(deps, records);
   return {

@@ -194,22 +194,22 @@ describe('CreateDirect', () => {
 describe('CreateGroup', () => {
   it('creates a group with its members, once each', async () => {
     const { api } = new Harness();
-    const group = await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob', 'alice'] });
+    const group = await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob', 'alice'], botIds: [] });
     expect(group).toMatchObject({ conversationId: 'g_team', kind: 'CONVERSATION_KIND_GROUP', memberCount: 2, lastSeq: 0 });
     expect(await invoke(api.ListMembers, members('g_team'))).toEqual({ userIds: ['alice', 'bob'], hasMore: false });
   });
 
   it('answers ALREADY_EXISTS for a taken id and changes nothing', async () => {
     const { api } = new Harness();
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
-    await expectStatus(api.CreateGroup, { conversationId: 'g_team', memberIds: ['mallory', 'eve'] }, status.ALREADY_EXISTS, 'ALREADY_EXISTS');
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
+    await expectStatus(api.CreateGroup, { conversationId: 'g_team', memberIds: ['mallory', 'eve'], botIds: [] }, status.ALREADY_EXISTS, 'ALREADY_EXISTS');
     expect(await invoke(api.ListMembers, members('g_team'))).toEqual({ userIds: ['alice'], hasMore: false });
   });
 
   it('generates a fresh g_ id when none is given', async () => {
     const { api } = new Harness();
-    const first = await invoke(api.CreateGroup, { conversationId: '', memberIds: ['alice'] });
-    const second = await invoke(api.CreateGroup, { conversationId: '', memberIds: ['alice'] });
+    const first = await invoke(api.CreateGroup, { conversationId: '', memberIds: ['alice'], botIds: [] });
+    const second = await invoke(api.CreateGroup, { conversationId: '', memberIds: ['alice'], botIds: [] });
     expect(first.conversationId).toMatch(/^g_/);
     expect(first.conversationId).toMatch(ID_PATTERN);
     expect(second.conversationId).not.toBe(first.conversationId);
@@ -219,7 +219,7 @@ describe('CreateGroup', () => {
     const { api } = new Harness();
     const taken = directConversationId('alice', 'bob');
     for (const conversationId of ['d_anything', taken]) {
-      await expectStatus(api.CreateGroup, { conversationId, memberIds: ['alice', 'mallory'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+      await expectStatus(api.CreateGroup, { conversationId, memberIds: ['alice', 'mallory'], botIds: [] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
       await expectStatus(api.GetConversation, { conversationId }, status.NOT_FOUND, 'NOT_FOUND');
     }
     // The direct conversation of alice and bob is still theirs to create.
@@ -228,35 +228,35 @@ describe('CreateGroup', () => {
 
   it('refuses a group without members', async () => {
     const { api } = new Harness();
-    await expectStatus(api.CreateGroup, { conversationId: 'g_empty', memberIds: [] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(api.CreateGroup, { conversationId: 'g_empty', memberIds: [], botIds: [] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
     await expectStatus(api.GetConversation, { conversationId: 'g_empty' }, status.NOT_FOUND, 'NOT_FOUND');
   });
 
   it('refuses invalid group and member ids', async () => {
     const { api } = new Harness();
-    await expectStatus(api.CreateGroup, { conversationId: 'g team', memberIds: ['alice'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
-    const f = await expectStatus(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'b/b'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(api.CreateGroup, { conversationId: 'g team', memberIds: ['alice'], botIds: [] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    const f = await expectStatus(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'b/b'], botIds: [] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
     expect(f.details).toContain('member_ids[1]');
     await expectStatus(api.GetConversation, { conversationId: 'g_team' }, status.NOT_FOUND, 'NOT_FOUND');
   });
 
   it('refuses more members than MAX_GROUP_MEMBERS with INVALID_ARGUMENT (not retryable)', async () => {
     const { api } = new Harness({ maxGroupMembers: 3, maxPageSize: 500 });
-    const f = await expectStatus(api.CreateGroup, { conversationId: 'g_big', memberIds: ['a', 'b', 'c', 'd'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    const f = await expectStatus(api.CreateGroup, { conversationId: 'g_big', memberIds: ['a', 'b', 'c', 'd'], botIds: [] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
     expect(f.details).toBe('member_ids has more than 3 distinct entries');
     expect(f.metadata.get('parley-retryable')).toEqual(['false']);
     await expectStatus(api.GetConversation, { conversationId: 'g_big' }, status.NOT_FOUND, 'NOT_FOUND');
-    expect(await invoke(api.CreateGroup, { conversationId: 'g_full', memberIds: ['a', 'b', 'c'] })).toMatchObject({ memberCount: 3 });
+    expect(await invoke(api.CreateGroup, { conversationId: 'g_full', memberIds: ['a', 'b', 'c'], botIds: [] })).toMatchObject({ memberCount: 3 });
   });
 
   it('counts a repeated id once against the maximum', async () => {
     const { api } = new Harness({ maxGroupMembers: 3, maxPageSize: 500 });
-    expect(await invoke(api.CreateGroup, { conversationId: 'g_rep', memberIds: ['alice', 'alice', 'alice', 'alice'] })).toMatchObject({ memberCount: 1 });
+    expect(await invoke(api.CreateGroup, { conversationId: 'g_rep', memberIds: ['alice', 'alice', 'alice', 'alice'], botIds: [] })).toMatchObject({ memberCount: 1 });
   });
 
   it('publishes no membership event for a new group (its members come with it)', async () => {
     const h = new Harness();
-    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'], botIds: [] });
     expect(h.published).toEqual({ messages: [], membership: [] });
     expect(h.registers.values.get(headKey('g_team'))).toBe(0);
   });
@@ -265,7 +265,7 @@ describe('CreateGroup', () => {
 describe('AddMembers and RemoveMembers', () => {
   it('adds and removes group members and answers with the new count', async () => {
     const { api } = new Harness();
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
     expect(await invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['bob', 'carol', 'bob'] })).toMatchObject({ conversationId: 'g_team', memberCount: 3 });
     expect(await invoke(api.RemoveMembers, { conversationId: 'g_team', userIds: ['alice', 'nobody'] })).toMatchObject({ conversationId: 'g_team', memberCount: 2 });
     expect(await invoke(api.ListMembers, members('g_team'))).toEqual({ userIds: ['bob', 'carol'], hasMore: false });
@@ -289,7 +289,7 @@ describe('AddMembers and RemoveMembers', () => {
 
   it('refuses invalid user ids', async () => {
     const h = new Harness();
-    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
     await expectStatus(h.api.AddMembers, { conversationId: 'g_team', userIds: ['bob', ''] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
     await expectStatus(h.api.RemoveMembers, { conversationId: 'g_team', userIds: ['a b'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
     expect(await invoke(h.api.ListMembers, members('g_team'))).toEqual({ userIds: ['alice'], hasMore: false });
@@ -298,7 +298,7 @@ describe('AddMembers and RemoveMembers', () => {
 
   it('refuses with RESOURCE_EXHAUSTED (not retryable) to grow a group past MAX_GROUP_MEMBERS, adding no one', async () => {
     const h = new Harness({ maxGroupMembers: 3, maxPageSize: 500 });
-    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'], botIds: [] });
     const f = await expectStatus(h.api.AddMembers, { conversationId: 'g_team', userIds: ['carol', 'dave'] }, status.RESOURCE_EXHAUSTED, 'RESOURCE_EXHAUSTED');
     expect(f.metadata.get('parley-retryable')).toEqual(['false']);
     expect(f.details).toBe('a group holds at most 3 members');
@@ -311,7 +311,7 @@ describe('AddMembers and RemoveMembers', () => {
 
   it('refuses a request naming more distinct users than a group may hold with INVALID_ARGUMENT', async () => {
     const { api } = new Harness({ maxGroupMembers: 3, maxPageSize: 500 });
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
     await expectStatus(api.AddMembers, { conversationId: 'g_team', userIds: ['a', 'b', 'c', 'd'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
     await expectStatus(api.RemoveMembers, { conversationId: 'g_team', userIds: ['a', 'b', 'c', 'd'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
     // Repeats count once.
@@ -320,7 +320,7 @@ describe('AddMembers and RemoveMembers', () => {
 
   it('never lets concurrent adds take a group past its maximum', async () => {
     const { api } = new Harness({ maxGroupMembers: 3, maxPageSize: 500 });
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'], botIds: [] });
     const results = await Promise.allSettled([
       invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['carol'] }),
       invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['dave'] }),
@@ -331,7 +331,7 @@ describe('AddMembers and RemoveMembers', () => {
 
   it('counts only new members against the maximum', async () => {
     const { api } = new Harness({ maxGroupMembers: 3, maxPageSize: 500 });
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob', 'carol'] });
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob', 'carol'], botIds: [] });
     // Already members: the group does not grow, so this is allowed.
     expect(await invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['alice', 'bob', 'carol'] })).toMatchObject({ memberCount: 3 });
     await invoke(api.RemoveMembers, { conversationId: 'g_team', userIds: ['carol'] });
@@ -343,7 +343,7 @@ describe('AddMembers and RemoveMembers', () => {
 describe('membership events', () => {
   it('publishes each change to the messages topic (for the sequencer) and the membership topic (for every cache), keyed by conversation', async () => {
     const h = new Harness();
-    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
     const before = Date.now();
     await invoke(h.api.AddMembers, { conversationId: 'g_team', userIds: ['bob', 'carol', 'bob'] });
     await invoke(h.api.RemoveMembers, { conversationId: 'g_team', userIds: ['alice'] });
@@ -366,7 +366,7 @@ describe('membership events', () => {
 
   it('publishes every user asked for, members already or not, so a retry after a failed publish still reaches the caches', async () => {
     const h = new Harness(DEFAULT_LIMITS, false);
-    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
     // The topics are missing: the change is stored but cannot be published, and the call fails.
     await expectStatus(h.api.AddMembers, { conversationId: 'g_team', userIds: ['bob'] }, status.UNAVAILABLE, 'UNAVAILABLE');
     expect(await invoke(h.api.ListMembers, members('g_team'))).toEqual({ userIds: ['alice', 'bob'], hasMore: false });
@@ -380,7 +380,7 @@ describe('membership events', () => {
 
   it('splits a change for more users than one record holds into records of MAX_MEMBERSHIP_IDS_PER_RECORD', async () => {
     const h = new Harness({ maxGroupMembers: 3 * MAX_MEMBERSHIP_IDS_PER_RECORD, maxPageSize: 500 });
-    await invoke(h.api.CreateGroup, { conversationId: 'g_big', memberIds: ['owner'] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_big', memberIds: ['owner'], botIds: [] });
     const many = users(2 * MAX_MEMBERSHIP_IDS_PER_RECORD + 1);
     expect(await invoke(h.api.AddMembers, { conversationId: 'g_big', userIds: many })).toMatchObject({ memberCount: many.length + 1 });
     for (const topic of ['messages', 'membership'] as const) {
@@ -393,7 +393,7 @@ describe('membership events', () => {
 
   it('keeps the read checks true: a removed reader is refused and an added one let in, even once cached', async () => {
     const h = new Harness();
-    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'], botIds: [] });
     await h.seedMessages('g_team', 3);
     const sync = (userId: string) => ({ userId, conversationId: 'g_team', afterSeq: 0, limit: 0 });
     // Both answers are now cached.
@@ -406,17 +406,77 @@ describe('membership events', () => {
   });
 });
 
+describe('bots', () => {
+  it('refuses the reserved service identities as members, in every call that names users', async () => {
+    const h = new Harness();
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
+    for (const reserved of ['bot:support', 'bot:Support', 'system', 'system:notices']) {
+      await expectStatus(h.api.CreateGroup, { conversationId: '', memberIds: ['alice', reserved], botIds: [] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+      await expectStatus(h.api.CreateDirect, { userA: 'alice', userB: reserved }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+      await expectStatus(h.api.AddMembers, { conversationId: 'g_team', userIds: [reserved] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+      await expectStatus(h.api.Sync, { userId: reserved, conversationId: 'g_team', afterSeq: 0, limit: 0 }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+      await expectStatus(h.api.ListConversations, { userId: reserved, afterConversationId: '', limit: 0 }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    }
+    expect((await invoke(h.api.ListMembers, { conversationId: 'g_team', afterUserId: '', limit: 0 })).userIds).toEqual(['alice']);
+  });
+
+  it('allows bots from creation and by AddBots, shows them, never counts them as members, and publishes each grant in the stream', async () => {
+    const h = new Harness();
+    const created = await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'], botIds: ['bot:support'] });
+    expect(created).toMatchObject({ memberCount: 2, botIds: ['bot:support'] });
+    const added = await invoke(h.api.AddBots, { conversationId: 'g_team', botIds: ['bot:alerts', 'bot:support'] });
+    expect(added).toMatchObject({ memberCount: 2, botIds: ['bot:alerts', 'bot:support'] });
+    expect(await invoke(h.api.GetConversation, { conversationId: 'g_team' })).toMatchObject({ botIds: ['bot:alerts', 'bot:support'] });
+    expect(await invoke(h.api.Membership, { conversationId: 'g_team', userId: 'bot:alerts' })).toMatchObject({ member: true, memberCount: 2 });
+    const removed = await invoke(h.api.RemoveBots, { conversationId: 'g_team', botIds: ['bot:support'] });
+    expect(removed.botIds).toEqual(['bot:alerts']);
+    expect(await invoke(h.api.Membership, { conversationId: 'g_team', userId: 'bot:support' })).toMatchObject({ member: false });
+    const changes = h.published.messages.flat().map((e) => (e.kind === 'membership' ? [e.change.change, e.change.userIds] : e.kind));
+    expect(changes).toEqual([
+      ['added', ['bot:support']],
+      ['added', ['bot:alerts', 'bot:support']],
+      ['removed', ['bot:support']],
+    ]);
+    expect(h.published.membership.flat()).toHaveLength(3);
+    // A bot reads nothing as itself, even where it may post.
+    await expectStatus(h.api.History, { userId: 'bot:alerts', conversationId: 'g_team', fromSeq: 0, toSeq: 0, order: 'HISTORY_ORDER_UNSPECIFIED', limit: 0 }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+  });
+
+  it('allows bots into a direct conversation, answered apart from its pair', async () => {
+    const h = new Harness();
+    const direct = directConversationId('alice', 'bob');
+    await invoke(h.api.CreateDirect, { userA: 'alice', userB: 'bob' });
+    await invoke(h.api.AddBots, { conversationId: direct, botIds: ['bot:safety'] });
+    expect(await invoke(h.api.Membership, { conversationId: direct, userId: 'bot:safety' })).toMatchObject({ member: true });
+    expect(await invoke(h.api.Membership, { conversationId: direct, userId: 'bot:other' })).toMatchObject({ member: false });
+    expect(await invoke(h.api.Membership, { conversationId: direct, userId: 'alice' })).toMatchObject({ member: true, memberIds: ['alice', 'bob'] });
+  });
+
+  it('refuses what is not a bot id, too many bots, and an unknown conversation', async () => {
+    const h = new Harness();
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
+    for (const bad of [[], ['alice'], ['bot:Support'], ['system'], ['bot:']]) await expectStatus(h.api.AddBots, { conversationId: 'g_team', botIds: bad }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(h.api.CreateGroup, { conversationId: 'g_x', memberIds: ['alice'], botIds: ['alice'] }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(h.api.AddBots, { conversationId: 'g_nope', botIds: ['bot:a'] }, status.NOT_FOUND, 'NOT_FOUND');
+    await expectStatus(h.api.AddBots, { conversationId: 'g_team', botIds: Array.from({ length: 33 }, (_, i) => `bot:b${i}`) }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await invoke(h.api.AddBots, { conversationId: 'g_team', botIds: Array.from({ length: 30 }, (_, i) => `bot:b${i}`) });
+    const full = await expectStatus(h.api.AddBots, { conversationId: 'g_team', botIds: ['bot:x', 'bot:y', 'bot:z'] }, status.RESOURCE_EXHAUSTED, 'RESOURCE_EXHAUSTED');
+    expect(full.metadata.get('parley-retryable')[0]).toBe('false');
+    expect((await invoke(h.api.GetConversation, { conversationId: 'g_team' })).botIds).toHaveLength(30);
+  });
+});
+
 describe('Membership', () => {
   it('answers whether the user is a member, with the count and every member of a small conversation', async () => {
     const { api } = new Harness();
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['carol', 'alice', 'bob'] });
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['carol', 'alice', 'bob'], botIds: [] });
     expect(await invoke(api.Membership, { conversationId: 'g_team', userId: 'alice' })).toEqual({ member: true, memberCount: 3, memberIds: ['alice', 'bob', 'carol'], complete: true });
     expect(await invoke(api.Membership, { conversationId: 'g_team', userId: 'mallory' })).toEqual({ member: false, memberCount: 3, memberIds: ['alice', 'bob', 'carol'], complete: true });
   });
 
   it('follows membership changes', async () => {
     const { api } = new Harness();
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
     await invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['bob'] });
     expect(await invoke(api.Membership, { conversationId: 'g_team', userId: 'bob' })).toEqual({ member: true, memberCount: 2, memberIds: ['alice', 'bob'], complete: true });
     await invoke(api.RemoveMembers, { conversationId: 'g_team', userIds: ['bob'] });
@@ -426,7 +486,7 @@ describe('Membership', () => {
   it('lists the members up to SMALL_CONVERSATION members, and only the count past it', async () => {
     const { api } = new Harness();
     const all = users(SMALL_CONVERSATION + 1);
-    await invoke(api.CreateGroup, { conversationId: 'g_small', memberIds: all.slice(0, SMALL_CONVERSATION) });
+    await invoke(api.CreateGroup, { conversationId: 'g_small', memberIds: all.slice(0, SMALL_CONVERSATION), botIds: [] });
     const small = await invoke(api.Membership, { conversationId: 'g_small', userId: all[0]! });
     expect(small).toMatchObject({ member: true, memberCount: SMALL_CONVERSATION, complete: true });
     expect(small.memberIds).toEqual(all.slice(0, SMALL_CONVERSATION));
@@ -469,7 +529,7 @@ describe('Membership', () => {
 
   it('answers NOT_FOUND for an unknown conversation and INVALID_ARGUMENT for invalid ids', async () => {
     const { api } = new Harness();
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
     const f = await expectStatus(api.Membership, { conversationId: 'g_nope', userId: 'alice' }, status.NOT_FOUND, 'NOT_FOUND');
     expect(f.details).toBe('conversation g_nope does not exist');
     // Unlike History and Sync, there is no trusted empty user here.
@@ -481,7 +541,7 @@ describe('Membership', () => {
 describe('ListMembers', () => {
   it('pages members in user id order with after_user_id and has_more', async () => {
     const { api } = new Harness();
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['erin', 'bob', 'dave', 'alice', 'carol'] });
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['erin', 'bob', 'dave', 'alice', 'carol'], botIds: [] });
     expect(await invoke(api.ListMembers, members('g_team', '', 2))).toEqual({ userIds: ['alice', 'bob'], hasMore: true });
     expect(await invoke(api.ListMembers, members('g_team', 'bob', 2))).toEqual({ userIds: ['carol', 'dave'], hasMore: true });
     // A page that ends exactly at the last member does not claim more.
@@ -495,7 +555,7 @@ describe('ListMembers', () => {
   it('a caller that pages from its last id while has_more gets every member once', async () => {
     const { api } = new Harness();
     const all = users(23);
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: [...all].reverse() });
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: [...all].reverse(), botIds: [] });
     const seen: string[] = [];
     for (let more = true; more; ) {
       const page = await invoke(api.ListMembers, members('g_team', seen.at(-1) ?? '', 4));
@@ -508,13 +568,13 @@ describe('ListMembers', () => {
   it('lists every member when no limit is given', async () => {
     const { api } = new Harness();
     const all = users(600);
-    await invoke(api.CreateGroup, { conversationId: 'g_big', memberIds: all });
+    await invoke(api.CreateGroup, { conversationId: 'g_big', memberIds: all, botIds: [] });
     expect(await invoke(api.ListMembers, members('g_big'))).toEqual({ userIds: all, hasMore: false });
   });
 
   it('refuses a negative limit and an invalid after_user_id', async () => {
     const { api } = new Harness();
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
     await expectStatus(api.ListMembers, members('g_team', '', -1), status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
     await expectStatus(api.ListMembers, members('g_team', 'a b'), status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
     await expectStatus(api.ListMembers, members('g team'), status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
@@ -524,7 +584,7 @@ describe('ListMembers', () => {
 describe('History and Sync', () => {
   async function seeded(count: number, limits?: StorageApiLimits) {
     const h = new Harness(limits);
-    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'], botIds: [] });
     const messages = await h.seedMessages('g_team', count);
     return { h, api: h.api, messages };
   }
@@ -716,7 +776,7 @@ describe('History and Sync', () => {
 
   it('does not mix conversations', async () => {
     const { h, api } = await seeded(3);
-    await invoke(api.CreateGroup, { conversationId: 'g_other', memberIds: ['bob'] });
+    await invoke(api.CreateGroup, { conversationId: 'g_other', memberIds: ['bob'], botIds: [] });
     await h.seedMessages('g_other', 2);
     expect((await invoke(api.Sync, sync(0))).messages!.every((m) => m.conversationId === 'g_team')).toBe(true);
     expect((await invoke(api.Sync, { ...sync(0), conversationId: 'g_other' })).messages!.map((m) => m.seq)).toEqual([1, 2]);
@@ -726,7 +786,7 @@ describe('History and Sync', () => {
 describe('GetConversation', () => {
   it('reports the last stored seq of a conversation', async () => {
     const h = new Harness();
-    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
     await h.seedMessages('g_team', 4);
     expect(await invoke(h.api.GetConversation, { conversationId: 'g_team' })).toMatchObject({ conversationId: 'g_team', lastSeq: 4, memberCount: 1, kind: 'CONVERSATION_KIND_GROUP' });
     await expectStatus(h.api.GetConversation, { conversationId: 'g_nope' }, status.NOT_FOUND, 'NOT_FOUND');
@@ -735,7 +795,7 @@ describe('GetConversation', () => {
 
   it('answers AddMembers and RemoveMembers with the last seq too', async () => {
     const h = new Harness();
-    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
     await h.seedMessages('g_team', 4);
     expect(await invoke(h.api.AddMembers, { conversationId: 'g_team', userIds: ['bob'] })).toMatchObject({ lastSeq: 4, memberCount: 2 });
     expect(await invoke(h.api.RemoveMembers, { conversationId: 'g_team', userIds: ['bob'] })).toMatchObject({ lastSeq: 4, memberCount: 1 });
@@ -748,8 +808,8 @@ describe('ListConversations', () => {
   it('lists the conversations of a user in id order, with last seq, positions and unread', async () => {
     const h = new Harness();
     const { conversationId: direct } = await invoke(h.api.CreateDirect, { userA: 'alice', userB: 'bob' });
-    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob', 'carol'] });
-    await invoke(h.api.CreateGroup, { conversationId: 'g_other', memberIds: ['bob'] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob', 'carol'], botIds: [] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_other', memberIds: ['bob'], botIds: [] });
     await h.seedMessages('g_team', 10);
     await h.seedMessages(direct!, 3);
     await h.positions.raise([
@@ -769,7 +829,7 @@ describe('ListConversations', () => {
 
   it('never reports a position past the last seq, nor delivered behind read', async () => {
     const h = new Harness();
-    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'] });
+    await invoke(h.api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice', 'bob'], botIds: [] });
     await h.seedMessages('g_team', 5);
     await h.positions.raise([
       { conversationId: 'g_team', userId: 'alice', kind: 'delivered', seq: 2, previous: 0 },
@@ -783,8 +843,8 @@ describe('ListConversations', () => {
 
   it('pages by conversation id with has_more, the page size capped at MAX_PAGE_SIZE', async () => {
     const { api } = new Harness({ maxGroupMembers: 10, maxPageSize: 2 });
-    for (const id of ['g_e', 'g_a', 'g_d', 'g_c', 'g_b']) await invoke(api.CreateGroup, { conversationId: id, memberIds: ['alice'] });
-    await invoke(api.CreateGroup, { conversationId: 'g_bobs', memberIds: ['bob'] });
+    for (const id of ['g_e', 'g_a', 'g_d', 'g_c', 'g_b']) await invoke(api.CreateGroup, { conversationId: id, memberIds: ['alice'], botIds: [] });
+    await invoke(api.CreateGroup, { conversationId: 'g_bobs', memberIds: ['bob'], botIds: [] });
     const ids = (r: { conversations?: { conversationId?: string }[] }) => r.conversations!.map((c) => c.conversationId);
     const first = await invoke(api.ListConversations, list('alice', '', 100));
     expect([ids(first), first.hasMore]).toEqual([['g_a', 'g_b'], true]);
@@ -799,7 +859,7 @@ describe('ListConversations', () => {
 
   it('reports member counts that follow membership changes', async () => {
     const { api } = new Harness();
-    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'] });
+    await invoke(api.CreateGroup, { conversationId: 'g_team', memberIds: ['alice'], botIds: [] });
     expect((await invoke(api.ListConversations, list('alice'))).conversations).toEqual([expect.objectContaining({ memberCount: 1 })]);
     await invoke(api.AddMembers, { conversationId: 'g_team', userIds: ['bob', 'carol'] });
     expect((await invoke(api.ListConversations, list('alice'))).conversations).toEqual([expect.objectContaining({ memberCount: 3 })]);

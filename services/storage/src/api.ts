@@ -4,7 +4,7 @@
 // written to MongoDB first, then published as events (parley.messages for the sequencer,
 // parley.membership for every cache), and the call answers once both are durable.
 import { membershipChanges, membershipRecords, messagesRecords, type MessageBus, type ValidMembershipChange } from '@parley/bus';
-import { ParleyError, absentConversationError, directConversationId, hasScope, isValidId, randomId, unaryHandler, type Logger, type Principal } from '@parley/core';
+import { MAX_BOTS_PER_CONVERSATION, ParleyError, absentConversationError, directConversationId, hasScope, isBotId, isReservedId, isValidId, randomId, unaryHandler, type Logger, type Principal } from '@parley/core';
 import type { MembershipCache } from '@parley/membership';
 import type { Conversation, HistoryOrder, MessagesResponse, StorageHandlers, StoredMessage } from '@parley/proto';
 import { pageWindow, type MessageReader } from './reads';
@@ -80,8 +80,15 @@ function requireId(value: string, field: string): string {
   return value;
 }
 
+/** A person's id: valid, and outside the service namespaces (bot:, system), which no user may hold. */
+function requireUserId(value: string, field: string): string {
+  requireId(value, field);
+  if (isReservedId(value)) throw new ParleyError('INVALID_ARGUMENT', `${field}: ${value} is a reserved service identity (bot:, system), not a user; allow a bot with AddBots`);
+  return value;
+}
+
 function requireIds(values: readonly string[], field: string, max: number): string[] {
-  values.forEach((v, i) => requireId(v, `${field}[${i}]`));
+  values.forEach((v, i) => requireUserId(v, `${field}[${i}]`));
   const unique = [...new Set(values)];
   if (unique.length > max) throw new ParleyError('INVALID_ARGUMENT', `${field} has more than ${max} distinct entries`);
   return unique;
@@ -91,6 +98,16 @@ function toMessage(m: StoredMessageDoc): StoredMessage {
   return { ...m };
 }
 
+function requireBotIds(values: readonly string[], field: string, allowEmpty: boolean): string[] {
+  values.forEach((v, i) => {
+    if (!isBotId(v)) throw new ParleyError('INVALID_ARGUMENT', `${field}[${i}] must be a bot id: bot: and [a-z0-9][a-z0-9_.-]{0,59}`);
+  });
+  const unique = [...new Set(values)];
+  if (!allowEmpty && unique.length === 0) throw new ParleyError('INVALID_ARGUMENT', `${field} needs at least one bot id`);
+  if (unique.length > MAX_BOTS_PER_CONVERSATION) throw new ParleyError('INVALID_ARGUMENT', `${field} has more than ${MAX_BOTS_PER_CONVERSATION} distinct entries`);
+  return unique;
+}
+
 function toConversation(c: ConversationDoc, lastSeq: number): Conversation {
   return {
     conversationId: c.conversationId,
@@ -98,6 +115,7 @@ function toConversation(c: ConversationDoc, lastSeq: number): Conversation {
     memberCount: c.memberCount,
     lastSeq,
     createdAt: c.createdAt,
+    botIds: c.botIds,
   };
 }
 
@@ -109,9 +127,13 @@ function pageSize(requested: number, fallback: number, max: number): number {
 /** A direct conversation's id says what it is; its members never change. */
 const isDirect = (conversationId: string) => conversationId.startsWith('d_');
 
-/** Who is in a conversation: a direct one's pair from memory or Redis, anything else from the store. */
+/**
+ * Who is in a conversation: a direct one's pair from memory or Redis, anything else from the
+ * store. Whether a bot may post is the store's to answer for both kinds (a direct pair never
+ * changes, the bots allowed into it may).
+ */
 export function membershipOf(directs: DirectMembers, conversations: Pick<ConversationStore, 'membership'>): (conversationId: string, userId: string) => Promise<MembershipAnswer> {
-  return (conversationId, userId) => (isDirect(conversationId) ? directs.membership(conversationId, userId) : conversations.membership(conversationId, userId));
+  return (conversationId, userId) => (isDirect(conversationId) && !isBotId(userId) ? directs.membership(conversationId, userId) : conversations.membership(conversationId, userId));
 }
 
 export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
@@ -135,7 +157,8 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
       if (hasScope(principal, 'messages:read-all') || principal?.kind === 'development') return;
       throw new ParleyError('PERMISSION_DENIED', 'reading without a user_id needs an API key with the scope messages:read-all');
     }
-    requireId(userId, 'user_id');
+    // A bot may post where it is allowed, but it is no member: it reads nothing as itself.
+    requireUserId(userId, 'user_id');
     const { exists, member } = await deps.readers.isMember(conversationId, userId);
     if (!exists) throw absentConversationError(conversationId);
     if (!member) throw new ParleyError('PERMISSION_DENIED', 'not a member of this conversation');
@@ -177,8 +200,8 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
       return { member: answer.member, memberCount: answer.memberCount, memberIds: answer.memberIds ?? [], complete: answer.memberIds !== undefined };
     }),
     CreateDirect: unaryHandler('Storage.CreateDirect', log, async (req) => {
-      const a = requireId(req.userA, 'user_a');
-      const b = requireId(req.userB, 'user_b');
+      const a = requireUserId(req.userA, 'user_a');
+      const b = requireUserId(req.userB, 'user_b');
       if (a === b) throw new ParleyError('INVALID_ARGUMENT', 'a direct conversation needs two different users');
       const conversationId = directConversationId(a, b);
       const createdAt = Date.now();
@@ -190,18 +213,26 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
           heads.created(conversationId, new Map([a, b].flatMap((u) => [[positionKey(conversationId, u, 'delivered'), 0] as const, [positionKey(conversationId, u, 'read'), 0] as const]))),
           deps.directs.created(conversationId, [a, b]),
         ]);
-        return toConversation({ conversationId, kind: 'direct', createdAt, memberCount: 2 }, 0);
+        return toConversation({ conversationId, kind: 'direct', createdAt, memberCount: 2, botIds: [] }, 0);
       }
       return toConversation(await conversationOrThrow(conversationId), await headOf(conversationId));
     }),
     CreateGroup: unaryHandler('Storage.CreateGroup', log, async (req) => {
       const memberIds = requireIds(req.memberIds, 'member_ids', limits.maxGroupMembers);
       if (memberIds.length === 0) throw new ParleyError('INVALID_ARGUMENT', 'a group needs at least one member');
+      const botIds = requireBotIds(req.botIds, 'bot_ids', true);
       const conversationId = req.conversationId === '' ? randomId('g_') : requireId(req.conversationId, 'conversation_id');
       if (isDirect(conversationId)) throw new ParleyError('INVALID_ARGUMENT', 'the d_ prefix is reserved for direct conversations');
       const result = await conversations.createConversation({ conversationId, kind: 'group', memberIds, createdAt: Date.now() });
       if (result === 'exists') throw new ParleyError('ALREADY_EXISTS', `conversation ${conversationId} already exists`);
       await heads.created(conversationId);
+      if (botIds.length > 0) {
+        // A new conversation holds no bots: the limit cannot be reached here.
+        await conversations.addBots(conversationId, botIds, MAX_BOTS_PER_CONVERSATION);
+        // Nothing was cached about a conversation just created, but the sequencer applies
+        // the stream in order: the grant goes there like any later one.
+        await deps.events.publish(conversationId, 'added', botIds);
+      }
       return toConversation(await conversationOrThrow(conversationId), 0);
     }),
     AddMembers: unaryHandler('Storage.AddMembers', log, async (req) => {
@@ -225,6 +256,27 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
       await deps.events.publish(req.conversationId, 'removed', userIds);
       return afterChange(req.conversationId);
     }),
+    // The bots a conversation allows travel as membership changes (their ids say they are
+    // bots), so every cache, and the sequencer in the stream's order, learn of them the way
+    // they learn of members. Direct conversations take bots too: their pair never changes,
+    // but an admin may let a service post into them (a support or safety notice).
+    AddBots: unaryHandler('Storage.AddBots', log, async (req) => {
+      await conversationOrThrow(req.conversationId);
+      const botIds = requireBotIds(req.botIds, 'bot_ids', false);
+      const result = await conversations.addBots(req.conversationId, botIds, MAX_BOTS_PER_CONVERSATION);
+      if (result === 'absent') throw new ParleyError('NOT_FOUND', `conversation ${req.conversationId} does not exist`);
+      if (result === 'full') throw new ParleyError('RESOURCE_EXHAUSTED', `a conversation allows at most ${MAX_BOTS_PER_CONVERSATION} bots`, { retryable: false });
+      // Every bot asked for, not only those new: a retry after a failed publish still reaches the caches.
+      await deps.events.publish(req.conversationId, 'added', botIds);
+      return afterChange(req.conversationId);
+    }),
+    RemoveBots: unaryHandler('Storage.RemoveBots', log, async (req) => {
+      await conversationOrThrow(req.conversationId);
+      const botIds = requireBotIds(req.botIds, 'bot_ids', false);
+      await conversations.removeBots(req.conversationId, botIds);
+      await deps.events.publish(req.conversationId, 'removed', botIds);
+      return afterChange(req.conversationId);
+    }),
     ListMembers: unaryHandler('Storage.ListMembers', log, async (req) => {
       if (req.afterUserId !== '') requireId(req.afterUserId, 'after_user_id');
       const limit = pageSize(req.limit, 10_000, Math.max(limits.maxGroupMembers, 10_000));
@@ -242,13 +294,13 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
       return toConversation(conversation, await headOf(conversation.conversationId));
     }),
     ListConversations: unaryHandler('Storage.ListConversations', log, async (req) => {
-      const userId = requireId(req.userId, 'user_id');
+      const userId = requireUserId(req.userId, 'user_id');
       if (req.afterConversationId !== '') requireId(req.afterConversationId, 'after_conversation_id');
       const limit = pageSize(req.limit, 100, limits.maxPageSize);
       const ids = await conversations.conversationsOf(userId, req.afterConversationId, limit + 1);
       const pageIds = ids.slice(0, limit);
       const [docs, lastSeqs, positions] = await Promise.all([
-        Promise.all(pageIds.map((id) => (isDirect(id) ? Promise.resolve({ conversationId: id, kind: 'direct' as const, createdAt: 0, memberCount: 2 }) : deps.conversationDocs.get(id)))),
+        Promise.all(pageIds.map((id) => (isDirect(id) ? Promise.resolve({ conversationId: id, kind: 'direct' as const, createdAt: 0, memberCount: 2, botIds: [] }) : deps.conversationDocs.get(id)))),
         heads.get(pageIds),
         deps.positions.get(pageIds.flatMap((conversationId) => [
           { conversationId, userId, kind: 'delivered' as const },
@@ -262,7 +314,9 @@ export function storageHandlers(deps: StorageApiDeps): StorageHandlers {
         const lastSeq = lastSeqs.get(conversationId) ?? 0;
         const readSeq = Math.min(positions.get(positionKey(conversationId, userId, 'read')) ?? 0, lastSeq);
         const deliveredSeq = Math.min(Math.max(positions.get(positionKey(conversationId, userId, 'delivered')) ?? 0, readSeq), lastSeq);
-        out.push({ ...toConversation(doc, lastSeq), deliveredSeq, readSeq, unread: Math.max(0, lastSeq - readSeq) });
+        // A user's list holds that user's positions; who else may post (bots) is GetConversation's.
+        const { botIds: _botIds, ...state } = toConversation(doc, lastSeq);
+        out.push({ ...state, deliveredSeq, readSeq, unread: Math.max(0, lastSeq - readSeq) });
       }
       return { conversations: out, hasMore: ids.length > limit };
     }),

@@ -2,7 +2,7 @@
 // bearer into its principal for storage's own server: the bootstrap admin key from the
 // install's secret (compared by hash, never stored), or a stored key whose secret hashes to
 // what was stored and which is not revoked.
-import { ParleyError, SCOPES, hashSecret, isKeyId, knownScopes, newApiKey, parseApiKey, secretMatches, unaryHandler, type KeyVerifier, type Logger, type Principal, type Scope } from '@parley/core';
+import { ParleyError, SCOPES, hashSecret, isBotId, isKeyId, knownScopes, newApiKey, parseApiKey, secretMatches, unaryHandler, type KeyVerifier, type Logger, type Principal, type Scope } from '@parley/core';
 import type { ApiKey, KeysHandlers } from '@parley/proto';
 import type { ApiKeyDoc, KeyStore } from './store';
 
@@ -30,11 +30,27 @@ export class StoreKeyVerifier implements KeyVerifier {
     const doc = await this.keys.get(parsed.keyId);
     // The same answer for an unknown key, a wrong secret and a revoked key: nothing to probe.
     if (!doc || doc.revokedAt !== 0 || !secretMatches(parsed.secret, doc.secretHash)) throw invalidKey();
-    return { kind: 'key', keyId: doc.keyId, name: doc.name, scopes: knownScopes(doc.scopes) };
+    return { kind: 'key', keyId: doc.keyId, name: doc.name, scopes: knownScopes(doc.scopes), ...(doc.botId !== undefined ? { botId: doc.botId } : {}) };
   }
 }
 
-const toApiKey = (doc: ApiKeyDoc): ApiKey => ({ keyId: doc.keyId, name: doc.name, scopes: doc.scopes, createdAt: doc.createdAt, revokedAt: doc.revokedAt, createdBy: doc.createdBy });
+const toApiKey = (doc: ApiKeyDoc): ApiKey => ({ keyId: doc.keyId, name: doc.name, scopes: doc.scopes, createdAt: doc.createdAt, revokedAt: doc.revokedAt, createdBy: doc.createdBy, botId: doc.botId ?? '' });
+
+/**
+ * A bot key is one identity and nothing else: bot_id and the scope messages:send-as-bot come
+ * together, and such a key holds no other scope (so it can neither send as a user nor
+ * administer anything: what it may do is read from the key alone).
+ */
+function requireBot(botId: string, scopes: readonly Scope[]): string | undefined {
+  const wantsBot = scopes.includes('messages:send-as-bot');
+  if (botId === '') {
+    if (wantsBot) throw new ParleyError('INVALID_ARGUMENT', 'the scope messages:send-as-bot needs a bot_id (bot:<name>)');
+    return undefined;
+  }
+  if (!isBotId(botId)) throw new ParleyError('INVALID_ARGUMENT', 'bot_id must be bot: and [a-z0-9][a-z0-9_.-]{0,59}');
+  if (!wantsBot || scopes.length !== 1) throw new ParleyError('INVALID_ARGUMENT', 'a key with a bot_id holds exactly the scope messages:send-as-bot');
+  return botId;
+}
 
 function requireScopes(scopes: readonly string[]): Scope[] {
   if (scopes.length === 0) throw new ParleyError('INVALID_ARGUMENT', 'a key needs at least one scope');
@@ -52,13 +68,14 @@ export function keysHandlers(deps: { keys: KeyStore; verifier: KeyVerifier; log:
       const name = req.name.trim();
       if (name.length === 0 || name.length > 128 || [...name].some((ch) => ch.charCodeAt(0) < 0x20)) throw new ParleyError('INVALID_ARGUMENT', 'name: 1 to 128 printable characters');
       const scopes = requireScopes(req.scopes);
+      const botId = requireBot(req.botId, scopes);
       const createdBy = ctx.principal?.kind === 'key' ? ctx.principal.keyId : 'development';
       for (;;) {
         const key = newApiKey();
-        const doc: ApiKeyDoc = { keyId: key.keyId, name, scopes, secretHash: key.secretHash, createdAt: now(), createdBy, revokedAt: 0 };
+        const doc: ApiKeyDoc = { keyId: key.keyId, name, scopes, secretHash: key.secretHash, createdAt: now(), createdBy, revokedAt: 0, ...(botId !== undefined ? { botId } : {}) };
         // 16 random characters: a taken id is next to impossible, and then simply drawn again.
         if ((await keys.insert(doc)) === 'created') {
-          log.info({ audit: true, keyId: doc.keyId, keyName: name, scopes, createdBy }, 'API key created');
+          log.info({ audit: true, keyId: doc.keyId, keyName: name, scopes, createdBy, ...(botId !== undefined ? { botId } : {}) }, 'API key created');
           return { key: toApiKey(doc), bearer: key.bearer };
         }
       }
@@ -78,7 +95,7 @@ export function keysHandlers(deps: { keys: KeyStore; verifier: KeyVerifier; log:
     }),
     VerifyKey: unaryHandler('Keys.VerifyKey', log, async (req) => {
       const principal = await verifier.verify(req.bearer);
-      return { keyId: principal.keyId, name: principal.name, scopes: [...principal.scopes], createdAt: 0, revokedAt: 0, createdBy: '' };
+      return { keyId: principal.keyId, name: principal.name, scopes: [...principal.scopes], createdAt: 0, revokedAt: 0, createdBy: '', botId: principal.botId ?? '' };
     }),
   };
 }

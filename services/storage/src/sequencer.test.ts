@@ -265,6 +265,63 @@ describe('Sequencer: membership (the sequencer is the authority)', () => {
   });
 });
 
+describe('Sequencer: bots', () => {
+  const bot = (conversationId: string, clientMsgId: string) => accepted(conversationId, 'bot:support', clientMsgId, { senderDeviceId: 'k1234567890abcde' });
+
+  it("stores an allowed bot's message in order with the members' messages; refuses it after the bot's removal reached the stream", async () => {
+    const h = new Harness();
+    await h.group('g_a', ['alice', 'bob']);
+    await h.conversations.addBots('g_a', ['bot:support'], 32);
+    await h.sequencer.handleBatch(batch([accepted('g_a', 'alice', 'a1'), bot('g_a', 's1'), accepted('g_a', 'bob', 'b1')]));
+    expect(h.stored('g_a').map((m) => [m.seq, m.senderId, m.senderDeviceId])).toEqual([
+      [1, 'alice', 'phone'],
+      [2, 'bot:support', 'k1234567890abcde'],
+      [3, 'bob', 'phone'],
+    ]);
+    await h.conversations.removeBots('g_a', ['bot:support']);
+    await h.sequencer.handleBatch(
+      batch([
+        bot('g_a', 's2'), // accepted before the removal reached the stream: still allowed here
+        { membership: { conversationId: 'g_a', change: 'removed', userIds: ['bot:support'] } },
+        bot('g_a', 's3'),
+        accepted('g_a', 'alice', 'a2'),
+      ]),
+    );
+    expect(clientIds(h.stored('g_a'))).toEqual(['a1', 's1', 'b1', 's2', 'a2']);
+    expect(h.stored('g_a').map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(h.publishes[1]!.map((e) => (e.kind === 'rejected' ? `rejected ${e.rejection.senderId}` : e.kind))).toEqual(['message', 'membership', 'rejected bot:support', 'message']);
+  });
+
+  it('refuses a bot no conversation allowed, and one allowed elsewhere; a bot is never a member for a member list', async () => {
+    const h = new Harness();
+    await h.group('g_a', ['alice']);
+    await h.group('g_b', ['alice']);
+    await h.conversations.addBots('g_b', ['bot:support'], 32);
+    await h.sequencer.handleBatch(batch([bot('g_a', 's1'), accepted('g_a', 'alice', 'a1'), bot('g_b', 's2')]));
+    expect(clientIds(h.stored('g_a'))).toEqual(['a1']);
+    expect(clientIds(h.stored('g_b'))).toEqual(['s2']);
+    expect(h.counts.rejected).toBe(1);
+  });
+
+  it('takes a bot into a direct conversation only when allowed there, though the pair is proven by the id', async () => {
+    const h = new Harness();
+    const c = directConversationId('alice', 'bob');
+    await h.conversations.createConversation({ conversationId: c, kind: 'direct', memberIds: ['alice', 'bob'], createdAt: 1 });
+    const direct = (message: ValidAccepted): ConsumedRecord => ({ ...record(message), value: Buffer.from(messagesRecords.encode({ kind: 'message', message, members: ['alice', 'bob'] })) });
+    await h.sequencer.handleBatch(batch([direct(accepted(c, 'alice', 'a1')), direct(bot(c, 's1'))]));
+    expect(clientIds(h.stored(c))).toEqual(['a1']);
+    await h.conversations.addBots(c, ['bot:support'], 32);
+    await h.sequencer.handleBatch(batch([{ membership: { conversationId: c, change: 'added', userIds: ['bot:support'] } }, direct(bot(c, 's2')), direct(accepted(c, 'bob', 'b1'))]));
+    expect(clientIds(h.stored(c))).toEqual(['a1', 's2', 'b1']);
+    // Push still gets the pair, the people only.
+    const last = h.publishes[1]!.filter((e) => e.kind === 'message');
+    expect(last.map((e) => (e.kind === 'message' ? [...(e.members ?? [])].sort() : []))).toEqual([
+      ['alice', 'bob'],
+      ['alice', 'bob'],
+    ]);
+  });
+});
+
 describe('Sequencer: direct conversations (members proven by the id)', () => {
   const directRecord = (message: ValidAccepted, members: string[]): ConsumedRecord => ({
     topic: MESSAGES,

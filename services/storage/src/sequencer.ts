@@ -13,7 +13,7 @@
 // seq taken by another writer (a previous owner of the partition: the conversation is
 // reseeded from the stored messages and renumbered).
 import { decodeBatch, deliveriesRecords, messagesRecords, type ConsumedBatch, type ConsumedRecord, type DeliveriesEntry, type MessageBus, type MessagesEntry, type ValidAccepted, type ValidRejection } from '@parley/bus';
-import { ParleyError, SpanKind, extractTraceContext, injectTraceContext, isDirectPair, withSpan, type Logger } from '@parley/core';
+import { ParleyError, SpanKind, extractTraceContext, injectTraceContext, isBotId, isDirectPair, withSpan, type Logger } from '@parley/core';
 import type { MembershipCache } from '@parley/membership';
 import { mapLimit, type ConversationHeads } from './state';
 import type { LoggedMessage, MessageLog } from './store';
@@ -131,6 +131,8 @@ export class Sequencer {
       const { exists, member } = await this.membership.isMember(m.conversationId, m.senderId);
       if (!exists || !member) {
         rejected++;
+        // A bot has no device to tell (push sends its rejection nowhere): say it here.
+        if (isBotId(m.senderId)) this.log.info({ conversationId: m.conversationId, senderId: m.senderId, serverMsgId: m.serverMsgId }, 'bot message refused in order: the conversation no longer allows this bot');
         out.push({ kind: 'rejected', rejection: rejection(m, exists ? 'PERMISSION_DENIED' : 'NOT_FOUND') });
         continue;
       }

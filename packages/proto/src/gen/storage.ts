@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AcceptedMessage as _parley_v1_AcceptedMessage, AcceptedMessage__Output as _parley_v1_AcceptedMessage__Output } from './parley/v1/AcceptedMessage';
+import type { BotsRequest as _parley_v1_BotsRequest, BotsRequest__Output as _parley_v1_BotsRequest__Output } from './parley/v1/BotsRequest';
 import type { Conversation as _parley_v1_Conversation, Conversation__Output as _parley_v1_Conversation__Output } from './parley/v1/Conversation';
 import type { ConversationState as _parley_v1_ConversationState, ConversationState__Output as _parley_v1_ConversationState__Output } from './parley/v1/ConversationState';
 import type { CreateDirectRequest as _parley_v1_CreateDirectRequest, CreateDirectRequest__Output as _parley_v1_CreateDirectRequest__Output } from './parley/v1/CreateDirectRequest';
@@ -37,6 +38,7 @@ export interface ProtoGrpcType {
   parley: {
     v1: {
       AcceptedMessage: MessageTypeDefinition<_parley_v1_AcceptedMessage, _parley_v1_AcceptedMessage__Output>
+      BotsRequest: MessageTypeDefinition<_parley_v1_BotsRequest, _parley_v1_BotsRequest__Output>
       Conversation: MessageTypeDefinition<_parley_v1_Conversation, _parley_v1_Conversation__Output>
       ConversationKind: EnumTypeDefinition
       ConversationState: MessageTypeDefinition<_parley_v1_ConversationState, _parley_v1_ConversationState__Output>

@@ -94,6 +94,45 @@ export function runStoreContract(name: string, makeFixture: () => Promise<StoreC
       expect((await f.conversations.getConversation(id))?.memberCount).toBe(members.length);
     });
 
+    it('allows bots apart from the members: answered by membership, never listed, counted or in a member list', async () => {
+      const id = `g_${randomUUID()}`;
+      await f.conversations.createConversation({ conversationId: id, kind: 'group', memberIds: ['a', 'b'], createdAt: 1 });
+      expect((await f.conversations.getConversation(id))?.botIds).toEqual([]);
+      expect(await f.conversations.membership(id, 'bot:support')).toMatchObject({ exists: true, member: false });
+      expect(await f.conversations.addBots(id, ['bot:support', 'bot:alerts', 'bot:support'], 32)).toBe('added');
+      expect(await f.conversations.addBots(id, ['bot:support'], 32)).toBe('added');
+      expect(await f.conversations.membership(id, 'bot:support')).toMatchObject({ exists: true, member: true, memberCount: 2 });
+      expect(await f.conversations.membership(id, 'bot:other')).toMatchObject({ exists: true, member: false });
+      expect(await f.conversations.getConversation(id)).toMatchObject({ memberCount: 2, botIds: ['bot:alerts', 'bot:support'] });
+      expect((await f.conversations.listMembers(id, '', 10)).userIds).toEqual(['a', 'b']);
+      expect((await f.conversations.membership(id, 'a')).memberIds).toEqual(['a', 'b']);
+      expect(await f.conversations.conversationsOf('bot:support', '', 10)).toEqual([]);
+      await f.conversations.removeBots(id, ['bot:support', 'bot:never']);
+      expect(await f.conversations.membership(id, 'bot:support')).toMatchObject({ exists: true, member: false });
+      expect((await f.conversations.getConversation(id))?.botIds).toEqual(['bot:alerts']);
+      expect(await f.conversations.addBots(`g_${randomUUID()}`, ['bot:support'], 32)).toBe('absent');
+    });
+
+    it('allows bots into a direct conversation too, its pair unchanged', async () => {
+      const id = `d_${randomUUID()}`;
+      await f.conversations.createConversation({ conversationId: id, kind: 'direct', memberIds: ['ann', 'bob'], createdAt: 5 });
+      expect(await f.conversations.addBots(id, ['bot:safety'], 32)).toBe('added');
+      expect(await f.conversations.membership(id, 'bot:safety')).toMatchObject({ exists: true, member: true, memberCount: 2 });
+      expect(await f.conversations.membership(id, 'ann')).toEqual({ exists: true, member: true, memberCount: 2, memberIds: ['ann', 'bob'] });
+    });
+
+    it('allows bots up to a limit, atomically, and none of a call past it', async () => {
+      const id = `g_${randomUUID()}`;
+      await f.conversations.createConversation({ conversationId: id, kind: 'group', memberIds: ['a'], createdAt: 1 });
+      expect(await f.conversations.addBots(id, ['bot:a', 'bot:b'], 3)).toBe('added');
+      expect(await f.conversations.addBots(id, ['bot:c', 'bot:d'], 3)).toBe('full');
+      expect((await f.conversations.getConversation(id))?.botIds).toEqual(['bot:a', 'bot:b']);
+      const raced = await Promise.all(['bot:w', 'bot:x', 'bot:y', 'bot:z'].map((b) => f.conversations.addBots(id, [b], 4)));
+      const added = raced.filter((r) => r === 'added').length;
+      expect(added).toBeLessThanOrEqual(2);
+      expect((await f.conversations.getConversation(id))?.botIds).toHaveLength(2 + added);
+    });
+
     it("lists a user's conversations in id order, in pages", async () => {
       const user = `u_${randomUUID()}`;
       const ids = [`g_${randomUUID()}`, `g_${randomUUID()}`, `g_${randomUUID()}`].sort();
@@ -255,6 +294,13 @@ export function runKeyStoreContract(name: string, makeStore: () => Promise<{ key
       expect(await f.keys.insert(doc(id, { name: 'impostor', scopes: ['keys:admin'] }))).toBe('exists');
       expect(await f.keys.get(id)).toEqual(doc(id, { scopes: ['messages:read', 'messages:send-as'] }));
       expect(await f.keys.get(`${prefix()}missing0`)).toBeUndefined();
+    });
+
+    it("keeps a bot key's bot", async () => {
+      const id = `${prefix()}bbbbbbbb`;
+      expect(await f.keys.insert(doc(id, { scopes: ['messages:send-as-bot'], botId: 'bot:support' }))).toBe('created');
+      expect(await f.keys.get(id)).toEqual(doc(id, { scopes: ['messages:send-as-bot'], botId: 'bot:support' }));
+      expect((await f.keys.list(id.slice(0, 8), 10)).find((k) => k.keyId === id)?.botId).toBe('bot:support');
     });
 
     it('revokes once: the first time is kept, an unknown key is undefined', async () => {

@@ -13,6 +13,8 @@ export interface ApiKeyDoc {
   createdBy: string;
   /** 0 while the key is valid. */
   revokedAt: number;
+  /** The bot the key acts as (`bot:<name>`); absent for any other key. */
+  botId?: string;
 }
 
 export interface KeyStore {

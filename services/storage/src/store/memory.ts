@@ -12,21 +12,36 @@ import type {
   PositionUpdate,
   StoredMessageDoc,
 } from './port';
+import { isBotId } from '@parley/core';
 import { SMALL_CONVERSATION } from './port';
 
 export class MemoryConversationStore implements ConversationStore {
-  private readonly conversations = new Map<string, { kind: ConversationKindName; createdAt: number; members: Set<string> }>();
+  private readonly conversations = new Map<string, { kind: ConversationKindName; createdAt: number; members: Set<string>; bots: Set<string> }>();
 
   async createConversation(c: { conversationId: string; kind: ConversationKindName; memberIds: readonly string[]; createdAt: number }): Promise<'created' | 'exists'> {
     if (this.conversations.has(c.conversationId)) return 'exists';
-    this.conversations.set(c.conversationId, { kind: c.kind, createdAt: c.createdAt, members: new Set(c.memberIds) });
+    this.conversations.set(c.conversationId, { kind: c.kind, createdAt: c.createdAt, members: new Set(c.memberIds), bots: new Set() });
     return 'created';
   }
 
   async getConversation(conversationId: string): Promise<ConversationDoc | undefined> {
     const c = this.conversations.get(conversationId);
     if (!c) return undefined;
-    return { conversationId, kind: c.kind, createdAt: c.createdAt, memberCount: c.members.size };
+    return { conversationId, kind: c.kind, createdAt: c.createdAt, memberCount: c.members.size, botIds: [...c.bots].sort() };
+  }
+
+  async addBots(conversationId: string, botIds: readonly string[], maxBots: number): Promise<'added' | 'full' | 'absent'> {
+    const c = this.conversations.get(conversationId);
+    if (!c) return 'absent';
+    const fresh = [...new Set(botIds)].filter((b) => !c.bots.has(b));
+    if (c.bots.size + fresh.length > maxBots) return 'full';
+    for (const b of fresh) c.bots.add(b);
+    return 'added';
+  }
+
+  async removeBots(conversationId: string, botIds: readonly string[]): Promise<void> {
+    const c = this.conversations.get(conversationId);
+    for (const b of botIds) c?.bots.delete(b);
   }
 
   async addMembers(conversationId: string, userIds: readonly string[], maxMembers = Number.MAX_SAFE_INTEGER): Promise<{ result: 'added' | 'full'; added: string[] }> {
@@ -54,6 +69,7 @@ export class MemoryConversationStore implements ConversationStore {
   async membership(conversationId: string, userId: string): Promise<MembershipAnswer> {
     const c = this.conversations.get(conversationId);
     if (!c) return { exists: false, member: false, memberCount: 0 };
+    if (isBotId(userId)) return { exists: true, member: c.bots.has(userId), memberCount: c.members.size };
     const answer: MembershipAnswer = { exists: true, member: c.members.has(userId), memberCount: c.members.size };
     if (c.members.size <= SMALL_CONVERSATION) answer.memberIds = [...c.members].sort();
     return answer;

@@ -14,7 +14,7 @@
 //
 // Uniqueness is enforced by unique indexes, never by read-then-write.
 import { randomUUID } from 'node:crypto';
-import { Histogram, LATENCY_BUCKETS, ParleyError, registry } from '@parley/core';
+import { Histogram, LATENCY_BUCKETS, ParleyError, isBotId, registry } from '@parley/core';
 import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection, type Db } from 'mongodb';
 import type {
   AppendConflict,
@@ -75,6 +75,17 @@ interface MemberRecord {
   slot: number;
   /** Which AddMembers call wrote this member (so a call that ends 'full' can take back its own writes). */
   addId: string;
+}
+
+/** A bot a conversation allows to post: one document per (conversation, bot). */
+interface BotRecord {
+  _id: string;
+  conversationId: string;
+  botId: string;
+  /** Its place under the per-conversation limit; unique per conversation (as a member's slot). */
+  slot: number;
+  addId: string;
+  addedAt: number;
 }
 
 interface MessageRecord {
@@ -249,6 +260,7 @@ export class MongoConversationStore implements ConversationStore {
   constructor(
     private readonly conversations: Collection<ConversationRecord>,
     private readonly members: Collection<MemberRecord>,
+    private readonly bots: Collection<BotRecord>,
   ) {}
 
   async createConversation(c: { conversationId: string; kind: ConversationKindName; memberIds: readonly string[]; createdAt: number }): Promise<'created' | 'exists'> {
@@ -284,7 +296,52 @@ export class MongoConversationStore implements ConversationStore {
   async getConversation(conversationId: string): Promise<ConversationDoc | undefined> {
     const r = await this.conversations.findOne({ _id: conversationId });
     if (!r) return undefined;
-    return { conversationId: r._id, kind: r.kind, createdAt: r.createdAt, memberCount: r.memberCount };
+    return { conversationId: r._id, kind: r.kind, createdAt: r.createdAt, memberCount: r.memberCount, botIds: await this.botsOf(conversationId) };
+  }
+
+  private async botsOf(conversationId: string): Promise<string[]> {
+    return (await this.bots.find({ conversationId }, { ...ONE_BATCH, projection: { botId: 1 } }).toArray()).map((r) => r.botId).sort();
+  }
+
+  /**
+   * The same rule as addMembers, at the scale of a short list: each allowed bot holds a slot
+   * in [0, maxBots) under a unique index, so racing adds cannot pass the limit (no
+   * conditional update: FerretDB v1 does not apply those atomically).
+   */
+  async addBots(conversationId: string, botIds: readonly string[], maxBots: number): Promise<'added' | 'full' | 'absent'> {
+    if (!(await this.conversations.findOne({ _id: conversationId }, { projection: { _id: 1 } }))) return 'absent';
+    const wanted = [...new Set(botIds)];
+    const addId = randomUUID();
+    for (let attempt = 0; attempt < 20; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      const rows = await this.bots.find({ conversationId }, { ...ONE_BATCH, projection: { botId: 1, slot: 1, addId: 1 } }).toArray();
+      const present = new Set(rows.map((r) => r.botId));
+      const fresh = wanted.filter((b) => !present.has(b));
+      if (fresh.length === 0) return 'added';
+      if (rows.length + fresh.length > maxBots) {
+        // All or nothing: take back what this call wrote in an earlier round.
+        if (rows.some((r) => r.addId === addId)) await Promise.all(rows.filter((r) => r.addId === addId).map((r) => this.bots.deleteOne({ _id: r._id })));
+        return 'full';
+      }
+      const slots = freeSlots(new Set(rows.map((r) => r.slot)), fresh.length, maxBots);
+      const addedAt = Date.now();
+      try {
+        await this.bots.insertMany(
+          fresh.map((botId, i) => ({ _id: memberKey(conversationId, botId), conversationId, botId, slot: slots[i]!, addId, addedAt })),
+          { ordered: false },
+        );
+        return 'added';
+      } catch (err) {
+        // A racing add took a slot or the bot first: look again. Anything else is a real error.
+        if (!isDuplicateKeyBulk(err)) throw err;
+      }
+    }
+    throw new ParleyError('UNAVAILABLE', 'the allowed bots are changing too fast; retry');
+  }
+
+  async removeBots(conversationId: string, botIds: readonly string[]): Promise<void> {
+    // By _id, one at a time (at most 32): a $in would scan the collection on FerretDB v1.
+    await Promise.all([...new Set(botIds)].map((b) => this.bots.deleteOne({ _id: memberKey(conversationId, b) })));
   }
 
   /**
@@ -371,6 +428,10 @@ export class MongoConversationStore implements ConversationStore {
   async membership(conversationId: string, userId: string): Promise<MembershipAnswer> {
     const conversation = await this.conversations.findOne({ _id: conversationId });
     if (!conversation) return { exists: false, member: false, memberCount: 0 };
+    if (isBotId(userId)) {
+      const allowed = (await this.bots.findOne({ _id: memberKey(conversationId, userId) }, { projection: { _id: 1 } })) !== null;
+      return { exists: true, member: allowed, memberCount: conversation.memberCount };
+    }
     if (conversation.memberIds) return { exists: true, member: conversation.memberIds.includes(userId), memberCount: conversation.memberIds.length, memberIds: [...conversation.memberIds] };
     if (conversation.memberCount <= SMALL_CONVERSATION) {
       const memberIds = (await this.members.find({ conversationId }, { ...ONE_BATCH, projection: { userId: 1 } }).toArray()).map((r) => r.userId).sort();
@@ -541,6 +602,7 @@ const INDEXES: { collection: string; key: Record<string, 1>; name: string; uniqu
   { collection: 'members', key: { conversationId: 1, userId: 1 }, name: 'conversation_user_unique', unique: true },
   { collection: 'members', key: { conversationId: 1, slot: 1 }, name: 'conversation_slot_unique', unique: true },
   { collection: 'members', key: { userId: 1, conversationId: 1 }, name: 'user_conversation' },
+  { collection: 'bots', key: { conversationId: 1, slot: 1 }, name: 'conversation_slot_unique', unique: true },
   { collection: 'heads', key: { k: 1 }, name: 'bucket' },
   { collection: 'positions', key: { k: 1 }, name: 'bucket' },
 ];
@@ -580,7 +642,7 @@ const dbCommandSeconds = new Histogram({
   registers: [registry],
 });
 
-const COLLECTIONS = new Set(['messages', 'members', 'conversations', 'heads', 'positions', 'api_keys']);
+const COLLECTIONS = new Set(['messages', 'members', 'bots', 'conversations', 'heads', 'positions', 'api_keys']);
 
 /** Times each command through the driver's command monitoring (collection names taken from the started event). */
 function observeCommands(client: MongoClient): void {
@@ -627,7 +689,7 @@ export async function connectMongoStores(url: string, database: string, options:
     connected = true;
   });
   return {
-    conversations: new MongoConversationStore(db.collection<ConversationRecord>('conversations'), db.collection<MemberRecord>('members')),
+    conversations: new MongoConversationStore(db.collection<ConversationRecord>('conversations'), db.collection<MemberRecord>('members'), db.collection<BotRecord>('bots')),
     log: new MongoMessageLog(db.collection<MessageRecord>('messages'), db.collection<MarkRecord>('heads')),
     positions: new MongoPositionStore(db.collection<MarkRecord>('positions')),
     keys: MongoKeyStore.on(db),

@@ -40,6 +40,8 @@ export interface ConversationDoc {
   kind: ConversationKindName;
   createdAt: number;
   memberCount: number;
+  /** The bots allowed to post (not members), in id order. */
+  botIds: string[];
 }
 
 export type PositionKind = 'delivered' | 'read';
@@ -49,9 +51,10 @@ export const SMALL_CONVERSATION = 256;
 
 export interface MembershipAnswer {
   exists: boolean;
+  /** For a bot's id (`bot:<name>`): whether the conversation allows that bot to post. */
   member: boolean;
   memberCount: number;
-  /** Every member, when memberCount <= SMALL_CONVERSATION. */
+  /** Every member, when memberCount <= SMALL_CONVERSATION (users only: never a bot). */
   memberIds?: string[];
 }
 
@@ -69,7 +72,19 @@ export interface ConversationStore {
   removeMembers(conversationId: string, userIds: readonly string[]): Promise<string[]>;
   /** Members in user id order, after `after`. */
   listMembers(conversationId: string, after: string, limit: number): Promise<{ userIds: string[]; hasMore: boolean }>;
+  /**
+   * Is userId a member? For a bot's id, is that bot allowed to post (at the cost of one
+   * lookup by key: the answer need not list the members).
+   */
   membership(conversationId: string, userId: string): Promise<MembershipAnswer>;
+  /**
+   * Allows these bots to post, unless that would take the conversation past maxBots: then
+   * nothing changes and the answer is 'full'. Atomic against concurrent adds. 'absent' when
+   * the conversation does not exist.
+   */
+  addBots(conversationId: string, botIds: readonly string[], maxBots: number): Promise<'added' | 'full' | 'absent'>;
+  /** No longer allows these bots (those not allowed are ignored). */
+  removeBots(conversationId: string, botIds: readonly string[]): Promise<void>;
   /** The conversations userId is a member of, in conversation id order, after `after`. */
   conversationsOf(userId: string, after: string, limit: number): Promise<string[]>;
 }

@@ -15,6 +15,10 @@ export interface ApiKey {
    * Who created it (the creating key's id, or "bootstrap").
    */
   'createdBy'?: (string);
+  /**
+   * The bot this key acts as ("bot:<name>"), or empty: a key that sends as no bot.
+   */
+  'botId'?: (string);
 }
 
 export interface ApiKey__Output {
@@ -30,4 +34,8 @@ export interface ApiKey__Output {
    * Who created it (the creating key's id, or "bootstrap").
    */
   'createdBy': (string);
+  /**
+   * The bot this key acts as ("bot:<name>"), or empty: a key that sends as no bot.
+   */
+  'botId': (string);
 }

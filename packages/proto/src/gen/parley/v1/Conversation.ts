@@ -12,6 +12,10 @@ export interface Conversation {
    */
   'lastSeq'?: (number | string | Long);
   'createdAt'?: (number | string | Long);
+  /**
+   * The bots allowed to post here, in id order (not members: not in member_count).
+   */
+  'botIds'?: (string)[];
 }
 
 export interface Conversation__Output {
@@ -23,4 +27,8 @@ export interface Conversation__Output {
    */
   'lastSeq': (number);
   'createdAt': (number);
+  /**
+   * The bots allowed to post here, in id order (not members: not in member_count).
+   */
+  'botIds': (string)[];
 }

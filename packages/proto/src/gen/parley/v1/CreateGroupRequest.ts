@@ -7,6 +7,10 @@ export interface CreateGroupRequest {
    * Optional; generated when empty. Must match [A-Za-z0-9_.:-]{1,128}.
    */
   'conversationId'?: (string);
+  /**
+   * Optional: bots allowed to post from the start (as AddBots).
+   */
+  'botIds'?: (string)[];
 }
 
 export interface CreateGroupRequest__Output {
@@ -15,4 +19,8 @@ export interface CreateGroupRequest__Output {
    * Optional; generated when empty. Must match [A-Za-z0-9_.:-]{1,128}.
    */
   'conversationId': (string);
+  /**
+   * Optional: bots allowed to post from the start (as AddBots).
+   */
+  'botIds': (string)[];
 }

@@ -10,6 +10,11 @@ export interface CreateKeyRequest {
    * A subset of the scopes in docs/API.md; at least one.
    */
   'scopes'?: (string)[];
+  /**
+   * A bot key: "bot:<name>" (bot: and [a-z0-9][a-z0-9_.-]{0,59}). Required with the scope
+   * messages:send-as-bot, which is then the key's only scope; empty otherwise.
+   */
+  'botId'?: (string);
 }
 
 export interface CreateKeyRequest__Output {
@@ -21,4 +26,9 @@ export interface CreateKeyRequest__Output {
    * A subset of the scopes in docs/API.md; at least one.
    */
   'scopes': (string)[];
+  /**
+   * A bot key: "bot:<name>" (bot: and [a-z0-9][a-z0-9_.-]{0,59}). Required with the scope
+   * messages:send-as-bot, which is then the key's only scope; empty otherwise.
+   */
+  'botId': (string);
 }

@@ -57,14 +57,14 @@ export interface KeysClient extends grpc.Client {
   revokeKey(argument: _parley_v1_RevokeKeyRequest, callback: grpc.requestCallback<_parley_v1_ApiKey__Output>): grpc.ClientUnaryCall;
   
   /**
-   * For Parley's own services (the router): the key's id, name and scopes, or UNAUTHENTICATED.
+   * For Parley's own services (the router): the key's id, name, scopes and bot, or UNAUTHENTICATED.
    */
   VerifyKey(argument: _parley_v1_VerifyKeyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ApiKey__Output>): grpc.ClientUnaryCall;
   VerifyKey(argument: _parley_v1_VerifyKeyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_ApiKey__Output>): grpc.ClientUnaryCall;
   VerifyKey(argument: _parley_v1_VerifyKeyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ApiKey__Output>): grpc.ClientUnaryCall;
   VerifyKey(argument: _parley_v1_VerifyKeyRequest, callback: grpc.requestCallback<_parley_v1_ApiKey__Output>): grpc.ClientUnaryCall;
   /**
-   * For Parley's own services (the router): the key's id, name and scopes, or UNAUTHENTICATED.
+   * For Parley's own services (the router): the key's id, name, scopes and bot, or UNAUTHENTICATED.
    */
   verifyKey(argument: _parley_v1_VerifyKeyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_ApiKey__Output>): grpc.ClientUnaryCall;
   verifyKey(argument: _parley_v1_VerifyKeyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_ApiKey__Output>): grpc.ClientUnaryCall;
@@ -90,7 +90,7 @@ export interface KeysHandlers extends grpc.UntypedServiceImplementation {
   RevokeKey: grpc.handleUnaryCall<_parley_v1_RevokeKeyRequest__Output, _parley_v1_ApiKey>;
   
   /**
-   * For Parley's own services (the router): the key's id, name and scopes, or UNAUTHENTICATED.
+   * For Parley's own services (the router): the key's id, name, scopes and bot, or UNAUTHENTICATED.
    */
   VerifyKey: grpc.handleUnaryCall<_parley_v1_VerifyKeyRequest__Output, _parley_v1_ApiKey>;
   

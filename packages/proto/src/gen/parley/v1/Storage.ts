@@ -2,6 +2,7 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { BotsRequest as _parley_v1_BotsRequest, BotsRequest__Output as _parley_v1_BotsRequest__Output } from '../../parley/v1/BotsRequest';
 import type { Conversation as _parley_v1_Conversation, Conversation__Output as _parley_v1_Conversation__Output } from '../../parley/v1/Conversation';
 import type { CreateDirectRequest as _parley_v1_CreateDirectRequest, CreateDirectRequest__Output as _parley_v1_CreateDirectRequest__Output } from '../../parley/v1/CreateDirectRequest';
 import type { CreateGroupRequest as _parley_v1_CreateGroupRequest, CreateGroupRequest__Output as _parley_v1_CreateGroupRequest__Output } from '../../parley/v1/CreateGroupRequest';
@@ -18,6 +19,25 @@ import type { MessagesResponse as _parley_v1_MessagesResponse, MessagesResponse_
 import type { SyncRequest as _parley_v1_SyncRequest, SyncRequest__Output as _parley_v1_SyncRequest__Output } from '../../parley/v1/SyncRequest';
 
 export interface StorageClient extends grpc.Client {
+  /**
+   * The bots (service identities "bot:<name>") allowed to post into a conversation, direct or
+   * group, without being members: published in the conversation's stream like a membership
+   * change, so a bot removed cannot post after its removal. At most 32 bots per conversation.
+   */
+  AddBots(argument: _parley_v1_BotsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  AddBots(argument: _parley_v1_BotsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  AddBots(argument: _parley_v1_BotsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  AddBots(argument: _parley_v1_BotsRequest, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  /**
+   * The bots (service identities "bot:<name>") allowed to post into a conversation, direct or
+   * group, without being members: published in the conversation's stream like a membership
+   * change, so a bot removed cannot post after its removal. At most 32 bots per conversation.
+   */
+  addBots(argument: _parley_v1_BotsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  addBots(argument: _parley_v1_BotsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  addBots(argument: _parley_v1_BotsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  addBots(argument: _parley_v1_BotsRequest, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  
   AddMembers(argument: _parley_v1_MembersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
   AddMembers(argument: _parley_v1_MembersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
   AddMembers(argument: _parley_v1_MembersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
@@ -120,6 +140,15 @@ export interface StorageClient extends grpc.Client {
   membership(argument: _parley_v1_MembershipRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
   membership(argument: _parley_v1_MembershipRequest, callback: grpc.requestCallback<_parley_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
   
+  RemoveBots(argument: _parley_v1_BotsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  RemoveBots(argument: _parley_v1_BotsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  RemoveBots(argument: _parley_v1_BotsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  RemoveBots(argument: _parley_v1_BotsRequest, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  removeBots(argument: _parley_v1_BotsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  removeBots(argument: _parley_v1_BotsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  removeBots(argument: _parley_v1_BotsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  removeBots(argument: _parley_v1_BotsRequest, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
+  
   RemoveMembers(argument: _parley_v1_MembersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
   RemoveMembers(argument: _parley_v1_MembersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
   RemoveMembers(argument: _parley_v1_MembersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_parley_v1_Conversation__Output>): grpc.ClientUnaryCall;
@@ -147,6 +176,13 @@ export interface StorageClient extends grpc.Client {
 }
 
 export interface StorageHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * The bots (service identities "bot:<name>") allowed to post into a conversation, direct or
+   * group, without being members: published in the conversation's stream like a membership
+   * change, so a bot removed cannot post after its removal. At most 32 bots per conversation.
+   */
+  AddBots: grpc.handleUnaryCall<_parley_v1_BotsRequest__Output, _parley_v1_Conversation>;
+  
   AddMembers: grpc.handleUnaryCall<_parley_v1_MembersRequest__Output, _parley_v1_Conversation>;
   
   /**
@@ -178,6 +214,8 @@ export interface StorageHandlers extends grpc.UntypedServiceImplementation {
    */
   Membership: grpc.handleUnaryCall<_parley_v1_MembershipRequest__Output, _parley_v1_MembershipResponse>;
   
+  RemoveBots: grpc.handleUnaryCall<_parley_v1_BotsRequest__Output, _parley_v1_Conversation>;
+  
   RemoveMembers: grpc.handleUnaryCall<_parley_v1_MembersRequest__Output, _parley_v1_Conversation>;
   
   /**
@@ -188,6 +226,7 @@ export interface StorageHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface StorageDefinition extends grpc.ServiceDefinition {
+  AddBots: MethodDefinition<_parley_v1_BotsRequest, _parley_v1_Conversation, _parley_v1_BotsRequest__Output, _parley_v1_Conversation__Output>
   AddMembers: MethodDefinition<_parley_v1_MembersRequest, _parley_v1_Conversation, _parley_v1_MembersRequest__Output, _parley_v1_Conversation__Output>
   CreateDirect: MethodDefinition<_parley_v1_CreateDirectRequest, _parley_v1_Conversation, _parley_v1_CreateDirectRequest__Output, _parley_v1_Conversation__Output>
   CreateGroup: MethodDefinition<_parley_v1_CreateGroupRequest, _parley_v1_Conversation, _parley_v1_CreateGroupRequest__Output, _parley_v1_Conversation__Output>
@@ -196,6 +235,7 @@ export interface StorageDefinition extends grpc.ServiceDefinition {
   ListConversations: MethodDefinition<_parley_v1_ListConversationsRequest, _parley_v1_ListConversationsResponse, _parley_v1_ListConversationsRequest__Output, _parley_v1_ListConversationsResponse__Output>
   ListMembers: MethodDefinition<_parley_v1_ListMembersRequest, _parley_v1_ListMembersResponse, _parley_v1_ListMembersRequest__Output, _parley_v1_ListMembersResponse__Output>
   Membership: MethodDefinition<_parley_v1_MembershipRequest, _parley_v1_MembershipResponse, _parley_v1_MembershipRequest__Output, _parley_v1_MembershipResponse__Output>
+  RemoveBots: MethodDefinition<_parley_v1_BotsRequest, _parley_v1_Conversation, _parley_v1_BotsRequest__Output, _parley_v1_Conversation__Output>
   RemoveMembers: MethodDefinition<_parley_v1_MembersRequest, _parley_v1_Conversation, _parley_v1_MembersRequest__Output, _parley_v1_Conversation__Output>
   Sync: MethodDefinition<_parley_v1_SyncRequest, _parley_v1_MessagesResponse, _parley_v1_SyncRequest__Output, _parley_v1_MessagesResponse__Output>
 }
