@@ -1,4 +1,18 @@
-export { ConfigError, commonConfigShape, env, grpcSecurityConfigShape, kafkaConfigShape, kafkaSecurityFrom, loadConfig, type KafkaSecurity } from './config';
+export {
+  ConfigError,
+  commonConfigShape,
+  env,
+  grpcSecurityConfigShape,
+  kafkaConfigShape,
+  kafkaSecurityFrom,
+  loadConfig,
+  readCaFile,
+  redisClientAuth,
+  redisConfigShape,
+  redisConnectionFrom,
+  type KafkaSecurity,
+  type RedisConnection,
+} from './config';
 export { ERROR_CODES, ParleyError, asParleyError, fromGrpcError, isParleyError, isTransientError, toGrpcStatus, type ErrorCode } from './errors';
 export {
   CallGate,

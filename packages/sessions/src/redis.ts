@@ -4,6 +4,7 @@
 // connectors all died vanishes by itself; per-device expiry is checked on lookup,
 // because Redis 7.0 has no per-field TTL.
 import { Redis } from 'ioredis';
+import { redisClientAuth, type RedisConnection } from '@parley/core';
 import type { SessionDirectory, SessionRecord } from './port';
 
 interface StoredSession {
@@ -37,8 +38,8 @@ if decoded['sessionId'] ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 return 1`;
 
-export interface RedisSessionDirectoryOptions {
-  url: string;
+/** The URL plus TLS trust and credentials (redisConnectionFrom(config)). */
+export interface RedisSessionDirectoryOptions extends RedisConnection {
   /** Prefix of every key ("parley:" by default). */
   keyPrefix?: string;
   now?: () => number;
@@ -56,6 +57,7 @@ export class RedisSessionDirectory implements SessionDirectory {
 
   constructor(options: RedisSessionDirectoryOptions) {
     this.redis = new Redis(options.url, {
+      ...redisClientAuth(options),
       lazyConnect: false,
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,
