@@ -4,8 +4,9 @@
 // Why a wrapper: the binary that `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2`
 // builds panics at start, because it expects a build-time version file that only FerretDB's
 // own build (Taskfile) generates. The embeddable package github.com/FerretDB/FerretDB/ferretdb
-// has no such requirement, so this small module links it and exposes the three settings the
-// set-up needs.
+// has no such requirement, so this small module links it and exposes the settings the set-up
+// needs: the plain listener, the TLS listener (infra.sh's secure mode; flag names as FerretDB's
+// own binary spells them), the PostgreSQL URL and the log level.
 package main
 
 import (
@@ -21,7 +22,12 @@ import (
 )
 
 func main() {
-	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
+	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on (empty: no plaintext listener)")
+	listenTLS := flag.String("listen-tls", "", "TLS address to listen on (empty: no TLS listener)")
+	tlsCert := flag.String("listen-tls-cert-file", "", "TLS listener's certificate (PEM)")
+	tlsKey := flag.String("listen-tls-key-file", "", "TLS listener's private key (PEM)")
+	// FerretDB demands a client certificate from every client when a CA is given.
+	tlsCA := flag.String("listen-tls-ca-file", "", "CA of client certificates; when set, every client must present one")
 	pgURL := flag.String("postgresql-url", "postgres://127.0.0.1:5432/ferretdb", "PostgreSQL connection URL")
 	level := flag.String("log-level", "warn", "log level: debug, info, warn, error")
 	flag.Parse()
@@ -34,7 +40,7 @@ func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:      ferretdb.ListenerConfig{TCP: *listen},
+		Listener:      ferretdb.ListenerConfig{TCP: *listen, TLS: *listenTLS, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, TLSCAFile: *tlsCA},
 		Logger:        logger,
 		Handler:       "postgresql",
 		PostgreSQLURL: *pgURL,
@@ -46,7 +52,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	logger.Info("listening", "addr", *listen)
+	logger.Info("listening", "addr", *listen, "tls", *listenTLS)
 	if err := f.Run(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "parley-ferretdb: %v\n", err)
 		os.Exit(1)

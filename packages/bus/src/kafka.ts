@@ -75,7 +75,8 @@ export interface KafkaBusOptions {
 /** kafkajs's ssl/sasl options for Parley's security settings. */
 export function kafkaClientSecurity(security: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   if (!security) return {};
-  const ssl = security.ssl ? { ssl: true } : {};
+  // A private CA replaces the system bundle (KAFKA_TLS_CA_FILE); Node still checks the host name.
+  const ssl = security.ssl ? { ssl: security.caPem !== undefined ? { ca: [security.caPem] } : true } : {};
   if (!security.sasl) return ssl;
   const { mechanism, username, password } = security.sasl;
   // One branch per mechanism: kafkajs types SASLOptions as a union discriminated on it.

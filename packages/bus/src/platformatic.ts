@@ -56,7 +56,7 @@ const SASL_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scr
 
 /**
  * The library's TLS and SASL options for Parley's security settings. `tls: {}` is Node's default
- * verification against the system CAs, as kafkajs's `ssl: true`. The SNI server name is the
+ * verification against the system CAs, as kafkajs's `ssl: true` (KAFKA_TLS_CA_FILE: that CA instead). The SNI server name is the
  * broker's host (managed clusters route on it), as kafkajs sends it, except for IP literals,
  * which RFC 6066 does not allow there.
  */
@@ -66,7 +66,7 @@ export function platformaticClientSecurity(
 ): Pick<Platformatic.BaseOptions, 'tls' | 'tlsServerName' | 'sasl'> {
   const out: Pick<Platformatic.BaseOptions, 'tls' | 'tlsServerName' | 'sasl'> = {};
   if (security?.ssl) {
-    out.tls = {};
+    out.tls = security.caPem !== undefined ? { ca: security.caPem } : {};
     if (!brokers.every((broker) => isIP(hostOf(broker)) !== 0)) out.tlsServerName = true;
   }
   if (security?.sasl) {

@@ -1,4 +1,18 @@
-export { ConfigError, commonConfigShape, env, grpcSecurityConfigShape, kafkaConfigShape, kafkaSecurityFrom, loadConfig, type KafkaSecurity } from './config';
+export {
+  ConfigError,
+  commonConfigShape,
+  env,
+  grpcSecurityConfigShape,
+  kafkaConfigShape,
+  kafkaSecurityFrom,
+  loadConfig,
+  readCaFile,
+  redisClientAuth,
+  redisConfigShape,
+  redisConnectionFrom,
+  type KafkaSecurity,
+  type RedisConnection,
+} from './config';
 export { ERROR_CODES, MAX_RETRY_AFTER_MS, ParleyError, asParleyError, fromGrpcError, isParleyError, isTransientError, rateLimitedError, retryAfterFrom, toGrpcStatus, type ErrorCode } from './errors';
 export {
   CallGate,

@@ -4,6 +4,7 @@
 // the time its bucket takes from full debt back to full: an expired bucket is a full one.
 // Commands fail fast when Redis is away (no offline queue, a command timeout): the limiter
 // falls back to local limits, it never waits.
+import { redisClientAuth, type RedisConnection } from '@parley/core';
 import { Redis } from 'ioredis';
 import type { BucketLimit, BucketState, BucketStore, BucketTake, Taker } from './port';
 
@@ -37,8 +38,8 @@ redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', tostring(at), me, tostr
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {tostring(tokens), instances}`;
 
-export interface RedisBucketStoreOptions {
-  url: string;
+/** The URL plus TLS trust and credentials (redisConnectionFrom(config)). */
+export interface RedisBucketStoreOptions extends RedisConnection {
   /** Prefix of every key ("parley:" by default). */
   keyPrefix?: string;
   /** A command unanswered after this fails (default 1,000 ms): the limiter goes local meanwhile. */
@@ -59,6 +60,7 @@ export class RedisBucketStore implements BucketStore {
       connectTimeout: 3_000,
       commandTimeout: options.commandTimeoutMs ?? 1_000,
       retryStrategy: (times) => Math.min(50 * 2 ** times, 2_000),
+      ...redisClientAuth(options),
     });
     // Errors surface as failed flushes; without a listener ioredis would print each one.
     this.redis.on('error', () => undefined);

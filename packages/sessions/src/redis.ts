@@ -4,6 +4,7 @@
 // connectors all died vanishes by itself; per-device expiry is checked on lookup,
 // because Redis 7.0 has no per-field TTL.
 import { Redis } from 'ioredis';
+import { redisClientAuth, type RedisConnection } from '@parley/core';
 import type { SessionDirectory, SessionRecord } from './port';
 
 interface StoredSession {
@@ -63,8 +64,8 @@ if not ok or type(decoded) ~= 'table' or decoded['sessionId'] ~= ARGV[2] then re
 redis.call('HDEL', KEYS[1], ARGV[1])
 return 1`;
 
-export interface RedisSessionDirectoryOptions {
-  url: string;
+/** The URL plus TLS trust and credentials (redisConnectionFrom(config)). */
+export interface RedisSessionDirectoryOptions extends RedisConnection {
   /** Prefix of every key ("parley:" by default). */
   keyPrefix?: string;
   now?: () => number;
@@ -82,6 +83,7 @@ export class RedisSessionDirectory implements SessionDirectory {
 
   constructor(options: RedisSessionDirectoryOptions) {
     this.redis = new Redis(options.url, {
+      ...redisClientAuth(options),
       lazyConnect: false,
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TOKEN_ALGORITHMS, commonConfigShape, env } from '@parley/core';
+import { TOKEN_ALGORITHMS, commonConfigShape, env, redisConfigShape } from '@parley/core';
 
 /** Time a graceful stop needs after the drain window: close handshakes, upstream calls, gRPC. */
 export const DRAIN_MARGIN_MS = 5_000;
@@ -23,8 +23,7 @@ export const connectorConfigSchema = z.object({
   ADVERTISE_ADDR: z.string().min(3).optional(),
   ROUTER_ADDR: z.string().min(3),
   STORAGE_ADDR: z.string().min(3),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-  REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
+  ...redisConfigShape,
   /** HS256 secrets, comma-separated: the first signs nothing here, any verifies (rotation). At least 32 characters each. */
   JWT_SECRETS: env.list().pipe(z.array(z.string().min(32, 'each secret needs at least 32 characters')).min(1)).optional(),
   /** The token issuer's JWKS (RS256, ES256, EdDSA keys), fetched and cached; an unknown kid fetches it again. */

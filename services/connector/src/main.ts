@@ -12,6 +12,7 @@ import {
   grpcSecurityFrom,
   instanceIdFrom,
   loadConfig,
+  redisConnectionFrom,
   registry,
   runMain,
   startOpsServer,
@@ -66,7 +67,7 @@ runMain('parley-connector', async () => {
     audience: config.JWT_AUDIENCE,
     type: config.JWT_TYPE,
   });
-  const directory = new RedisSessionDirectory({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
+  const directory = new RedisSessionDirectory({ ...redisConnectionFrom(config), keyPrefix: config.REDIS_KEY_PREFIX });
 
   const connections = new Gauge({ name: 'parley_connector_connections', help: 'Open client WebSocket sessions.', registers: [registry] });
   const framesIn = new Counter({ name: 'parley_connector_frames_in_total', help: 'Client frames received, by type.', labelNames: ['type'] as const, registers: [registry] });

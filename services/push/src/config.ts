@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { commonConfigShape, env, kafkaConfigShape } from '@parley/core';
+import { commonConfigShape, env, kafkaConfigShape, redisConfigShape } from '@parley/core';
 
 export const pushConfigSchema = z.object({
   ...commonConfigShape,
   KAFKA_BROKERS: env.list(),
   ...kafkaConfigShape,
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-  REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
+  ...redisConfigShape,
   HTTP_PORT: env.port(9103),
   /** Serves only grpc.health.v1 (for gRPC-native probes and meshes); push takes no other calls. */
   GRPC_PORT: env.port(7003),

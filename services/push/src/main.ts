@@ -1,6 +1,6 @@
 // Composition root of the push service.
 import { createMessageBus, topicNames, withDeadLetters } from '@parley/bus';
-import { Counter, GrpcServer, Histogram, Lifecycle, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, kafkaSecurityFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry, randomId } from '@parley/core';
+import { Counter, GrpcServer, Histogram, Lifecycle, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, kafkaSecurityFrom, loadConfig, redisConnectionFrom, registry, runMain, startOpsServer, startTelemetry, randomId } from '@parley/core';
 import { MemberListCache, subscribeMembershipBroadcast } from '@parley/membership';
 import { parleyGrpc, type ConnectorClient, type DeliverResponse__Output, type ListMembersResponse__Output } from '@parley/proto';
 import { RedisSessionDirectory } from '@parley/sessions';
@@ -15,7 +15,7 @@ runMain('parley-push', async () => {
   const lifecycle = new Lifecycle(log, config.SHUTDOWN_TIMEOUT_MS);
   lifecycle.installSignalHandlers();
 
-  const sessions = new RedisSessionDirectory({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
+  const sessions = new RedisSessionDirectory({ ...redisConnectionFrom(config), keyPrefix: config.REDIS_KEY_PREFIX });
   const bus = createMessageBus({ client: config.KAFKA_CLIENT, brokers: config.KAFKA_BROKERS, clientId: `parley-push-${instanceId}`, log, security: kafkaSecurityFrom(config) });
 
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);

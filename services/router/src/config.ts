@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigShape, env, kafkaConfigShape } from '@parley/core';
+import { commonConfigShape, env, kafkaConfigShape, redisConfigShape } from '@parley/core';
 
 export const routerConfigSchema = z.object({
   ...commonConfigShape,
@@ -22,9 +22,9 @@ export const routerConfigSchema = z.object({
    * times the rate; for a single router without Redis).
    */
   RATE_LIMIT_STORE: z.enum(['memory', 'redis']).default('redis'),
-  /** The Redis of the shared limits (RATE_LIMIT_STORE=redis). */
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
-  REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
+  /** The Redis of the shared limits (RATE_LIMIT_STORE=redis), with its TLS trust and ACL user as every service's. */
+  ...redisConfigShape,
+  REDIS_URL: redisConfigShape.REDIS_URL.optional(),
   /** How often a router sends Redis what it admitted and learns what the others did; the overshoot bound scales with it. */
   RATE_LIMIT_FLUSH_MS: env.int(50, 5, 5_000),
   /** Sustained messages per second one sender (user) may send, and its burst. */

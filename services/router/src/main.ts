@@ -1,6 +1,6 @@
 // Composition root of the router service.
 import { createMessageBus, topicNames } from '@parley/bus';
-import { CachedKeyVerifier, GrpcServer, Lifecycle, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId, isBotId, knownScopes, ParleyError, type CallContext, type Principal } from '@parley/core';
+import { CachedKeyVerifier, GrpcServer, Lifecycle, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId, isBotId, knownScopes, ParleyError, redisConnectionFrom, type CallContext, type Principal } from '@parley/core';
 import { LocalRateLimiter, RedisBucketStore, SharedRateLimiter, type BucketLimit, type RateLimiter } from '@parley/limits';
 import { MembershipCache, subscribeMembershipBroadcast } from '@parley/membership';
 import { parleyGrpc, type ApiKey__Output, type MembershipResponse__Output, type RouterHandlers } from '@parley/proto';
@@ -65,7 +65,7 @@ runMain('parley-router', async () => {
   };
   // Per-user limits: in Redis, shared by every router, without a round trip per send (each
   // router admits from its copy and reconciles every RATE_LIMIT_FLUSH_MS; see @parley/limits).
-  const limitStore = config.RATE_LIMIT_STORE === 'redis' && config.REDIS_URL ? new RedisBucketStore({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX }) : undefined;
+  const limitStore = config.RATE_LIMIT_STORE === 'redis' && config.REDIS_URL ? new RedisBucketStore({ ...redisConnectionFrom({ ...config, REDIS_URL: config.REDIS_URL }), keyPrefix: config.REDIS_KEY_PREFIX }) : undefined;
   if (limitStore && !(await limitStore.ready())) log.warn('rate-limit Redis not reachable yet: limiting per instance until it is');
   const limiterOf = (name: string, limit: BucketLimit): RateLimiter =>
     limitStore ? new SharedRateLimiter(limitStore, { name, limit, flushMs: config.RATE_LIMIT_FLUSH_MS, instanceId, log }) : new LocalRateLimiter(limit);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigShape, env, kafkaConfigShape } from '@parley/core';
+import { commonConfigShape, env, kafkaConfigShape, redisConfigShape } from '@parley/core';
 
 export const storageConfigSchema = z.object({
   ...commonConfigShape,
@@ -7,9 +7,13 @@ export const storageConfigSchema = z.object({
   ...kafkaConfigShape,
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL'),
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('parley'),
+  /** PEM file of the CA that issued the MongoDB server's certificate (a private CA); turns TLS on. */
+  MONGO_TLS_CA_FILE: z.string().min(1).optional(),
+  /** The MongoDB user (SCRAM on MongoDB; PLAIN, passed on to PostgreSQL, on FerretDB v1: authMechanism in MONGO_URL). Not in the URL, so it is never logged. */
+  MONGO_USERNAME: z.string().min(1).optional(),
+  MONGO_PASSWORD: z.string().min(1).optional(),
   /** Redis holds the registers (conversations' last seqs, members' positions): derived, rebuilt from MongoDB when lost. */
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-  REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
+  ...redisConfigShape,
   GRPC_PORT: env.port(7002),
   /** The HTTP/JSON form of this service's API (Connect unary; docs/API.md), on GRPC_HOST; off with API_HTTP_ENABLED=false. */
   API_HTTP_ENABLED: env.bool(true),

@@ -1,6 +1,6 @@
 // Composition root of the storage service.
 import { createMessageBus, topicNames, withDeadLetters } from '@parley/bus';
-import { CachedKeyVerifier, Counter, GrpcServer, Lifecycle, createLogger, grpcSecurityFrom, instanceIdFrom, kafkaSecurityFrom, loadConfig, registry, runMain, startOpsServer, startTelemetry, randomId } from '@parley/core';
+import { CachedKeyVerifier, Counter, GrpcServer, Lifecycle, createLogger, grpcSecurityFrom, instanceIdFrom, kafkaSecurityFrom, loadConfig, redisConnectionFrom, registry, runMain, startOpsServer, startTelemetry, randomId } from '@parley/core';
 import { MembershipCache, subscribeMembershipBroadcast } from '@parley/membership';
 import { parleyGrpc } from '@parley/proto';
 import { ConversationDocs, MembershipEvents, membershipOf, storageHandlers } from './api';
@@ -10,7 +10,7 @@ import { MessageReader } from './reads';
 import { ReceiptRecorder } from './receipts';
 import { Sequencer } from './sequencer';
 import { ConversationHeads, DirectMembers, MemberPositions } from './state';
-import { CombinedMessageLog, RedisRegisters, connectMongoStores } from './store';
+import { CombinedMessageLog, RedisRegisters, connectMongoStores, mongoConnectionFrom } from './store';
 
 runMain('parley-storage', async () => {
   const config = loadConfig(storageConfigSchema);
@@ -21,8 +21,8 @@ runMain('parley-storage', async () => {
   lifecycle.installSignalHandlers();
 
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  const stores = await connectMongoStores(config.MONGO_URL, config.MONGO_DB);
-  const registers = new RedisRegisters({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
+  const stores = await connectMongoStores(config.MONGO_URL, config.MONGO_DB, mongoConnectionFrom(config));
+  const registers = new RedisRegisters({ ...redisConnectionFrom(config), keyPrefix: config.REDIS_KEY_PREFIX });
   const bus = createMessageBus({ client: config.KAFKA_CLIENT, brokers: config.KAFKA_BROKERS, clientId: `parley-storage-${instanceId}`, log, security: kafkaSecurityFrom(config) });
   await bus.connect();
 

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from './platform';
+import { REPO_ROOT, type InfraEnv, type InfraPrincipal } from './platform';
 
 const run = promisify(execFile);
 
@@ -28,6 +28,23 @@ export interface LocalInfraOptions {
   /** Limit for one infra.sh call (a cold `up` downloads and builds). */
   timeoutMs: number;
   topicPrefix?: string;
+  /** infra.sh's secure mode: TLS everywhere, a user per service (ACLs for topicPrefix and redisKeyPrefix). */
+  secure?: boolean;
+  /** The Redis key prefix the secure mode's ACL users are limited to (default "parley:"). */
+  redisKeyPrefix?: string;
+}
+
+const PRINCIPALS: InfraPrincipal[] = ['admin', 'connector', 'router', 'storage', 'push'];
+
+/** KEY=value lines (infra.sh's secrets/<name>.env); # comments and blank lines skipped. */
+function readEnvFile(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const eq = line.indexOf('=');
+    if (line.startsWith('#') || eq < 1) continue;
+    out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
 }
 
 export class LocalInfra {
@@ -39,11 +56,24 @@ export class LocalInfra {
     this.ports = options.ports;
   }
 
-  get env(): { KAFKA_BROKERS: string; REDIS_URL: string; MONGO_URL: string } {
+  get secure(): boolean {
+    return this.options.secure === true;
+  }
+
+  /** The servers' addresses; for a secure instance (after up) also the TLS settings and every principal's credentials. */
+  get env(): InfraEnv {
+    const kafka = `127.0.0.1:${this.ports.kafka}`;
+    if (!this.secure) return { KAFKA_BROKERS: kafka, REDIS_URL: `redis://127.0.0.1:${this.ports.redis}`, MONGO_URL: `mongodb://127.0.0.1:${this.ports.mongo}/` };
+    const ca = path.join(this.dir, 'tls', 'ca.pem');
+    const credentials = Object.fromEntries(PRINCIPALS.map((name) => [name, readEnvFile(path.join(this.dir, 'secrets', `${name}.env`))])) as Record<InfraPrincipal, Record<string, string>>;
     return {
-      KAFKA_BROKERS: `127.0.0.1:${this.ports.kafka}`,
-      REDIS_URL: `redis://127.0.0.1:${this.ports.redis}`,
-      MONGO_URL: `mongodb://127.0.0.1:${this.ports.mongo}/`,
+      KAFKA_BROKERS: kafka,
+      REDIS_URL: `rediss://127.0.0.1:${this.ports.redis}`,
+      MONGO_URL: `mongodb://127.0.0.1:${this.ports.mongo}/?tls=true&authMechanism=PLAIN`,
+      secure: {
+        tls: { KAFKA_SSL: 'true', KAFKA_TLS_CA_FILE: ca, KAFKA_SASL_MECHANISM: 'scram-sha-512', REDIS_TLS_CA_FILE: ca, MONGO_TLS_CA_FILE: ca },
+        credentials,
+      },
     };
   }
 
@@ -57,11 +87,14 @@ export class LocalInfra {
       PARLEY_MONGO_PORT: String(this.ports.mongo),
       PARLEY_PARTITIONS: String(this.options.partitions),
       ...(this.options.topicPrefix !== undefined ? { KAFKA_TOPIC_PREFIX: this.options.topicPrefix } : {}),
+      ...(this.options.redisKeyPrefix !== undefined ? { REDIS_KEY_PREFIX: this.options.redisKeyPrefix } : {}),
+      ...(this.secure ? { PARLEY_INFRA_SECURE: '1' } : {}),
     };
     // Always local: these servers get stopped and killed, so never an external cluster.
     delete env['KAFKA_BROKERS'];
     delete env['REDIS_URL'];
     delete env['MONGO_URL'];
+    if (!this.secure) delete env['PARLEY_INFRA_SECURE'];
     await run('bash', [path.join(REPO_ROOT, 'deploy', 'local', 'infra.sh'), ...args], { env, timeout: this.options.timeoutMs, maxBuffer: 16 * 1024 * 1024 });
   }
 

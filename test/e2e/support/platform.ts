@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { Redis } from 'ioredis';
-import { ensureTopics, topicNames, topicSpecs } from '@parley/bus';
-import { callUnary, createApiClient, signHs256, type ApiClientOptions } from '@parley/core';
+import { ensureTopics, kafkaClientSecurity, topicNames, topicSpecs } from '@parley/bus';
+import { callUnary, createApiClient, kafkaSecurityFrom, redisClientAuth, redisConnectionFrom, signHs256, type ApiClientOptions, type KafkaSecurity } from '@parley/core';
 import { parleyGrpc, type StorageClient } from '@parley/proto';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -30,10 +30,59 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-export function infraEnv(): { KAFKA_BROKERS: string; REDIS_URL: string; MONGO_URL: string } {
+/** Who holds credentials on a secure infrastructure instance: each service, and the operator. */
+export type InfraPrincipal = ServiceName | 'admin';
+
+/** Where the platform's servers are; a secure instance (infra.sh's secure mode) adds TLS and credentials. */
+export interface InfraEnv {
+  KAFKA_BROKERS: string;
+  REDIS_URL: string;
+  MONGO_URL: string;
+  secure?: {
+    /** What every process gets: KAFKA_SSL, KAFKA_TLS_CA_FILE, KAFKA_SASL_MECHANISM, REDIS_TLS_CA_FILE, MONGO_TLS_CA_FILE. */
+    tls: Record<string, string>;
+    /** Each principal's own KAFKA_SASL_*, REDIS_USERNAME/PASSWORD, MONGO_USERNAME/PASSWORD (infra.sh's secrets/<name>.env). */
+    credentials: Record<InfraPrincipal, Record<string, string>>;
+  };
+}
+
+export function infraEnv(): InfraEnv {
   const { KAFKA_BROKERS, REDIS_URL, MONGO_URL } = process.env;
   if (!KAFKA_BROKERS || !REDIS_URL || !MONGO_URL) throw new Error('KAFKA_BROKERS, REDIS_URL and MONGO_URL must be set: run the suite with ./parley test');
   return { KAFKA_BROKERS, REDIS_URL, MONGO_URL };
+}
+
+/** A principal's whole environment for the infrastructure: URLs, TLS settings and its credentials. */
+export function principalEnv(infra: InfraEnv, principal: InfraPrincipal): Record<string, string> {
+  const { KAFKA_BROKERS, REDIS_URL, MONGO_URL } = infra;
+  return { KAFKA_BROKERS, REDIS_URL, MONGO_URL, ...(infra.secure ? { ...infra.secure.tls, ...infra.secure.credentials[principal] } : {}) };
+}
+
+/** The Kafka client settings a principal's process would read from principalEnv (plaintext when not secure). */
+export function kafkaSecurityOf(infra: InfraEnv, principal: InfraPrincipal): KafkaSecurity {
+  const e = principalEnv(infra, principal);
+  return kafkaSecurityFrom({
+    KAFKA_SSL: e['KAFKA_SSL'] === 'true',
+    KAFKA_TLS_CA_FILE: e['KAFKA_TLS_CA_FILE'],
+    KAFKA_SASL_MECHANISM: e['KAFKA_SASL_MECHANISM'] as NonNullable<KafkaSecurity['sasl']>['mechanism'] | undefined,
+    KAFKA_SASL_USERNAME: e['KAFKA_SASL_USERNAME'],
+    KAFKA_SASL_PASSWORD: e['KAFKA_SASL_PASSWORD'],
+  });
+}
+
+/** The MongoDB client options a principal's process would use (TLS trust, credentials). */
+export function mongoOptionsOf(infra: InfraEnv, principal: InfraPrincipal): { tls?: boolean; tlsCAFile?: string; auth?: { username: string; password: string } } {
+  const e = principalEnv(infra, principal);
+  return {
+    ...(e['MONGO_TLS_CA_FILE'] ? { tls: true, tlsCAFile: e['MONGO_TLS_CA_FILE'] } : {}),
+    ...(e['MONGO_USERNAME'] && e['MONGO_PASSWORD'] ? { auth: { username: e['MONGO_USERNAME'], password: e['MONGO_PASSWORD'] } } : {}),
+  };
+}
+
+/** The ioredis options beyond the URL a principal's process would use. */
+export function redisOptionsOf(infra: InfraEnv, principal: InfraPrincipal): ReturnType<typeof redisClientAuth> {
+  const e = principalEnv(infra, principal);
+  return redisClientAuth(redisConnectionFrom({ REDIS_URL: infra.REDIS_URL, REDIS_TLS_CA_FILE: e['REDIS_TLS_CA_FILE'], REDIS_USERNAME: e['REDIS_USERNAME'], REDIS_PASSWORD: e['REDIS_PASSWORD'] }));
 }
 
 export async function freePort(): Promise<number> {
@@ -94,6 +143,8 @@ export interface PlatformOptions {
   env?: Record<string, string>;
   /** wss:// on the connectors (WS_TLS_*, their certificate from the platform's CA) instead of plaintext ws://. */
   wsTls?: boolean;
+  /** The namespace (topic prefix, Redis key prefix, database); a secure instance's ACLs are granted for one. Random by default. */
+  namespace?: string;
 }
 
 /** The Node flags a service runs with everywhere (its package.json "parleyNodeFlags"; the Dockerfile's CMD has the same). */
@@ -103,12 +154,12 @@ export function nodeFlagsOf(name: ServiceName): string[] {
 }
 
 export class Platform {
-  readonly namespace = `e2e${randomBytes(5).toString('hex')}`;
+  readonly namespace: string;
   readonly secret = randomBytes(32).toString('hex');
   /** The bootstrap admin API key (every scope) the platform's storage is started with. */
   readonly adminKey = randomBytes(32).toString('base64url');
   /** The platform's CA and service certificates (mutual TLS), removed at stop(). */
-  readonly pkiDir = path.join(REPO_ROOT, '.local', 'test-pki', this.namespace);
+  readonly pkiDir: string;
   readonly processes: ServiceProcess[] = [];
   readonly wsPorts: number[] = [];
   /** Per connector (as wsPorts): whether it serves wss://. */
@@ -117,13 +168,15 @@ export class Platform {
   storageAddr = '';
   routerAddr = '';
   private storageClient: StorageClient | undefined;
-  private readonly infra: ReturnType<typeof infraEnv>;
+  private readonly infra: InfraEnv;
 
   constructor(
     private readonly options: PlatformOptions = {},
-    infra: ReturnType<typeof infraEnv> = infraEnv(),
+    infra: InfraEnv = infraEnv(),
   ) {
     this.infra = infra;
+    this.namespace = options.namespace ?? `e2e${randomBytes(5).toString('hex')}`;
+    this.pkiDir = path.join(REPO_ROOT, '.local', 'test-pki', this.namespace);
   }
 
   get topicPrefix(): string {
@@ -163,8 +216,12 @@ export class Platform {
   }
 
   baseEnv(): Record<string, string> {
+    const { KAFKA_BROKERS, REDIS_URL, MONGO_URL } = this.infra;
     return {
-      ...this.infra,
+      KAFKA_BROKERS,
+      REDIS_URL,
+      MONGO_URL,
+      ...(this.infra.secure?.tls ?? {}),
       KAFKA_TOPIC_PREFIX: this.topicPrefix,
       REDIS_KEY_PREFIX: `${this.namespace}:`,
       MONGO_DB: this.namespace,
@@ -186,7 +243,7 @@ export class Platform {
   async start(): Promise<this> {
     if (!this.insecure || this.wsTls) issueCertificates(this.pkiDir);
     const partitions = this.options.partitions ?? 4;
-    await ensureTopics(this.infra.KAFKA_BROKERS.split(','), topicSpecs(this.topicPrefix, { partitions, signalsRetentionMs: 600_000 }));
+    await ensureTopics(this.infra.KAFKA_BROKERS.split(','), topicSpecs(this.topicPrefix, { partitions, signalsRetentionMs: 600_000 }), kafkaSecurityOf(this.infra, 'admin'));
     const instances = this.options.instances ?? 1;
     const storagePorts: number[] = [];
     const routerPorts: number[] = [];
@@ -256,6 +313,8 @@ export class Platform {
     const fullEnv = {
       ...this.baseEnv(),
       ...this.securityEnv(name),
+      // On a secure instance each service logs in as itself (its own ACLs).
+      ...(this.infra.secure?.credentials[name] ?? {}),
       ...(name === 'storage' ? { BOOTSTRAP_ADMIN_KEY: this.adminKey } : {}),
       HTTP_PORT: String(httpPort),
       INSTANCE_ID: `${name}-${index}`,
@@ -331,14 +390,14 @@ export class Platform {
   }
 
   private async cleanUp(): Promise<void> {
-    const mongo = await MongoClient.connect(this.infra.MONGO_URL);
+    const mongo = await MongoClient.connect(this.infra.MONGO_URL, mongoOptionsOf(this.infra, 'admin'));
     await mongo.db(this.namespace).dropDatabase();
     await mongo.close();
-    const redis = new Redis(this.infra.REDIS_URL);
+    const redis = new Redis(this.infra.REDIS_URL, redisOptionsOf(this.infra, 'admin'));
     const keys = await redis.keys(`${this.namespace}:*`);
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
-    const admin = new Kafka({ clientId: 'e2e-cleanup', brokers: this.infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({ clientId: 'e2e-cleanup', brokers: this.infra.KAFKA_BROKERS.split(','), ...kafkaClientSecurity(kafkaSecurityOf(this.infra, 'admin')), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const t = topicNames(this.topicPrefix);
     await admin.deleteTopics({ topics: Object.values(t) }).catch(() => undefined);

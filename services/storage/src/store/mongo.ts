@@ -14,7 +14,7 @@
 //
 // Uniqueness is enforced by unique indexes, never by read-then-write.
 import { randomUUID } from 'node:crypto';
-import { Histogram, LATENCY_BUCKETS, ParleyError, isBotId, registry } from '@parley/core';
+import { ConfigError, Histogram, LATENCY_BUCKETS, ParleyError, isBotId, readCaFile, registry } from '@parley/core';
 import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection, type Db } from 'mongodb';
 import type {
   AppendConflict,
@@ -664,8 +664,33 @@ function observeCommands(client: MongoClient): void {
   client.on('commandFailed', finished('error'));
 }
 
-export async function connectMongoStores(url: string, database: string, options: { maxPoolSize?: number } = {}): Promise<MongoStores> {
+/** TLS trust and credentials beyond MONGO_URL (which then holds neither a password nor a CA path). */
+export interface MongoConnection {
+  /** TLS trusting this CA file (PEM); turns TLS on. */
+  tlsCAFile?: string;
+  auth?: { username: string; password: string };
+}
+
+/** The connection options from storage's config; names the variable that is wrong. */
+export function mongoConnectionFrom(config: { MONGO_URL: string; MONGO_TLS_CA_FILE?: string | undefined; MONGO_USERNAME?: string | undefined; MONGO_PASSWORD?: string | undefined }): MongoConnection {
+  const problems: string[] = [];
+  if (config.MONGO_USERNAME && !config.MONGO_PASSWORD) problems.push('MONGO_PASSWORD: required when MONGO_USERNAME is set (not set)');
+  if (config.MONGO_PASSWORD && !config.MONGO_USERNAME) problems.push('MONGO_USERNAME: required when MONGO_PASSWORD is set (not set)');
+  // A password in the URL ends up wherever the URL is printed.
+  if (/^mongodb(\+srv)?:\/\/[^/@]*:[^/@]*@/.test(config.MONGO_URL)) problems.push('MONGO_URL: put the password in MONGO_PASSWORD, not in the URL');
+  if (problems.length > 0) throw new ConfigError(problems);
+  // Read now: a missing or empty CA file stops the service naming the variable.
+  if (config.MONGO_TLS_CA_FILE) readCaFile('MONGO_TLS_CA_FILE', config.MONGO_TLS_CA_FILE);
+  return {
+    ...(config.MONGO_TLS_CA_FILE ? { tlsCAFile: config.MONGO_TLS_CA_FILE } : {}),
+    ...(config.MONGO_USERNAME && config.MONGO_PASSWORD ? { auth: { username: config.MONGO_USERNAME, password: config.MONGO_PASSWORD } } : {}),
+  };
+}
+
+export async function connectMongoStores(url: string, database: string, options: { maxPoolSize?: number } & MongoConnection = {}): Promise<MongoStores> {
   const client = new MongoClient(url, {
+    ...(options.tlsCAFile !== undefined ? { tls: true, tlsCAFile: options.tlsCAFile } : {}),
+    ...(options.auth !== undefined ? { auth: options.auth } : {}),
     serverSelectionTimeoutMS: 5_000,
     connectTimeoutMS: 3_000,
     heartbeatFrequencyMS: 2_000,

@@ -6,7 +6,7 @@
 // documents they summarise, so never ahead of them, and rebuilt from the documents when
 // missing (Redis restarted empty, or the key expired).
 import { Redis } from 'ioredis';
-import { ParleyError } from '@parley/core';
+import { ParleyError, redisClientAuth, type RedisConnection } from '@parley/core';
 import type { MaxRegisters } from './port';
 
 // KEYS[1] register; ARGV: value, ttlMs. One key per script call, so it runs on Redis Cluster too.
@@ -18,8 +18,8 @@ return 1`;
 
 type ScriptedRedis = Redis & { raiseRegister(key: string, value: number, ttlMs: number): Promise<number> };
 
-export interface RedisRegistersOptions {
-  url: string;
+/** The URL plus TLS trust and credentials (redisConnectionFrom(config)). */
+export interface RedisRegistersOptions extends RedisConnection {
   /** Prefix of every key ("parley:" by default). */
   keyPrefix?: string;
   /** A register not raised for this long expires (and is rebuilt from the store when next asked). */
@@ -33,6 +33,7 @@ export class RedisRegisters implements MaxRegisters {
 
   constructor(options: RedisRegistersOptions) {
     this.redis = new Redis(options.url, {
+      ...redisClientAuth(options),
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,
       connectTimeout: 3_000,
