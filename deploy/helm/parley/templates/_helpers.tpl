@@ -85,6 +85,23 @@ app.kubernetes.io/component: {{ .component }}
       key: {{ .key }}
 {{- end -}}
 
+{{- /* A key of the Secret that may be absent (credentials a deployment without them does not set). */ -}}
+{{- define "parley.optionalSecretEnv" -}}
+- name: {{ .key }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "parley.secretName" .root }}
+      key: {{ .key }}
+      optional: true
+{{- end -}}
+
+{{- /* Redis: the URL, and the ACL user and password kept out of it (never logged). */ -}}
+{{- define "parley.redisEnv" -}}
+{{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
+{{ include "parley.optionalSecretEnv" (dict "root" . "key" "REDIS_USERNAME") }}
+{{ include "parley.optionalSecretEnv" (dict "root" . "key" "REDIS_PASSWORD") }}
+{{- end -}}
+
 {{- define "parley.kafkaSaslEnv" -}}
 {{- if .Values.kafka.sasl.mechanism }}
 {{ include "parley.secretEnv" (dict "root" . "key" "KAFKA_SASL_USERNAME") }}

@@ -286,7 +286,7 @@ spec:
   value: {{ include "parley.envValue" $v.connectionSendLimit.ratePerSec }}
 - name: CONNECTION_SEND_BURST
   value: {{ include "parley.envValue" $v.connectionSendLimit.burst }}
-{{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
+{{ include "parley.redisEnv" . }}
 {{ include "parley.secretEnv" (dict "root" . "key" "JWT_SECRETS") }}
 {{- end -}}
 
@@ -305,7 +305,7 @@ spec:
 - name: RATE_LIMIT_FLUSH_MS
   value: {{ include "parley.envValue" .Values.router.rateLimits.flushMs }}
 {{- if eq .Values.router.rateLimits.store "redis" }}
-{{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
+{{ include "parley.redisEnv" . }}
 {{- end }}
 {{- include "parley.kafkaSaslEnv" . }}
 {{- end -}}
@@ -328,7 +328,9 @@ spec:
 - name: READ_CACHE_BYTES
   value: {{ include "parley.envValue" .Values.storage.readCacheBytes }}
 {{ include "parley.secretEnv" (dict "root" . "key" "MONGO_URL") }}
-{{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
+{{ include "parley.optionalSecretEnv" (dict "root" . "key" "MONGO_USERNAME") }}
+{{ include "parley.optionalSecretEnv" (dict "root" . "key" "MONGO_PASSWORD") }}
+{{ include "parley.redisEnv" . }}
 {{- include "parley.kafkaSaslEnv" . }}
 {{- end -}}
 
@@ -344,6 +346,6 @@ spec:
   value: {{ include "parley.envValue" .Values.push.storageDeadlineMs }}
 - name: MEMBER_CACHE_SIZE
   value: {{ include "parley.envValue" .Values.push.memberCacheSize }}
-{{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
+{{ include "parley.redisEnv" . }}
 {{- include "parley.kafkaSaslEnv" . }}
 {{- end -}}
