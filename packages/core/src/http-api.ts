@@ -38,6 +38,9 @@ const CONNECT_CODES: Record<number, [string, number]> = {
 /** Request headers that go on into the call's metadata (the rest are HTTP's own business). */
 const FORWARDED_HEADERS = ['authorization', 'traceparent', 'tracestate'] as const;
 
+/** Connections one HTTP API listener holds at most (API callers are backends: a few per team). */
+const MAX_CONNECTIONS = 4_096;
+
 /** The longest deadline a caller may ask for with connect-timeout-ms (10 digits, as Connect allows). */
 const MAX_TIMEOUT_MS = 9_999_999_999;
 
@@ -72,22 +75,29 @@ function sendError(res: http.ServerResponse, status: number, message: string, he
   res.end(body);
 }
 
-/** Reads a body of at most `max` bytes; undefined when it is larger (the rest is not read). */
+/**
+ * Reads a body of at most `max` bytes; undefined when it is larger. The rest of a larger body is
+ * read and dropped (within the request timeout), not kept, so that the refusal still reaches a
+ * client that sent no content-length instead of a reset connection.
+ */
 function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > max) return resolve(undefined);
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const collect = (chunk: Buffer) => {
       size += chunk.length;
       if (size > max) {
+        chunks.length = 0;
+        req.off('data', collect);
+        req.resume();
         resolve(undefined);
-        req.destroy();
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', collect);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -113,7 +123,7 @@ async function serve(api: GrpcServer, log: Logger, options: HttpApiOptions, req:
   const deadline = timeout === undefined ? Infinity : new Date(Date.now() + Number(timeout));
 
   const body = await readBody(req, options.maxBodyBytes);
-  if (body === undefined) return sendError(res, grpc.status.RESOURCE_EXHAUSTED, `request body larger than ${options.maxBodyBytes} bytes`);
+  if (body === undefined) return sendError(res, grpc.status.RESOURCE_EXHAUSTED, `request body larger than ${options.maxBodyBytes} bytes`, { connection: 'close' });
   let request: unknown;
   try {
     const bytes = encoding === 'json' ? target.codec.requestFromJson(body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as unknown)) : body;
@@ -167,7 +177,7 @@ function answer(target: HttpMethod, encoding: Encoding, res: http.ServerResponse
  * The listener: HTTPS with the gRPC certificate (re-read every refreshMs, swapped in for new
  * connections when it changes: a rotated certificate is served without a restart), or plain
  * HTTP under GRPC_INSECURE. Every stage is bounded: headers 10 s, a whole request 30 s, idle
- * keep-alive 5 s, at most 100 headers, bodies at maxBodyBytes.
+ * keep-alive 5 s, at most 100 headers, bodies at maxBodyBytes, MAX_CONNECTIONS connections.
  */
 export async function startHttpApi(api: GrpcServer, log: Logger, options: HttpApiOptions): Promise<HttpApi> {
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -200,6 +210,9 @@ export async function startHttpApi(api: GrpcServer, log: Logger, options: HttpAp
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 100;
+  // Open connections are bounded too (each costs a socket and its buffers); past it the kernel's
+  // accept is answered by closing the new connection at once.
+  server.maxConnections = MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
