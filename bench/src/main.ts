@@ -29,12 +29,13 @@ import { limits, type LimitsResult } from './scenarios/limits';
 import { ceiling, idleCpu, steady, stored, type CeilingResult, type IdleCpuResult, type SteadyResult, type StoredResult } from './scenarios/one-to-one';
 import { profileRun, type ProfileResult } from './scenarios/profile-run';
 import { removal, type RemovalResult } from './scenarios/removal';
+import { security, type SecurityResult } from './scenarios/security';
 import { storm, type StormResult } from './scenarios/storm';
 import { tls, type TlsResult } from './scenarios/tls';
 import { applyOverrides, settings, type Settings } from './settings';
 import { Floor, Relay, startParley, type ParleyOptions } from './systems';
 
-export const SCENARIOS = ['idleCpu', 'ceiling', 'steady', 'stored', 'history', 'group', 'admin', 'idle', 'tls', 'storm', 'lag', 'removal', 'limits', 'profile'] as const;
+export const SCENARIOS = ['idleCpu', 'ceiling', 'steady', 'stored', 'history', 'group', 'admin', 'idle', 'tls', 'storm', 'lag', 'removal', 'limits', 'security', 'profile'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchResults {
@@ -61,6 +62,7 @@ export interface BenchResults {
   lag?: LagRun[];
   removal?: RemovalResult;
   limits?: LimitsResult;
+  security?: SecurityResult;
   profile?: ProfileResult;
   failures: { scenario: string; error: string }[];
 }
@@ -87,6 +89,8 @@ const SESSIONS: Record<Scenario, { session: string; options?: () => ParleyOption
   removal: { session: 'removal', options: () => ({ routers: 2 }) },
   // Adds its own two routers (one per limiter store) to a Parley of its own.
   limits: { session: 'limits' },
+  // Replaces its Parley half-way (an insecure one for the second ladder).
+  security: { session: 'security' },
   profile: { session: 'profile', options: () => ({ env: profileEnv() }) },
 };
 
@@ -206,6 +210,7 @@ async function main(): Promise<void> {
   results.lag = await attempt('lag', lag);
   results.removal = await attempt('removal', removal);
   results.limits = await attempt('limits', limits);
+  results.security = await attempt('security', security);
   // A 1:1 load Parley sustains, with its services under --cpu-prof and every span in a file.
   const rate = Math.min(results.ceiling?.ladders.parley?.ceiling || 50, 2000);
   results.profile = await attempt('profile', (c) => profileRun(c, rate, s.profileSeconds || 20));

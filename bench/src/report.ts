@@ -156,7 +156,7 @@ export function headlineRows(r: BenchResults): HeadlineRow[] {
   {
     const ratio = ratioOf(i?.parley.kbPerConnection, i?.relay.kbPerConnection);
     row(
-      `Idle connections: KB per socket at ${num(i?.parley.target)} (each user in ${i?.parley.conversationsPerUser ?? '—'} conversations, synced once)`,
+      `Idle connections: KB per socket at ${num(i?.parley.target)} (each user in ${i?.parley.conversationsPerUser ?? '—'} conversations, synced once${i?.settleSeconds !== undefined ? `; after ${i.settleSeconds} s idle` : ''})`,
       num(i?.parley.kbPerConnection, ' KB'),
       `${num(i?.relay.kbPerConnection, ' KB')} relay`,
       ratio,
@@ -180,6 +180,15 @@ export function headlineRows(r: BenchResults): HeadlineRow[] {
     '—',
     undefined,
     'informational (no target)',
+    undefined,
+  );
+  const sec = r.security;
+  row(
+    'Security defaults (issue 11): 1:1 ceiling with mutual TLS, API keys and shared limits vs with them off (msg/s)',
+    num(sec?.modes[0]?.ladder.ceiling, ' msg/s'),
+    `${num(sec?.modes[1]?.ladder.ceiling, ' msg/s')} (security off)`,
+    sec?.ceilingRatio,
+    'informational: the price of the defaults',
     undefined,
   );
   return rows;
@@ -362,10 +371,11 @@ export function markdown(r: BenchResults): string {
   const i = r.idle;
   if (i) {
     s.push('', '### Idle connections on one connector', '');
-    s.push('| system | sockets opened (target) | seconds to open | RSS before → after, MB | KB per connection | vs relay |', '|---|---|---|---|---|---|');
-    s.push(`| Parley connector | ${i.parley.opened} (${i.parley.target}) | ${i.parley.seconds} | ${i.parley.connectorRssMb.join(' → ')} | ${i.parley.kbPerConnection} | ${times(ratioOf(i.parley.kbPerConnection, i.relay.kbPerConnection))} |`);
-    s.push(`| Redis (session entries) | | | ${i.parley.redisRssMb.join(' → ')} | ${i.parley.redisKbPerConnection} | |`);
-    s.push(`| ws relay (a) | ${i.relay.opened} (${i.relay.target}) | ${i.relay.seconds} | ${i.relay.rssMb.join(' → ')} | ${i.relay.kbPerConnection} | 1.0× |`);
+    s.push(`| system | sockets opened (target) | seconds to open | RSS before → after ${i.settleSeconds ?? 5} s idle, MB | KB per connection after ${i.settleSeconds ?? 5} s idle | KB per connection 5 s after the opens | vs relay |`, '|---|---|---|---|---|---|---|');
+    s.push(`| Parley connector | ${i.parley.opened} (${i.parley.target}) | ${i.parley.seconds} | ${i.parley.connectorRssMb.join(' → ')} | ${i.parley.kbPerConnection} | ${i.parley.kbAt5s ?? '—'} | ${times(ratioOf(i.parley.kbPerConnection, i.relay.kbPerConnection))} |`);
+    s.push(`| Redis (session entries) | | | ${i.parley.redisRssMb.join(' → ')} | ${i.parley.redisKbPerConnection} | | |`);
+    s.push(`| ws relay (a) | ${i.relay.opened} (${i.relay.target}) | ${i.relay.seconds} | ${i.relay.rssMb.join(' → ')} | ${i.relay.kbPerConnection} | ${i.relay.kbAt5s ?? '—'} | 1.0× |`);
+    if (i.parley.heapMb) s.push('', `Connector V8 heap in use: ${i.parley.heapMb.join(' → ')} MB (before, 5 s after the opens, after the idle wait): ${i.parley.heapKbPerConnection} KB per socket.`);
     s.push('', `Each user in ${i.parley.conversationsPerUser} direct conversations (created in ${i.parley.createSeconds} s); every socket sent \`convs\` and a \`sync\` of each conversation after its welcome (${i.parley.booted} sockets, ${i.parley.synced} syncs answered). Connector and relay started for this scenario. Load generator: ${i.loadgenKbPerConnection} KB per socket.`);
   }
   const t = r.tls;
@@ -381,6 +391,18 @@ export function markdown(r: BenchResults): string {
     s.push('', `Both kinds on one Parley in the same run: two connectors each, the 1:1 load shape (${t.users.toLocaleString('en-US')} users, ${t.conversations.toLocaleString('en-US')} conversations) over the ladder ${t.rates.join(', ')} msg/s. The proxy's CPU counts as Parley's with TLS at the ingress.`);
     for (const m of t.modes) s.push('', `#### TLS at the ${m.mode}: ladder and holds`, '', latencyTable([...m.ladder.steps, ...m.ladder.holds]));
   }
+  const sec = r.security;
+  if (sec) {
+    s.push('', '### What the security defaults cost (the 1:1 ceiling with them and without them, same run)', '');
+    s.push('| Parley | 1:1 ceiling, msg/s | p99 at the ceiling, ms | CPU s per 1,000 at the ceiling |', '|---|---|---|---|');
+    for (const m of sec.modes) {
+      const at = atCeiling(m.ladder);
+      const label = m.mode === 'shipped' ? 'shipped: mutual TLS on every gRPC hop, API keys, per-user limits in Redis' : 'off: plaintext gRPC, every caller trusted, per-router limits in memory';
+      s.push(`| ${label} | ${m.ladder.ceiling || 'none'} | ${at?.latency.p99 ?? '—'} | ${at?.cpuPer1000 ?? '—'} |`);
+    }
+    s.push('', `Ceiling with the defaults / without them: ${sec.ceilingRatio ?? '—'}. Each on a Parley of its own, the 1:1 load shape (${sec.users.toLocaleString('en-US')} users, ${sec.conversations.toLocaleString('en-US')} conversations) over the ladder ${sec.rates.join(', ')} msg/s.`);
+    for (const m of sec.modes) s.push('', `#### Security ${m.mode}: ladder and holds`, '', latencyTable([...m.ladder.steps, ...m.ladder.holds]));
+  }
   const sm = r.storm;
   if (sm) {
     s.push('', `### Reconnect storm (SIGKILL a connector holding ${sm.clients} SDK clients in ${sm.groups} groups)`, '');
@@ -393,6 +415,10 @@ export function markdown(r: BenchResults): string {
     s.push(`| acked messages missing on some client at the end | ${sm.final.missing} | | |`);
     s.push(`| messages a client emitted twice | ${sm.final.duplicates} | | |`);
     s.push(`| CPU s of the services + infrastructure during the storm | ${sm.cpuSeconds} + ${sm.infraCpuSeconds} | | |`);
+    if (sm.grpc) {
+      s.push('', 'gRPC calls the surviving services served from the kill until every client held every message:', '', '| service | method | calls | errors | shed (refused unstarted) | mean ms |', '|---|---|---|---|---|---|');
+      for (const [service, methods] of Object.entries(sm.grpc)) for (const [method, m] of Object.entries(methods)) s.push(`| ${service} | ${method} | ${m.calls} | ${m.errors} | ${m.shed} | ${m.meanMs} |`);
+    }
   }
   const rm = r.removal;
   if (rm) {

@@ -40,9 +40,13 @@ export interface Settings {
   idleConnections: number;
   /** Conversations per idle user. */
   idleConversationsPerUser: number;
+  /** Seconds the idle scenario waits, sockets idle, before its second memory reading (both systems). */
+  idleSettleSeconds: number;
   /** The TLS comparison (scenarios/tls.ts): idle sockets per kind, and its shorter 1:1 ladder. */
   tlsIdleConnections: number;
   tlsLadderRates: number[];
+  /** The security scenario's ladder (shipped defaults, then with them off). */
+  securityLadderRates: number[];
   stormClients: number;
   stormGroupSize: number;
   lagRate: number;
@@ -91,8 +95,10 @@ export function settings(quick: boolean): Settings {
       adminStored: 1_000,
       idleConnections: 200,
       idleConversationsPerUser: 4,
+      idleSettleSeconds: 2,
       tlsIdleConnections: 200,
       tlsLadderRates: [40, 80],
+      securityLadderRates: [40, 80],
       stormClients: 200,
       stormGroupSize: 100,
       lagRate: 40,
@@ -136,9 +142,12 @@ export function settings(quick: boolean): Settings {
     adminStored: 1_000_000,
     idleConnections: 18_000,
     idleConversationsPerUser: 4,
-    tlsIdleConnections: 10_000,
+    idleSettleSeconds: 60,
+    // HAProxy needs two descriptors per proxied socket, under the machine's limit of 20,000.
+    tlsIdleConnections: 9_000,
     // Every other step of ladderRates around the ceilings measured so far (1,400 msg/s).
     tlsLadderRates: [200, 500, 1000, 1400, 2000, 2800, 4000],
+    securityLadderRates: [500, 1000, 1400, 2000, 2800, 4000],
     stormClients: 10_000,
     stormGroupSize: 1000,
     lagRate: 200,

@@ -22,6 +22,8 @@ export interface ParleyOptions {
   /** Router instances (default 1); the connectors get all of them, balanced round-robin. */
   routers?: number;
   connectors?: number;
+  /** Plaintext gRPC with every caller trusted (GRPC_INSECURE), to price the shipped mutual TLS. */
+  insecure?: boolean;
 }
 
 /**
@@ -56,6 +58,7 @@ async function startParleyOnce(infra: BenchInfra, options: ParleyOptions): Promi
   const platform = new Platform(
     {
       partitions: PARTITIONS,
+      ...(options.insecure ? { insecure: true } : {}),
       // Connectors are added below, once every router runs (Platform starts one router).
       connectors: 0,
       env: {

@@ -48,7 +48,7 @@ describe('bench --quick', () => {
     await runQuickBench(out);
     const r = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
     expect(r.failures).toEqual([]);
-    expect(r.loadAverages.map((l) => l.scenario)).toEqual(['idleCpu', 'ceiling', 'steady', 'stored', 'history', 'group', 'admin', 'idle', 'storm', 'lag', 'removal', 'limits']);
+    expect(r.loadAverages.map((l) => l.scenario)).toEqual(['idleCpu', 'ceiling', 'steady', 'stored', 'history', 'group', 'admin', 'idle', 'storm', 'lag', 'removal', 'limits', 'security']);
 
     // Idle CPU: every process of every system, with and without idle clients.
     expect(r.idleCpu!.phases).toHaveLength(2);
@@ -102,6 +102,8 @@ describe('bench --quick', () => {
     expect(storm.secondsToAllSynced).toBeDefined();
     expect(storm.final).toMatchObject({ open: storm.final.total, complete: storm.final.receivers, missing: 0, duplicates: 0 });
     expect(storm.final.acked).toBeGreaterThan(0);
+    // The clients' catch-up reached storage: its ListConversations calls over the storm window were counted.
+    expect(Object.entries(storm.grpc).filter(([service]) => service.startsWith('storage')).some(([, methods]) => (methods['Storage.ListConversations']?.calls ?? 0) > 0)).toBe(true);
 
     expect(r.lag!.map((l) => l.system)).toEqual(['floor', 'parley']);
     for (const l of r.lag!) {
@@ -125,6 +127,14 @@ describe('bench --quick', () => {
       expect(run.sends).toBeGreaterThan(0);
       expect(run.refused + run.errors).toBe(0);
       expect(run.latencyMs.count).toBe(run.sends);
+    }
+
+    // The security pair: two ladders on two Parleys (shipped, then off), each delivering what it sent.
+    const sec = r.security!;
+    expect(sec.modes.map((m) => m.mode)).toEqual(['shipped', 'off']);
+    for (const m of sec.modes) {
+      expect(m.ladder.steps.length).toBeGreaterThan(0);
+      for (const step of m.ladder.steps) expect(step.delivered).toBeGreaterThan(0);
     }
 
     // The headline has a row for every target, judged from this run's figures (the p99 beside

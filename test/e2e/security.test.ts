@@ -42,8 +42,9 @@ function connectorAddress(): string {
 }
 
 beforeAll(async () => {
-  // Low upgrade limits, so that a test can reach them with a few hundred attempts.
-  platform = await new Platform({ partitions: 2, env: { UPGRADES_PER_IP_PER_SEC: '20', UPGRADE_BURST_PER_IP: '150', UPGRADE_TIMEOUT_MS: '1000' } }).start();
+  // Low upgrade limits, so that a test can reach them with a few hundred attempts; 127.0.0.1 plays
+  // the ingress (its X-Forwarded-For is believed), 127.0.0.2 a client that dials in directly.
+  platform = await new Platform({ partitions: 2, env: { UPGRADES_PER_IP_PER_SEC: '20', UPGRADE_BURST_PER_IP: '150', UPGRADE_TIMEOUT_MS: '1000', TRUSTED_PROXIES: '127.0.0.1/32' } }).start();
   // Certificates an attacker might hold: one our CA issued to something that is not a service,
   // and a "push" and a "router" of a CA of their own.
   issueCertificates(platform.pkiDir, ['intruder']);
@@ -224,6 +225,23 @@ describe('abuse limits on the WebSocket edge', () => {
     expect(counts[429]).toBeGreaterThan(0);
     expect(counts[401]).toBeGreaterThan(0);
     expect(Object.keys(counts).sort()).toEqual(['401', '429']);
+    await sleep(2_000);
+  });
+
+  it('behind a trusted proxy, limits each client named in X-Forwarded-For apart; from anyone else the header changes nothing', async () => {
+    await sleep(8_000); // the 127.0.0.1 bucket refills after the test above (burst 150 at 20/s)
+    const tally = (statuses: number[]) => statuses.reduce<Record<number, number>>((acc, s) => ((acc[s] = (acc[s] ?? 0) + 1), acc), {});
+    const attempts = (n: number, forwardedFor: (i: number) => string, localAddress?: string) =>
+      Promise.all(Array.from({ length: n }, (_, i) => upgradeStatusOf(platform.wsUrl, '/?device_id=x', { authorization: 'bearer not-a-token', 'x-forwarded-for': forwardedFor(i) }, localAddress)));
+    // 400 clients through the ingress, one attempt each: none is throttled, though all come from one peer.
+    expect(tally(await attempts(400, (i) => `198.51.${Math.floor(i / 250)}.${i % 250}`))).toEqual({ 401: 400 });
+    // One client through the ingress 400 times: its own bucket empties. A spoofed entry put in front changes nothing.
+    const one = tally(await attempts(400, (i) => `10.9.${i % 200}.${i % 7}, 192.0.2.77`));
+    expect(one[429]).toBeGreaterThan(0);
+    expect(Object.keys(one).sort()).toEqual(['401', '429']);
+    // A direct client (127.0.0.2, not a trusted proxy) naming 400 addresses is still one address.
+    const direct = tally(await attempts(400, (i) => `198.18.${i % 250}.1`, '127.0.0.2'));
+    expect(direct[429]).toBeGreaterThan(0);
     await sleep(2_000);
   });
 

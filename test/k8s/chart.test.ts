@@ -382,6 +382,75 @@ describe('another release name, namespace, registry and pull secret', () => {
   });
 });
 
+describe('private CAs of the infrastructure and a credentials Secret per service', () => {
+  const objects = render({
+    set: [
+      'kafka.ssl=true', 'kafka.caSecret.name=kafka-ca', 'kafka.sasl.mechanism=scram-sha-512',
+      'redis.caSecret.name=redis-ca', 'redis.caSecret.key=root.pem', 'mongodb.caSecret.name=mongo-ca',
+      'storage.secretName=storage-creds', 'router.secretName=router-creds', 'topics.create=true',
+      'storage.autoscaling.keda.enabled=true', 'storage.autoscaling.externalMetric.enabled=false',
+    ],
+  });
+  const deployment = (name: string) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === `parley-${name}`)!;
+  const job = objects.find((o) => o.kind === 'Job')!;
+  // The CA file a variable names, followed to the Secret mounted at its directory: [secret, key].
+  const caSource = (o: K8sObject, variable: string): [string, string] | undefined => {
+    const file = container(o).env?.find((e) => e.name === variable)?.value;
+    if (file === undefined) return undefined;
+    const mounts = (get(podSpec(o), 'containers', 0, 'volumeMounts') as { name: string; mountPath: string }[]) ?? [];
+    const mount = mounts.find((m) => `${m.mountPath}/ca.crt` === file);
+    const volume = (podSpec(o).volumes as { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] } }[]).find((v) => v.name === mount?.name);
+    const item = volume?.secret?.items?.find((i) => i.path === 'ca.crt');
+    return volume?.secret && item ? [volume.secret.secretName, item.key] : undefined;
+  };
+  const secretOf = (o: K8sObject, variable: string) => get(container(o).env?.find((e) => e.name === variable)?.valueFrom, 'secretKeyRef', 'name');
+
+  it('mounts each CA only where its client runs, at the file its variable names', () => {
+    const expected: Record<string, Record<string, [string, string] | undefined>> = {
+      connector: { KAFKA_TLS_CA_FILE: undefined, REDIS_TLS_CA_FILE: ['redis-ca', 'root.pem'], MONGO_TLS_CA_FILE: undefined },
+      router: { KAFKA_TLS_CA_FILE: ['kafka-ca', 'ca.crt'], REDIS_TLS_CA_FILE: ['redis-ca', 'root.pem'], MONGO_TLS_CA_FILE: undefined },
+      storage: { KAFKA_TLS_CA_FILE: ['kafka-ca', 'ca.crt'], REDIS_TLS_CA_FILE: ['redis-ca', 'root.pem'], MONGO_TLS_CA_FILE: ['mongo-ca', 'ca.crt'] },
+      push: { KAFKA_TLS_CA_FILE: ['kafka-ca', 'ca.crt'], REDIS_TLS_CA_FILE: ['redis-ca', 'root.pem'], MONGO_TLS_CA_FILE: undefined },
+    };
+    for (const [name, vars] of Object.entries(expected)) {
+      for (const [variable, source] of Object.entries(vars)) expect([name, variable, caSource(deployment(name), variable)]).toEqual([name, variable, source]);
+    }
+    expect(caSource(job, 'KAFKA_TLS_CA_FILE')).toEqual(['kafka-ca', 'ca.crt']);
+    expect(caSource(job, 'REDIS_TLS_CA_FILE')).toBeUndefined();
+  });
+
+  it('reads a service\'s credentials from its own Secret when it names one, the others from the shared one', () => {
+    for (const key of ['MONGO_URL', 'REDIS_URL', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'BOOTSTRAP_ADMIN_KEY']) expect([key, secretOf(deployment('storage'), key)]).toEqual([key, 'storage-creds']);
+    for (const key of ['REDIS_URL', 'REDIS_PASSWORD', 'KAFKA_SASL_PASSWORD']) expect([key, secretOf(deployment('router'), key)]).toEqual([key, 'router-creds']);
+    expect(secretOf(deployment('connector'), 'JWT_SECRETS')).toBe('parley-secrets');
+    expect(secretOf(deployment('push'), 'REDIS_URL')).toBe('parley-secrets');
+    expect(secretOf(job, 'KAFKA_SASL_USERNAME')).toBe('parley-secrets');
+  });
+
+  it('lets the KEDA trigger of storage use storage\'s SASL user and trust the brokers\' CA', () => {
+    const auth = objects.find((o) => o.kind === 'TriggerAuthentication' && o.metadata.name === 'parley-storage-kafka')!;
+    expect(get(auth, 'spec', 'secretTargetRef')).toEqual([
+      { parameter: 'username', name: 'storage-creds', key: 'KAFKA_SASL_USERNAME' },
+      { parameter: 'password', name: 'storage-creds', key: 'KAFKA_SASL_PASSWORD' },
+      { parameter: 'ca', name: 'kafka-ca', key: 'ca.crt' },
+    ]);
+  });
+
+  it('renders objects the Kubernetes API accepts', () => {
+    expect(validateAgainstApi(objects)).toEqual([]);
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['a Kafka CA without TLS', ['kafka.caSecret.name=kafka-ca'], /kafka\.caSecret needs kafka\.ssl: true/],
+    ['a Redis CA with a plaintext Redis URL', ['redis.caSecret.name=redis-ca', 'secrets.create=true', 'secrets.jwtSecrets=0123456789abcdef0123456789abcdef', 'secrets.redisUrl=redis://r:6379', 'secrets.mongoUrl=mongodb://m:27017'], /redis\.caSecret needs a rediss:\/\/ secrets\.redisUrl/],
+    ['a Secret name Kubernetes refuses', ['storage.secretName=Storage_Creds'], /\/storage\/secretName.*does not match pattern/],
+  ])('refuses %s', (_label, set, message) => {
+    const rendered = template({ set });
+    expect(rendered.status).not.toBe(0);
+    expect(rendered.stderr).toMatch(message);
+  });
+});
+
 describe('the strict decoder', () => {
   it('refuses a misspelt field and a wrong type, which the JSON schemas let through', () => {
     const service = 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec:\n  ports: [{port: 80, targetPort: ws, protocl: TCP}]\n';
@@ -413,6 +482,7 @@ describe('values the chart refuses', () => {
     ['a push storage deadline above a minute', ['push.storageDeadlineMs=120000'], /\/push\/storageDeadlineMs.*maximum/],
     ['a router membership cache of no conversations', ['router.membershipCache.conversations=0'], /\/router\/membershipCache\/conversations.*minimum/],
     ['an unknown Kafka client', ['kafka.client=rdkafka'], /\/kafka\/client.*must be one of/],
+    ['a trusted proxy that is not an address range', ['connector.trustedProxies=ingress-nginx'], /\/connector\/trustedProxies.*does not match pattern/],
   ])('%s (values.schema.json)', (_label, set, message) => {
     const rendered = template({ set });
     expect(rendered.status).not.toBe(0);

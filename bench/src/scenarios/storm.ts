@@ -3,6 +3,7 @@
 // the other connector and holds every acked message. The SDK clients live in load-generator
 // worker 0 (the acked ids and every client's view are in one place); the baseline is the same
 // number of bare sockets connecting to the relay at once.
+import { grpcStats, grpcStatsDelta, type MethodStats } from '../grpc-stats';
 import { log, sleep } from '../harness';
 import { loadgenWatched, systemWatched, type Context } from '../measure';
 import { UsageWindow, round } from '../procstats';
@@ -24,6 +25,8 @@ export interface StormResult {
   /** CPU-seconds of the load-generator worker that holds every SDK client, over the same window. */
   clientCpuSeconds: number;
   relayReconnect: { clients: number; seconds: number };
+  /** gRPC calls each surviving service served during the storm (kill → all synced), per method. */
+  grpc: Record<string, Record<string, MethodStats & { meanMs: number }>>;
 }
 
 export async function storm(ctx: Context): Promise<StormResult> {
@@ -53,6 +56,8 @@ export async function storm(ctx: Context): Promise<StormResult> {
   // The SDK clients all live in worker 0: its CPU says whether the clients themselves are what is slow.
   const window = new UsageWindow([...own, ...infra, ...loadgenWatched(ctx).slice(0, 1)]);
   const victim = ctx.platform.running('connector')[1]!;
+  const survivors = ctx.platform.processes.filter((p) => p !== victim && p.child.exitCode === null && p.child.signalCode === null);
+  const grpcBefore = await Promise.all(survivors.map((p) => grpcStats(p)));
   log(`storm: SIGKILL connector ${victim.index} (pid ${victim.child.pid})`);
   const killedAt = Date.now();
   await ctx.platform.stopProcess(victim, 'SIGKILL');
@@ -84,6 +89,9 @@ export async function storm(ctx: Context): Promise<StormResult> {
   await ctx.loadgens.first({ op: 'sdk-send-stop' });
   status = await ctx.loadgens.first<SdkStatus>({ op: 'sdk-status', exact: true });
   const usage = window.end();
+  const grpcAfter = await Promise.all(survivors.map((p) => grpcStats(p)));
+  const grpc = Object.fromEntries(survivors.map((p, i) => [`${p.name}-${p.index}`, grpcStatsDelta(grpcBefore[i]!, grpcAfter[i]!)]));
+  log(`storm: gRPC served during the storm: ${JSON.stringify(grpc)}`);
   log(`storm: synced after ${secondsToAllSynced} s; ${JSON.stringify(status)}`);
   await ctx.loadgens.first({ op: 'sdk-close' });
   await restart();
@@ -106,6 +114,7 @@ export async function storm(ctx: Context): Promise<StormResult> {
     infraCpuSeconds: sum('infra'),
     clientCpuSeconds: sum('loadgen'),
     relayReconnect: { clients: n, seconds: round(relaySeconds, 1) },
+    grpc,
   };
 }
 

@@ -48,7 +48,7 @@ export interface TlsResult {
 }
 
 /** The connector's V8 heap in use (its /metrics, prom-client's default metrics), MB. */
-async function heapMb(connector: ServiceProcess): Promise<number> {
+export async function heapMb(connector: ServiceProcess): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${connector.httpPort}/metrics`);
   const text = await res.text();
   const line = text.split('\n').find((l) => l.startsWith('nodejs_heap_size_used_bytes '));
@@ -82,8 +82,10 @@ export async function tls(ctx: Context): Promise<TlsResult> {
     plainPorts.push(platform.wsPorts[platform.wsPorts.length - 1]!);
   }
   const proxies = [
-    await TlsProxy.start('tls-ingress-0', plainPorts[0]!, certFile, keyFile, Math.max(n, ctx.settings.users) * 2),
-    await TlsProxy.start('tls-ingress-1', plainPorts[1]!, certFile, keyFile, Math.max(n, ctx.settings.users) * 2),
+    // Each proxy carries at most one front's idle sockets (or half the shape's): a connection costs
+    // it two file descriptors, and the bench runs under a limit of 20,000 (tlsIdleConnections ≤ 9,000).
+    await TlsProxy.start('tls-ingress-0', plainPorts[0]!, certFile, keyFile, Math.max(n, ctx.settings.users)),
+    await TlsProxy.start('tls-ingress-1', plainPorts[1]!, certFile, keyFile, Math.max(n, ctx.settings.users)),
   ];
   fronts.push({ mode: 'ingress', connectors: [plain[0]!, plain[1]!], proxies, urls: [proxies[0]!.url(), proxies[1]!.url()] });
   const direct: ServiceProcess[] = [];

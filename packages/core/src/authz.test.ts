@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import type * as grpc from '@grpc/grpc-js';
 import { parleyGrpc } from '@parley/proto';
 import { CachedKeyVerifier, METHOD_RULES, authorize, authorizeSender, bearerOf, newApiKey, parseApiKey, secretMatches, type KeyVerifier, type Principal, type Scope } from './authz';
@@ -201,6 +202,33 @@ describe('mutual TLS between services, API keys for everyone else', () => {
     expect(await membership(createClient(Storage(), address, mtls(dir, 'connector'), 'storage'))).toBe('PERMISSION_DENIED');
     expect(await getConversation(createClient(Storage(), address, mtls(dir, 'router'), 'storage'))).toBe('PERMISSION_DENIED');
     expect(seen).toHaveLength(1);
+  });
+
+  it('reads a connection\'s peer certificate once, not on every call, and never mixes up two connections', async () => {
+    const original = tls.TLSSocket.prototype.getPeerCertificate;
+    let reads = 0;
+    const spy = jest.spyOn(tls.TLSSocket.prototype, 'getPeerCertificate').mockImplementation(function (this: tls.TLSSocket, ...args: [boolean?]) {
+      reads++;
+      return (original as (this: tls.TLSSocket, detailed?: boolean) => tls.PeerCertificate).apply(this, args);
+    });
+    try {
+      seen.length = 0;
+      const router = createClient(Storage(), address, mtls(dir, 'router'), 'storage');
+      const call = () => callUnary('Storage.Membership', 5_000, (md, opts, cb) => router.membership({ conversationId: 'c', userId: 'u' }, md, opts, cb));
+      await call();
+      const afterFirst = reads;
+      for (let i = 0; i < 20; i++) await call();
+      router.close();
+      // 21 calls on one connection: no read after the first call's.
+      expect(reads).toBe(afterFirst);
+      expect(seen).toEqual(Array.from({ length: 21 }, () => ({ kind: 'service', service: 'router' })));
+      // Another connection, another identity: read again, and judged on its own.
+      expect(await membership(createClient(Storage(), address, mtls(dir, 'connector'), 'storage'))).toBe('PERMISSION_DENIED');
+      expect(reads).toBeGreaterThan(afterFirst);
+      expect(seen).toHaveLength(21);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('refuses a certificate from another CA, one that names no Parley service, and no credential at all', async () => {

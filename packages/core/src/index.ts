@@ -62,3 +62,4 @@ export { TokenBuckets } from './rate-limit';
 export { runMain } from './main';
 export { startHttpApi, type HttpApi, type HttpApiOptions } from './http-api';
 export { CertificateWatcher, readCertificatePair, type CertificatePair } from './tls-files';
+export { ClientAddresses, parseCidr } from './client-address';

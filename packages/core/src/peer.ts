@@ -98,8 +98,33 @@ export function channelCredentials(sec: GrpcSecurity, expected: ServiceName): gr
   return grpc.experimental.createCertificateProviderChannelCredentials(p, p, { checkServerIdentity: checkServiceIdentity(expected) });
 }
 
+/**
+ * Who called, per connection: a TLS connection's verified peer certificate cannot change while it
+ * is open (HTTP/2 forbids TLS renegotiation, RFC 9113 §9.2.1), so it is read once per connection.
+ * Reading it (TLSSocket.getPeerCertificate, which grpc-js's getAuthContext does on every call)
+ * builds the whole certificate as objects: 5-7 % of the router's and connector's CPU in the bench's
+ * profile. Keyed by the socket itself, so an entry dies with its connection.
+ */
+const identities = new WeakMap<object, ServiceName | null>();
+
+type AuthCall = { getAuthContext?: () => { sslPeerCertificate?: PeerCertificate } | null };
+
+/** The TLS socket under a grpc-js server call (ServerUnaryCall.call.stream.session.socket), when grpc-js exposes it so. */
+function connectionOf(call: AuthCall): object | undefined {
+  const socket = (call as { call?: { stream?: { session?: { socket?: unknown } } } }).call?.stream?.session?.socket;
+  return typeof socket === 'object' && socket !== null ? socket : undefined;
+}
+
 /** The Parley service that called, proven by a certificate the server verified against the CA. */
-export function peerServiceOf(call: { getAuthContext?: () => { sslPeerCertificate?: PeerCertificate } | null }): ServiceName | undefined {
-  // grpc-js gives the peer certificate only when the TLS session verified it.
-  return serviceOfCertificate(call.getAuthContext?.()?.sslPeerCertificate);
+export function peerServiceOf(call: AuthCall): ServiceName | undefined {
+  const socket = connectionOf(call);
+  if (socket !== undefined) {
+    const known = identities.get(socket);
+    if (known !== undefined) return known ?? undefined;
+  }
+  // grpc-js gives the peer certificate only when the TLS session verified it (the handshake is
+  // over before any call arrives, so the answer is final for this connection).
+  const service = serviceOfCertificate(call.getAuthContext?.()?.sslPeerCertificate);
+  if (socket !== undefined) identities.set(socket, service ?? null);
+  return service;
 }

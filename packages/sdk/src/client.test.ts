@@ -254,7 +254,7 @@ describe('outbox', () => {
     expect(socket.frames('send')).toHaveLength(1);
     jest.advanceTimersByTime(1); // 0.999 * 500
     expect(socket.frames('send')).toHaveLength(2);
-    // The code alone makes it retryable, whatever the flag says; the second wait is twice as long.
+    // A frame without the flag: the code table makes it retryable; the second wait is twice as long.
     socket.receive({ type: 'error', clientMsgId: 'c-7', code: 'UNAVAILABLE', message: 'storage is unavailable' });
     jest.advanceTimersByTime(998);
     expect(socket.frames('send')).toHaveLength(2);
@@ -262,6 +262,18 @@ describe('outbox', () => {
     expect(socket.frames('send').map((f) => f.clientMsgId)).toEqual(['c-7', 'c-7', 'c-7']);
     socket.receive({ type: 'ack', clientMsgId: 'c-7', serverMsgId: 'm_7' });
     await expect(sent).resolves.toMatchObject({ serverMsgId: 'm_7' });
+  });
+
+  it('fails a send the server marks not retryable, even with a code the table calls retryable', async () => {
+    const { net, client } = setup();
+    client.connect();
+    const socket = welcome(net);
+    const sent = client.send('g_team', 'hi', 'c-9');
+    socket.receive({ type: 'error', clientMsgId: 'c-9', code: 'RESOURCE_EXHAUSTED', message: 'this conversation is full', retryable: false });
+    await expect(sent).rejects.toMatchObject({ code: 'RESOURCE_EXHAUSTED', retryable: false, clientMsgId: 'c-9' });
+    jest.advanceTimersByTime(120_000);
+    expect(socket.frames('send')).toHaveLength(1);
+    expect(client.pendingSends).toBe(0);
   });
 
   it('waits at least the retryAfterMs a rate limit gives before resending', async () => {

@@ -3,7 +3,7 @@
 // an outbox until the server acks them, and hands the app every message of every
 // conversation exactly once and in seq order, filling gaps with sync (ConversationStream
 // does the ordering; this class does the I/O around it).
-import { ParleyError, RETRYABLE_CODES, SDK_ERROR_CODES } from './errors';
+import { ParleyError, SDK_ERROR_CODES } from './errors';
 import { FrameDecodeError, decodeServerFrame, encodeClientFrame, type AckFrame, type ClientFrame, type ConvListFrame, type ErrorFrame, type MsgsFrame, type WelcomeFrame } from './frames';
 import { ConversationStream } from './stream';
 import { MAX_TIMER_MS, Timers, type TimerId } from './timers';
@@ -656,7 +656,8 @@ export class ParleyClient {
   }
 
   private onError(frame: ErrorFrame): void {
-    const retryable = frame.retryable || RETRYABLE_CODES.has(frame.code);
+    // Decided by the decoder: the frame's own retryable, else the code table (PROTOCOL.md §4).
+    const retryable = frame.retryable;
     const req = frame.reqId ? this.requests.get(frame.reqId) : undefined;
     if (req) {
       this.requests.delete(frame.reqId);

@@ -37,7 +37,11 @@ describe('decodeServerFrame', () => {
       hasMore: false,
       messages: [{ conversationId: 'g', seq: 7, sentAt: 1764100000123, body: '' }],
     });
-    expect(decodeServerFrame('{"type":"error","code":"UNAVAILABLE","message":"x"}')).toEqual({ type: 'error', clientMsgId: '', reqId: '', code: 'UNAVAILABLE', message: 'x', retryable: false, retryAfterMs: 0 });
+    // Without the flag the code table decides; with it, the flag wins (PROTOCOL.md §4).
+    expect(decodeServerFrame('{"type":"error","code":"UNAVAILABLE","message":"x"}')).toEqual({ type: 'error', clientMsgId: '', reqId: '', code: 'UNAVAILABLE', message: 'x', retryable: true, retryAfterMs: 0 });
+    expect(decodeServerFrame('{"type":"error","code":"PERMISSION_DENIED","message":"x"}')).toMatchObject({ retryable: false });
+    expect(decodeServerFrame('{"type":"error","code":"RESOURCE_EXHAUSTED","message":"x","retryable":false}')).toMatchObject({ retryable: false });
+    expect(decodeServerFrame('{"type":"error","code":"INTERNAL","message":"x","retryable":true}')).toMatchObject({ retryable: true });
     expect(decodeServerFrame('{"type":"error","code":"RESOURCE_EXHAUSTED","message":"x","retryable":true,"retryAfterMs":"250"}')).toMatchObject({ retryAfterMs: 250 });
   });
 

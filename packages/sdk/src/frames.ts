@@ -2,6 +2,7 @@
 // value before the client looks at it, and every client frame is built here. Shapes follow
 // proto/parley/v1/client.proto in proto3 JSON form, so fields holding their default value
 // (0, "", false) may be absent and 64-bit integers may arrive as numbers or decimal strings.
+import { RETRYABLE_CODES } from './errors';
 import type { ConvState, ParleyMessage, ParleyReceipt, ParleyRejection, ParleySignal } from './types';
 
 export interface WelcomeFrame {
@@ -180,8 +181,12 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
         hasMore: bool(f, 'hasMore'),
       };
     }
-    case 'error':
-      return { type: 'error', clientMsgId: str(f, 'clientMsgId'), reqId: str(f, 'reqId'), code: str(f, 'code') || 'INTERNAL', message: str(f, 'message'), retryable: bool(f, 'retryable'), retryAfterMs: int(f, 'retryAfterMs') };
+    case 'error': {
+      const code = str(f, 'code') || 'INTERNAL';
+      // PROTOCOL.md §4: the frame's retryable wins over the code table; without one, the table decides.
+      const retryable = f['retryable'] === undefined || f['retryable'] === null ? RETRYABLE_CODES.has(code) : bool(f, 'retryable');
+      return { type: 'error', clientMsgId: str(f, 'clientMsgId'), reqId: str(f, 'reqId'), code, message: str(f, 'message'), retryable, retryAfterMs: int(f, 'retryAfterMs') };
+    }
     case 'receipt': {
       const kind = str(f, 'kind');
       if (kind !== 'delivered' && kind !== 'read') throw new FrameDecodeError(`kind: unknown receipt kind "${kind.slice(0, 32)}"`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TOKEN_ALGORITHMS, commonConfigShape, env, redisConfigShape } from '@parley/core';
+import { TOKEN_ALGORITHMS, commonConfigShape, env, parseCidr, redisConfigShape } from '@parley/core';
 
 /** Time a graceful stop needs after the drain window: close handshakes, upstream calls, gRPC. */
 export const DRAIN_MARGIN_MS = 5_000;
@@ -43,6 +43,21 @@ export const connectorConfigSchema = z.object({
   /** Upgrades one remote address may start per second on this connector, and its burst; past them 429 with Retry-After. */
   UPGRADES_PER_IP_PER_SEC: env.int(1_000, 1, 1_000_000),
   UPGRADE_BURST_PER_IP: env.int(5_000, 1, 10_000_000),
+  /**
+   * CIDR ranges of the proxies in front (an ingress, a load balancer), comma-separated: from them,
+   * the client's address is read from X-Forwarded-For (for the per-address limit); from anyone
+   * else the header is ignored. Empty: the socket's peer is the client.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .superRefine((ranges, ctx) => {
+      for (const range of ranges) {
+        const parsed = parseCidr(range);
+        if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+      }
+    }),
   /** An upgrade request whose headers have not all arrived within this is dropped (slow-header attacks). */
   UPGRADE_TIMEOUT_MS: env.int(10_000, 100, 120_000),
   /** Unacknowledged sends and requests one socket may have in flight. */

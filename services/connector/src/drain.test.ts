@@ -76,7 +76,7 @@ async function start(drainWindowMs: number, random: () => number = Math.random):
     noMetrics,
   );
   const server = http.createServer();
-  const ws = new WsListener(gateway, { allowedOrigins: ['*'], maxFrameBytes: 65_536, upgradesPerIpPerSec: 1_000, upgradeBurstPerIp: 5_000 }, createLogger('connector-test', 'c1', 'silent'), { rejectedUpgrade: () => {} });
+  const ws = new WsListener(gateway, { allowedOrigins: ['*'], maxFrameBytes: 65_536, upgradesPerIpPerSec: 1_000, upgradeBurstPerIp: 5_000, trustedProxies: [] }, createLogger('connector-test', 'c1', 'silent'), { rejectedUpgrade: () => {} });
   server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   gateway.start();

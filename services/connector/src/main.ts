@@ -119,7 +119,7 @@ runMain('parley-connector', async () => {
   );
   const ws = new WsListener(
     core,
-    { allowedOrigins: config.ALLOWED_ORIGINS, maxFrameBytes: config.MAX_FRAME_BYTES, upgradesPerIpPerSec: config.UPGRADES_PER_IP_PER_SEC, upgradeBurstPerIp: config.UPGRADE_BURST_PER_IP },
+    { allowedOrigins: config.ALLOWED_ORIGINS, maxFrameBytes: config.MAX_FRAME_BYTES, upgradesPerIpPerSec: config.UPGRADES_PER_IP_PER_SEC, upgradeBurstPerIp: config.UPGRADE_BURST_PER_IP, trustedProxies: config.TRUSTED_PROXIES },
     log,
     {
       rejectedUpgrade: (status) => upgradesRejected.inc({ status: String(status) }),

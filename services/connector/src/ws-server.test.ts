@@ -78,7 +78,7 @@ describe('the connector listener over TLS', () => {
       log,
       { connections: () => {}, frameIn: () => {}, frameError: () => {}, delivered: () => {}, retransmitted: () => {}, abandoned: () => {}, qos0Dropped: () => {} },
     );
-    const ws = new WsListener(core, { allowedOrigins: ['*'], maxFrameBytes: 65_536, upgradesPerIpPerSec: 1_000, upgradeBurstPerIp: 1_000 }, log, { rejectedUpgrade: () => {} });
+    const ws = new WsListener(core, { allowedOrigins: ['*'], maxFrameBytes: 65_536, upgradesPerIpPerSec: 1_000, upgradeBurstPerIp: 1_000, trustedProxies: [] }, log, { rejectedUpgrade: () => {} });
     // A long refresh: the test polls by hand (check()), so nothing depends on timing.
     listener = createWsServer({ mode: 'tls', certFile: path.join(live, 'connector.pem'), keyFile: path.join(live, 'connector.key'), refreshMs: 3_600_000 }, 5_000, log, (_req, res) => res.writeHead(426).end());
     listener.server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
-import { TokenBuckets, bearerOf, type Logger } from '@parley/core';
+import { ClientAddresses, TokenBuckets, bearerOf, type Logger } from '@parley/core';
 import type { Refusal, SessionCore, SessionIdentity } from './session-core';
 import type { Transport } from './transport';
 
@@ -17,6 +17,8 @@ export interface WsListenerOptions {
   /** Upgrades one remote address may start per second, and its burst (past them: 429). */
   upgradesPerIpPerSec: number;
   upgradeBurstPerIp: number;
+  /** CIDR ranges of the proxies whose X-Forwarded-For names the client (TRUSTED_PROXIES). */
+  trustedProxies: readonly string[];
 }
 
 export interface WsMetrics {
@@ -76,6 +78,7 @@ export class WsListener {
   private readonly wss: WebSocketServer;
   /** Upgrades per remote address (each connector limits what it accepts). */
   private readonly perAddress: TokenBuckets;
+  private readonly addresses: ClientAddresses;
 
   constructor(
     private readonly core: SessionCore,
@@ -85,6 +88,7 @@ export class WsListener {
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
     this.perAddress = new TokenBuckets(options.upgradesPerIpPerSec, options.upgradeBurstPerIp);
+    this.addresses = new ClientAddresses(options.trustedProxies);
   }
 
   private reject(socket: Duplex, status: number, reason: string, code: string, message: string, headers: Record<string, string> = {}): void {
@@ -108,7 +112,7 @@ export class WsListener {
     const full = this.core.admission();
     if (full) return this.refuse(socket, full);
     // Before any work on the request: a token check costs more than this refusal.
-    if (!this.perAddress.take(req.socket.remoteAddress ?? 'unknown')) {
+    if (!this.perAddress.take(this.addresses.of(req.socket.remoteAddress, req.headers))) {
       return this.refuse(socket, { code: 'RESOURCE_EXHAUSTED', message: 'too many connection attempts from this address', retryAfterS: 1 });
     }
     const origin = req.headers.origin;

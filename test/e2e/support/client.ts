@@ -130,13 +130,15 @@ export class TestClient {
 }
 
 /** The HTTP status a raw WebSocket upgrade request gets (101 when accepted; the socket is then closed). */
-export function upgradeStatus(wsUrl: string, path: string, headers: Record<string, string>): Promise<number> {
+export function upgradeStatus(wsUrl: string, path: string, headers: Record<string, string>, localAddress?: string): Promise<number> {
   const u = new URL(wsUrl);
   return new Promise((resolve, reject) => {
     const req = http.request({
       host: u.hostname,
       port: Number(u.port),
       path,
+      // Another loopback source address (127.0.0.2): a second peer, as the connector sees it.
+      ...(localAddress !== undefined ? { localAddress } : {}),
       headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
     });
     req.on('upgrade', (res, socket) => {

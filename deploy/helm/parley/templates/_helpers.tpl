@@ -52,6 +52,13 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-secrets" (include "parley.fullname" .)) .Values.secrets.name -}}
 {{- end -}}
 
+{{- /* The Secret one service reads its credentials from: its own <service>.secretName, else the shared one. */ -}}
+{{- define "parley.serviceSecretName" -}}
+{{- $own := "" -}}
+{{- if .component -}}{{- $own = (index .root.Values .component).secretName | default "" -}}{{- end -}}
+{{- $own | default (include "parley.secretName" .root) -}}
+{{- end -}}
+
 {{- define "parley.image" -}}
 {{- $svc := index .root.Values .component -}}
 {{- $tag := default (default .root.Chart.AppVersion .root.Values.image.tag) $svc.image.tag -}}
@@ -76,12 +83,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- add $svc.preStopSleepSeconds (div (add $timeout 999) 1000) 5 -}}
 {{- end -}}
 
-{{/* An env entry read from the credentials Secret. */}}
+{{/* An env entry read from the credentials Secret (the service's own when .component names one with secretName). */}}
 {{- define "parley.secretEnv" -}}
 - name: {{ .key }}
   valueFrom:
     secretKeyRef:
-      name: {{ include "parley.secretName" .root }}
+      name: {{ include "parley.serviceSecretName" . }}
       key: {{ .key }}
 {{- end -}}
 
@@ -90,22 +97,75 @@ app.kubernetes.io/component: {{ .component }}
 - name: {{ .key }}
   valueFrom:
     secretKeyRef:
-      name: {{ include "parley.secretName" .root }}
+      name: {{ include "parley.serviceSecretName" . }}
       key: {{ .key }}
       optional: true
 {{- end -}}
 
 {{- /* Redis: the URL, and the ACL user and password kept out of it (never logged). */ -}}
+{{- /* Call with (dict "root" $ "component" "<service>"); component "" for the topics Job (the shared Secret). */ -}}
 {{- define "parley.redisEnv" -}}
-{{ include "parley.secretEnv" (dict "root" . "key" "REDIS_URL") }}
-{{ include "parley.optionalSecretEnv" (dict "root" . "key" "REDIS_USERNAME") }}
-{{ include "parley.optionalSecretEnv" (dict "root" . "key" "REDIS_PASSWORD") }}
+{{ include "parley.secretEnv" (dict "root" .root "component" .component "key" "REDIS_URL") }}
+{{ include "parley.optionalSecretEnv" (dict "root" .root "component" .component "key" "REDIS_USERNAME") }}
+{{ include "parley.optionalSecretEnv" (dict "root" .root "component" .component "key" "REDIS_PASSWORD") }}
 {{- end -}}
 
 {{- define "parley.kafkaSaslEnv" -}}
-{{- if .Values.kafka.sasl.mechanism }}
-{{ include "parley.secretEnv" (dict "root" . "key" "KAFKA_SASL_USERNAME") }}
-{{ include "parley.secretEnv" (dict "root" . "key" "KAFKA_SASL_PASSWORD") }}
+{{- if .root.Values.kafka.sasl.mechanism }}
+{{ include "parley.secretEnv" (dict "root" .root "component" .component "key" "KAFKA_SASL_USERNAME") }}
+{{ include "parley.secretEnv" (dict "root" .root "component" .component "key" "KAFKA_SASL_PASSWORD") }}
+{{- end }}
+{{- end -}}
+
+{{- /*
+The private CAs a service trusts for its infrastructure clients (kafka.caSecret, redis.caSecret,
+mongodb.caSecret): the names of those set and used by the component, space-separated.
+*/ -}}
+{{- define "parley.caClients" -}}
+{{- $v := .root.Values -}}
+{{- $c := .component -}}
+{{- $out := list -}}
+{{- if and $v.kafka.caSecret.name (has $c (list "router" "storage" "push" "topics")) -}}{{- $out = append $out "kafka" -}}{{- end -}}
+{{- $redisUsers := list "connector" "storage" "push" -}}
+{{- if eq $v.router.rateLimits.store "redis" -}}{{- $redisUsers = append $redisUsers "router" -}}{{- end -}}
+{{- if and $v.redis.caSecret.name (has $c $redisUsers) -}}{{- $out = append $out "redis" -}}{{- end -}}
+{{- if and $v.mongodb.caSecret.name (eq $c "storage") -}}{{- $out = append $out "mongodb" -}}{{- end -}}
+{{- join " " $out -}}
+{{- end -}}
+
+{{- define "parley.caEnv" -}}
+{{- $vars := dict "kafka" "KAFKA_TLS_CA_FILE" "redis" "REDIS_TLS_CA_FILE" "mongodb" "MONGO_TLS_CA_FILE" -}}
+{{- range $client := splitList " " (include "parley.caClients" .) }}
+{{- if $client }}
+- name: {{ index $vars $client }}
+  value: /etc/parley/ca/{{ $client }}/ca.crt
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "parley.caVolumeMounts" -}}
+{{- range $client := splitList " " (include "parley.caClients" .) }}
+{{- if $client }}
+- name: ca-{{ $client }}
+  mountPath: /etc/parley/ca/{{ $client }}
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "parley.caVolumes" -}}
+{{- $root := .root -}}
+{{- range $client := splitList " " (include "parley.caClients" .) }}
+{{- if $client }}
+{{- $ca := (index $root.Values $client).caSecret }}
+# The CA that issued the {{ $client }} servers' certificates ({{ $client }}.caSecret).
+- name: ca-{{ $client }}
+  secret:
+    secretName: {{ $ca.name }}
+    items:
+      - key: {{ $ca.key | default "ca.crt" }}
+        path: ca.crt
+{{- end }}
 {{- end }}
 {{- end -}}
 
@@ -133,6 +193,13 @@ app.kubernetes.io/component: {{ .component }}
 {{- if and $as.enabled (gt (int $as.minReplicas) (int $as.maxReplicas)) -}}
 {{- fail (printf "%s.autoscaling.minReplicas (%d) is above maxReplicas (%d)" $name (int $as.minReplicas) (int $as.maxReplicas)) -}}
 {{- end -}}
+{{- end -}}
+{{- /* The services refuse a CA file that TLS would not use (packages/core/src/config.ts). */ -}}
+{{- if and .Values.kafka.caSecret.name (not .Values.kafka.ssl) -}}
+{{- fail "kafka.caSecret needs kafka.ssl: true (a CA without TLS would be ignored and the client would talk plaintext)" -}}
+{{- end -}}
+{{- if and .Values.redis.caSecret.name .Values.secrets.create (not (hasPrefix "rediss://" .Values.secrets.redisUrl)) -}}
+{{- fail "redis.caSecret needs a rediss:// secrets.redisUrl (TLS)" -}}
 {{- end -}}
 {{- /* The connector refuses to start unless DRAIN_WINDOW_MS + 5000 <= SHUTDOWN_TIMEOUT_MS (services/connector/src/config.ts). */ -}}
 {{- if lt (int .Values.connector.drain.shutdownTimeoutMs) (add (int .Values.connector.drain.windowMs) 5000) -}}

@@ -119,8 +119,11 @@ spec:
             - name: API_HTTP_PORT
               value: {{ include "parley.envValue" $svc.ports.api }}
             {{- end }}
-            {{- include (printf "parley.env.%s" $c) $root | nindent 12 }}
+            {{- include (printf "parley.env.%s" $c) $ctx | nindent 12 }}
             {{- include "parley.grpcTlsEnv" $root | nindent 12 }}
+            {{- with include "parley.caEnv" $ctx | trim }}
+            {{- . | nindent 12 }}
+            {{- end }}
             {{- range $k, $v := $svc.env }}
             - name: {{ $k }}
               value: {{ include "parley.envValue" $v }}
@@ -169,6 +172,9 @@ spec:
               mountPath: /etc/parley/ws-tls
               readOnly: true
             {{- end }}
+            {{- with include "parley.caVolumeMounts" $ctx | trim }}
+            {{- . | nindent 12 }}
+            {{- end }}
       volumes:
         # The root filesystem is read-only; Node and OpenTelemetry may write temporary files.
         - name: tmp
@@ -185,6 +191,9 @@ spec:
         - name: ws-tls
           secret:
             secretName: {{ include "parley.wsTlsSecret" $root }}
+        {{- end }}
+        {{- with include "parley.caVolumes" $ctx | trim }}
+        {{- . | nindent 8 }}
         {{- end }}
 ---
 # Headless: one DNS record per ready pod, for grpc-js round-robin (dns:///) and for scraping.
@@ -234,6 +243,8 @@ spec:
 {{- end -}}
 
 {{- define "parley.env.connector" -}}
+{{- $ctx := . -}}
+{{- with .root -}}
 {{- $v := .Values.connector -}}
 - name: WS_PORT
   value: {{ include "parley.envValue" $v.ports.ws }}
@@ -258,6 +269,10 @@ spec:
   value: {{ include "parley.grpcAddr" (dict "root" . "component" "storage") | quote }}
 - name: ALLOWED_ORIGINS
   value: {{ $v.allowedOrigins | quote }}
+{{- with $v.trustedProxies }}
+- name: TRUSTED_PROXIES
+  value: {{ . | quote }}
+{{- end }}
 {{- with $v.jwt.issuer }}
 - name: JWT_ISSUER
   value: {{ . | quote }}
@@ -286,11 +301,14 @@ spec:
   value: {{ include "parley.envValue" $v.connectionSendLimit.ratePerSec }}
 - name: CONNECTION_SEND_BURST
   value: {{ include "parley.envValue" $v.connectionSendLimit.burst }}
-{{ include "parley.redisEnv" . }}
-{{ include "parley.secretEnv" (dict "root" . "key" "JWT_SECRETS") }}
+{{ include "parley.redisEnv" $ctx }}
+{{ include "parley.secretEnv" (dict "root" . "component" "connector" "key" "JWT_SECRETS") }}
+{{- end }}
 {{- end -}}
 
 {{- define "parley.env.router" -}}
+{{- $ctx := . -}}
+{{- with .root -}}
 - name: STORAGE_ADDR
   value: {{ include "parley.grpcAddr" (dict "root" . "component" "storage") | quote }}
 - name: SHUTDOWN_TIMEOUT_MS
@@ -305,18 +323,16 @@ spec:
 - name: RATE_LIMIT_FLUSH_MS
   value: {{ include "parley.envValue" .Values.router.rateLimits.flushMs }}
 {{- if eq .Values.router.rateLimits.store "redis" }}
-{{ include "parley.redisEnv" . }}
+{{ include "parley.redisEnv" $ctx }}
 {{- end }}
-{{- include "parley.kafkaSaslEnv" . }}
+{{- include "parley.kafkaSaslEnv" $ctx }}
+{{- end }}
 {{- end -}}
 
 {{- define "parley.env.storage" -}}
-- name: BOOTSTRAP_ADMIN_KEY
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "parley.secretName" . }}
-      key: BOOTSTRAP_ADMIN_KEY
-      optional: true
+{{- $ctx := . -}}
+{{- with .root -}}
+{{ include "parley.optionalSecretEnv" (dict "root" . "component" "storage" "key" "BOOTSTRAP_ADMIN_KEY") }}
 - name: CONSUMER_CONCURRENCY
   value: {{ include "parley.envValue" .Values.storage.consumerConcurrency }}
 - name: SHUTDOWN_TIMEOUT_MS
@@ -327,14 +343,17 @@ spec:
   value: {{ include "parley.envValue" .Values.storage.maxPageSize }}
 - name: READ_CACHE_BYTES
   value: {{ include "parley.envValue" .Values.storage.readCacheBytes }}
-{{ include "parley.secretEnv" (dict "root" . "key" "MONGO_URL") }}
-{{ include "parley.optionalSecretEnv" (dict "root" . "key" "MONGO_USERNAME") }}
-{{ include "parley.optionalSecretEnv" (dict "root" . "key" "MONGO_PASSWORD") }}
-{{ include "parley.redisEnv" . }}
-{{- include "parley.kafkaSaslEnv" . }}
+{{ include "parley.secretEnv" (dict "root" . "component" "storage" "key" "MONGO_URL") }}
+{{ include "parley.optionalSecretEnv" (dict "root" . "component" "storage" "key" "MONGO_USERNAME") }}
+{{ include "parley.optionalSecretEnv" (dict "root" . "component" "storage" "key" "MONGO_PASSWORD") }}
+{{ include "parley.redisEnv" $ctx }}
+{{- include "parley.kafkaSaslEnv" $ctx }}
+{{- end }}
 {{- end -}}
 
 {{- define "parley.env.push" -}}
+{{- $ctx := . -}}
+{{- with .root -}}
 - name: CONSUMER_CONCURRENCY
   value: {{ include "parley.envValue" .Values.push.consumerConcurrency }}
 - name: SHUTDOWN_TIMEOUT_MS
@@ -346,6 +365,7 @@ spec:
   value: {{ include "parley.envValue" .Values.push.storageDeadlineMs }}
 - name: MEMBER_CACHE_SIZE
   value: {{ include "parley.envValue" .Values.push.memberCacheSize }}
-{{ include "parley.redisEnv" . }}
-{{- include "parley.kafkaSaslEnv" . }}
+{{ include "parley.redisEnv" $ctx }}
+{{- include "parley.kafkaSaslEnv" $ctx }}
+{{- end }}
 {{- end -}}
