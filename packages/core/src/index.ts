@@ -63,3 +63,4 @@ export { runMain } from './main';
 export { startHttpApi, type HttpApi, type HttpApiOptions } from './http-api';
 export { CertificateWatcher, readCertificatePair, type CertificatePair } from './tls-files';
 export { ClientAddresses, parseCidr } from './client-address';
+export { CallQueue, type CallQueueOptions } from './call-queue';

@@ -664,7 +664,7 @@ export class ParleyClient {
       if (req.kind === 'sync') {
         this.timers.clear(req.timer);
         if (retryable) {
-          this.endSync(req.conv, true);
+          this.endSync(req.conv, true, frame.retryAfterMs);
         } else {
           req.conv.sync = 'idle';
           this.inflightSyncs--;
@@ -673,7 +673,7 @@ export class ParleyClient {
         }
       } else if (req.kind === 'convs') {
         this.timers.clear(req.timer);
-        this.onFetchError(req.fetch, new ParleyError(frame.code, frame.message, { retryable }));
+        this.onFetchError(req.fetch, new ParleyError(frame.code, frame.message, { retryable, retryAfterMs: frame.retryAfterMs }));
       }
       return;
     }
@@ -827,14 +827,18 @@ export class ParleyClient {
     this.write({ type: 'sync', reqId, conversationId: conv.stream.conversationId, afterSeq, limit: PAGE_LIMIT });
   }
 
-  /** A sync run is over: retry it later, start another if it helped but a gap is left, or rest. */
-  private endSync(conv: ConvEntry, failed: boolean): void {
+  /**
+   * A sync run is over: retry it later, start another if it helped but a gap is left, or rest.
+   * A server that said when to come back (retryAfterMs: busy) is not asked again sooner.
+   */
+  private endSync(conv: ConvEntry, failed: boolean, retryAfterMs = 0): void {
     conv.sync = 'idle';
     this.inflightSyncs--;
     if (failed || (conv.stream.hasGap && !conv.syncProgressed)) {
       // No progress means the server does not have what we wait for yet (or lost it): do not spin.
       conv.sync = 'backoff';
-      conv.syncTimer = this.timers.set(backoffDelay(conv.syncAttempt++, this.settings.backoff, this.settings.random), () => {
+      const wait = Math.min(retryAfterMs, MAX_RETRY_AFTER_MS) + backoffDelay(conv.syncAttempt++, this.settings.backoff, this.settings.random);
+      conv.syncTimer = this.timers.set(wait, () => {
         conv.syncTimer = undefined;
         conv.sync = 'idle';
         this.requestSync(conv);
@@ -873,7 +877,8 @@ export class ParleyClient {
 
   private onFetchError(fetch: ConvsFetch, err: ParleyError): void {
     if (err.retryable) {
-      fetch.retryTimer = this.timers.set(backoffDelay(fetch.attempt++, this.settings.backoff, this.settings.random), () => {
+      const wait = Math.min(err.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS) + backoffDelay(fetch.attempt++, this.settings.backoff, this.settings.random);
+      fetch.retryTimer = this.timers.set(wait, () => {
         fetch.retryTimer = undefined;
         if (this.fetches.has(fetch) && this.link?.welcomed) this.sendConvs(fetch);
       });

@@ -70,6 +70,14 @@ export const connectorConfigSchema = z.object({
   HEARTBEAT_INTERVAL_MS: env.int(25_000, 100, 600_000),
   SESSION_TTL_MS: env.int(60_000, 1_000, 3_600_000),
   ROUTER_DEADLINE_MS: env.int(5_000, 50, 60_000),
+  /**
+   * Storage calls (sync, history, convs) this connector makes at once, and how many more may
+   * wait for a slot (each until its deadline); past that a request is refused at once with
+   * UNAVAILABLE and retryAfterMs. A reconnect storm then queues here instead of opening tens of
+   * thousands of streams that storage sheds or times out.
+   */
+  STORAGE_MAX_INFLIGHT: env.int(128, 1, 100_000),
+  STORAGE_MAX_QUEUED: env.int(2_048, 0, 1_000_000),
   /** QoS 1 on ack=1 sockets: first resend of an unacked msg after this, then doubling. */
   RETRANSMIT_BASE_MS: env.int(1_000, 50, 600_000),
   /** Resends of one msg before it is left to the device's next sync. */

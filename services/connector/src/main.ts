@@ -6,6 +6,7 @@ import {
   GrpcServer,
   Lifecycle,
   TokenVerifier,
+  CallQueue,
   callUnary,
   createClient,
   createLogger,
@@ -40,6 +41,8 @@ runMain('parley-connector', async () => {
   const wsSecurity = wsSecurityFrom(config);
   const router = createClient(api.Router, config.ROUTER_ADDR, security, 'router');
   const storage = createClient(api.Storage, config.STORAGE_ADDR, security, 'storage');
+  // At most STORAGE_MAX_INFLIGHT storage calls at once, the next STORAGE_MAX_QUEUED waiting (call-queue.ts).
+  const storageCalls = new CallQueue({ maxInflight: config.STORAGE_MAX_INFLIGHT, maxQueued: config.STORAGE_MAX_QUEUED, retryAfterMs: 1_000, name: 'storage' });
   const upstream: Upstream = {
     sendMany: (batches) =>
       batchOrOneByOne(
@@ -47,8 +50,8 @@ runMain('parley-connector', async () => {
         batches,
         (req) => callUnary<SendBatchResponse__Output>('Router.SendBatch', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.sendBatch(req, md, opts, cb)),
       ),
-    sync: (req) => callUnary<MessagesResponse__Output>('Storage.Sync', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.sync(req, md, opts, cb)),
-    history: (req) => callUnary<MessagesResponse__Output>('Storage.History', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.history(req, md, opts, cb)),
+    sync: (req) => storageCalls.run(config.STORAGE_DEADLINE_MS, (ms) => callUnary<MessagesResponse__Output>('Storage.Sync', ms, (md, opts, cb) => storage.sync(req, md, opts, cb))),
+    history: (req) => storageCalls.run(config.STORAGE_DEADLINE_MS, (ms) => callUnary<MessagesResponse__Output>('Storage.History', ms, (md, opts, cb) => storage.history(req, md, opts, cb))),
     receipts: (receipts) =>
       batchOrOneByOne(
         () => callUnary<ReceiptBatchResponse__Output>('Router.ReceiptBatch', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.receiptBatch({ receipts }, md, opts, cb)),
@@ -57,7 +60,9 @@ runMain('parley-connector', async () => {
       ),
     signal: (req) => callUnary('Router.Signal', config.ROUTER_DEADLINE_MS, (md, opts, cb) => router.signal(req, md, opts, cb)),
     conversations: (req) =>
-      callUnary<ListConversationsResponse__Output>('Storage.ListConversations', config.STORAGE_DEADLINE_MS, (md, opts, cb) => storage.listConversations(req, md, opts, cb)),
+      storageCalls.run(config.STORAGE_DEADLINE_MS, (ms) =>
+        callUnary<ListConversationsResponse__Output>('Storage.ListConversations', ms, (md, opts, cb) => storage.listConversations(req, md, opts, cb)),
+      ),
   };
   const tokens = new TokenVerifier({
     secrets: config.JWT_SECRETS ?? [],
