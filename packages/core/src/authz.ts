@@ -59,7 +59,8 @@ export const METHOD_RULES: Readonly<Record<string, MethodRule>> = {
   'Storage.RemoveMembers': rule([], ['conversations:admin']),
   'Storage.AddBots': rule([], ['conversations:admin']),
   'Storage.RemoveBots': rule([], ['conversations:admin']),
-  'Storage.ListMembers': rule(['push'], ['conversations:admin', 'conversations:read']),
+  // The router reads a large conversation's list whole when a storm of first lookups hits it (@parley/membership).
+  'Storage.ListMembers': rule(['push', 'router'], ['conversations:admin', 'conversations:read']),
   'Storage.GetConversation': rule([], ['conversations:admin', 'conversations:read']),
   'Storage.ListConversations': rule(['connector'], ['conversations:admin', 'conversations:read']),
   'Keys.CreateKey': rule([], ['keys:admin']),

@@ -572,3 +572,120 @@ describe('MemberListCache', () => {
     expect(storage.loads).toEqual(['g_huge', 'g_a']);
   });
 });
+
+describe('MembershipCache: a storm of first lookups in one large conversation', () => {
+  /** Storage's member list, counted and holdable like its per-user answers. */
+  function withList(storage: FakeMembership, initial: string[]) {
+    let members = initial;
+    const list = { calls: 0, hold: false, held: [] as Deferred<void>[] };
+    const memberList = async (conversationId: string, max: number) => {
+      list.calls++;
+      if (list.hold) {
+        const gate = deferred<void>();
+        list.held.push(gate);
+        await gate.promise;
+      }
+      const answer = storage.answer(conversationId, '');
+      const ids = answer.exists ? members : [];
+      return { exists: answer.exists, memberIds: ids.slice(0, max), complete: ids.length <= max };
+    };
+    return { list, memberList, setMembers: (ids: string[]) => (members = ids) };
+  }
+  const users = Array.from({ length: 200 }, (_, i) => `u${i}`);
+
+  it('reads the member list once when enough per-user lookups of one conversation are under way, and answers the rest from it', async () => {
+    const storage = new FakeMembership(0);
+    storage.set('g_big', users.slice(0, 150));
+    const { list, memberList } = withList(storage, users.slice(0, 150));
+    const cache = new MembershipCache(storage.lookup, { memberList, bulkAfterMisses: 8 });
+    storage.hold = true;
+    const answers = users.map((u) => cache.isMember('g_big', u));
+    await Promise.resolve();
+    // The first 8 asked one by one; everyone after them waits for one list read.
+    expect(storage.calls).toHaveLength(8);
+    expect(list.calls).toBe(1);
+    for (const h of storage.held) h.answer.resolve(storage.answer(h.conversationId, h.userId));
+    const got = await Promise.all(answers);
+    expect(got.map((a) => a.member)).toEqual(users.map((_, i) => i < 150));
+    expect(storage.calls).toHaveLength(8);
+    expect(cache.bulkMembersHeld).toBe(150);
+    // Cached whole: later lookups ask nothing.
+    expect(await cache.isMember('g_big', 'u199')).toEqual({ exists: true, member: false });
+    expect(await cache.isMember('g_big', 'u3')).toEqual({ exists: true, member: true });
+    expect(storage.calls).toHaveLength(8);
+    expect(list.calls).toBe(1);
+  });
+
+  it('keeps a list read whole true with membership events, and does not cache one read across an event', async () => {
+    const storage = new FakeMembership(0);
+    storage.set('g_big', users.slice(0, 100));
+    const { list, memberList, setMembers } = withList(storage, users.slice(0, 100));
+    const cache = new MembershipCache(storage.lookup, { memberList, bulkAfterMisses: 4 });
+    storage.hold = true;
+    list.hold = true;
+    const answers = users.slice(0, 20).map((u) => cache.isMember('g_big', u));
+    await Promise.resolve();
+    expect(list.calls).toBe(1);
+    // An event while the list is being read: what it read may predate it, so it is not kept.
+    cache.apply(change('g_big', 'removed', ['u10']));
+    storage.set('g_big', users.slice(0, 100).filter((u) => u !== 'u10'));
+    setMembers(users.slice(0, 100).filter((u) => u !== 'u10'));
+    // Those who waited for the list ask one by one instead: answered at once from here on.
+    storage.hold = false;
+    list.hold = false;
+    list.held[0]!.resolve();
+    for (const h of storage.held.splice(0)) h.answer.resolve(storage.answer(h.conversationId, h.userId));
+    expect((await Promise.all(answers)).map((a) => a.member)).toEqual(users.slice(0, 20).map((u) => u !== 'u10'));
+    expect(cache.bulkMembersHeld).toBe(0);
+    expect(await cache.isMember('g_big', 'u10')).toEqual({ exists: true, member: false });
+    // A later storm reads it whole; events then change the cached list in place.
+    storage.calls.length = 0;
+    storage.hold = true;
+    const more = users.slice(100, 120).map((u) => cache.isMember('g_big', u));
+    await Promise.resolve();
+    for (const h of storage.held.splice(0)) h.answer.resolve(storage.answer(h.conversationId, h.userId));
+    await Promise.all(more);
+    expect(cache.bulkMembersHeld).toBe(99);
+    cache.apply(change('g_big', 'added', ['late']));
+    cache.apply(change('g_big', 'removed', ['u0']));
+    expect(cache.peek('g_big', 'late')).toBe(true);
+    expect(cache.peek('g_big', 'u0')).toBe(false);
+    expect(cache.bulkMembersHeld).toBe(99);
+  });
+
+  it('falls back to per-user answers when the list is longer than it will hold', async () => {
+    const storage = new FakeMembership(0);
+    storage.set('g_huge', users);
+    const { list, memberList } = withList(storage, users);
+    const cache = new MembershipCache(storage.lookup, { memberList, bulkAfterMisses: 4, bulkMaxMembers: 50 });
+    storage.hold = true;
+    const answers = users.slice(0, 30).map((u) => cache.isMember('g_huge', u));
+    await Promise.resolve();
+    await Promise.resolve();
+    await Promise.resolve();
+    for (let round = 0; round < 5; round++) {
+      for (const h of storage.held.splice(0)) h.answer.resolve(storage.answer(h.conversationId, h.userId));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect((await Promise.all(answers)).every((a) => a.member)).toBe(true);
+    expect(list.calls).toBeGreaterThanOrEqual(1);
+    expect(cache.bulkMembersHeld).toBe(0);
+    expect(storage.calls.length).toBe(30);
+  });
+
+  it('bounds the member ids it holds over all conversations read whole', async () => {
+    const storage = new FakeMembership(0);
+    const { memberList } = withList(storage, users.slice(0, 60));
+    const cache = new MembershipCache(storage.lookup, { memberList, bulkAfterMisses: 2, bulkMaxHeld: 100 });
+    for (const c of ['g_a', 'g_b', 'g_c']) {
+      storage.set(c, users.slice(0, 60));
+      storage.hold = true;
+      const answers = users.slice(0, 6).map((u) => cache.isMember(c, u));
+      await Promise.resolve();
+      for (const h of storage.held.splice(0)) h.answer.resolve(storage.answer(h.conversationId, h.userId));
+      await Promise.all(answers);
+      expect(cache.bulkMembersHeld).toBeLessThanOrEqual(100);
+    }
+    expect(cache.bulkMembersHeld).toBe(60);
+  });
+});

@@ -27,6 +27,9 @@ export interface MembershipAnswer {
 
 export type MembershipLookup = (conversationId: string, userId: string) => Promise<MembershipAnswer>;
 
+/** Every member of a conversation, up to `max` of them; `complete` false when there are more. */
+export type MemberListLookup = (conversationId: string, max: number) => Promise<{ exists: boolean; memberIds: string[]; complete: boolean }>;
+
 export interface MembershipCacheOptions {
   /** Conversations kept (least recently used go first). */
   maxConversations?: number;
@@ -35,11 +38,24 @@ export interface MembershipCacheOptions {
   /** An answer older than this is looked up again (backstop for missed events). */
   maxAgeMs?: number;
   now?: () => number;
+  /**
+   * Reads a conversation's whole member list. When as many per-user lookups of one large
+   * conversation are under way at once as `bulkAfterMisses` (a reconnect storm: every member's
+   * first receipt), the next misses wait for one member-list read instead of asking one each.
+   */
+  memberList?: MemberListLookup;
+  bulkAfterMisses?: number;
+  /** Largest member list read whole. */
+  bulkMaxMembers?: number;
+  /** Member ids held over all conversations read whole (least recently used go first). */
+  bulkMaxHeld?: number;
 }
 
 interface Entry {
-  /** Every member (small conversations). */
+  /** Every member (small conversations, and large ones read whole by a bulk load). */
   all?: Set<string>;
+  /** `all` came from a bulk load: counted against bulkMaxHeld. */
+  bulk?: boolean;
   /** Per-user answers (large conversations), and per-bot answers (any conversation). */
   known: Map<string, boolean>;
   loadedAt: number;
@@ -80,8 +96,18 @@ export class MembershipCache {
   private readonly maxUsers: number;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
+  /** Per-user lookups under way, per conversation. */
+  private readonly missesUnderWay = new Map<string, number>();
+  /** Member-list reads under way, with the epoch each started at. */
+  private readonly bulks = new Map<string, { since: number; done: Promise<boolean> }>();
+  private bulkHeld = 0;
+  private readonly bulkAfter: number;
+  private readonly bulkMax: number;
+  private readonly bulkMaxHeld: number;
+  private readonly memberList: MemberListLookup | undefined;
   hits = 0;
   misses = 0;
+  bulkLoads = 0;
 
   constructor(
     private readonly lookup: MembershipLookup,
@@ -92,6 +118,10 @@ export class MembershipCache {
     this.maxAgeMs = options.maxAgeMs ?? 600_000;
     this.now = options.now ?? Date.now;
     this.epochs = new Epochs(this.maxConversations);
+    this.memberList = options.memberList;
+    this.bulkAfter = options.bulkAfterMisses ?? 16;
+    this.bulkMax = options.bulkMaxMembers ?? 10_000;
+    this.bulkMaxHeld = options.bulkMaxHeld ?? 1_000_000;
   }
 
   /** The cached answer, or undefined when it must be looked up. */
@@ -114,10 +144,16 @@ export class MembershipCache {
       return { exists: true, member: cached };
     }
     this.misses++;
+    const bulk = isBotId(userId) ? undefined : this.bulkLoad(conversationId);
+    if (bulk && (await bulk)) {
+      const loaded = this.peek(conversationId, userId);
+      if (loaded !== undefined) return { exists: true, member: loaded };
+    }
     const key = `${conversationId}\n${userId}`;
     let pending = this.inflight.get(key);
     if (!pending || this.epochs.changedSince(conversationId, pending.since)) {
       const since = this.epochs.epoch;
+      this.missesUnderWay.set(conversationId, (this.missesUnderWay.get(conversationId) ?? 0) + 1);
       const started: { since: number; answer: Promise<MembershipAnswer> } = {
         since,
         answer: this.lookup(conversationId, userId)
@@ -127,12 +163,75 @@ export class MembershipCache {
           })
           .finally(() => {
             if (this.inflight.get(key) === started) this.inflight.delete(key);
+            const left = (this.missesUnderWay.get(conversationId) ?? 1) - 1;
+            if (left > 0) this.missesUnderWay.set(conversationId, left);
+            else this.missesUnderWay.delete(conversationId);
           }),
       };
       this.inflight.set(key, (pending = started));
     }
     const answer = await pending.answer;
     return { exists: answer.exists, member: answer.member };
+  }
+
+  /**
+   * The member-list read of this conversation under way, or one started now when enough
+   * per-user lookups of it are; undefined when neither (decided at once, so a plain miss
+   * asks storage in the same tick). It resolves true when the whole list is cached.
+   */
+  private bulkLoad(conversationId: string): Promise<boolean> | undefined {
+    if (!this.memberList) return undefined;
+    const under = this.bulks.get(conversationId);
+    if (under && !this.epochs.changedSince(conversationId, under.since)) return under.done;
+    if ((this.missesUnderWay.get(conversationId) ?? 0) < this.bulkAfter) return undefined;
+    const since = this.epochs.epoch;
+    this.bulkLoads++;
+    const done: Promise<boolean> = this.memberList(conversationId, this.bulkMax)
+      .then(
+        (list) => {
+          // Too many to hold whole, or an event came in meanwhile: per-user answers go on.
+          if (!list.exists || !list.complete || list.memberIds.length > this.bulkMax || this.epochs.changedSince(conversationId, since)) return false;
+          if (this.bulkHeld + list.memberIds.length > this.bulkMaxHeld) this.evictBulk(list.memberIds.length);
+          if (this.bulkHeld + list.memberIds.length > this.bulkMaxHeld) return false;
+          const old = this.entries.get(conversationId);
+          // The bots' answers stay: a member list says nothing about them.
+          const bots = new Map([...(old?.known ?? new Map<string, boolean>())].filter(([id]) => isBotId(id)));
+          this.setEntry(conversationId, { all: new Set(list.memberIds), bulk: true, known: bots, loadedAt: this.now() });
+          return true;
+        },
+        () => false,
+      )
+      .finally(() => {
+        if (this.bulks.get(conversationId)?.done === done) this.bulks.delete(conversationId);
+      });
+    this.bulks.set(conversationId, { since, done });
+    return done;
+  }
+
+  /** Drops the least recently used bulk-loaded conversations until `room` more ids fit. */
+  private evictBulk(room: number): void {
+    for (const [conversationId, entry] of this.entries) {
+      if (this.bulkHeld + room <= this.bulkMaxHeld) return;
+      if (entry.bulk) this.deleteEntry(conversationId);
+    }
+  }
+
+  /** Every change of `entries` goes through these two, so bulkHeld stays the ids held by bulk loads. */
+  private setEntry(conversationId: string, entry: Entry): void {
+    const old = this.entries.get(conversationId);
+    if (old !== entry) {
+      if (old?.bulk) this.bulkHeld -= old.all?.size ?? 0;
+      if (entry.bulk) this.bulkHeld += entry.all?.size ?? 0;
+    }
+    this.entries.delete(conversationId);
+    this.entries.set(conversationId, entry);
+    if (this.entries.size > this.maxConversations) this.deleteEntry(this.entries.keys().next().value as string);
+  }
+
+  private deleteEntry(conversationId: string): void {
+    const old = this.entries.get(conversationId);
+    if (old?.bulk) this.bulkHeld -= old.all?.size ?? 0;
+    this.entries.delete(conversationId);
   }
 
   private store(conversationId: string, userId: string, answer: MembershipAnswer): void {
@@ -147,6 +246,9 @@ export class MembershipCache {
       if (entry.known.size > this.maxUsers) entry.known.delete(entry.known.keys().next().value as string);
     } else if (answer.memberIds) {
       entry = { all: new Set(answer.memberIds), known: new Map(), loadedAt: now };
+    } else if (entry?.bulk) {
+      // The whole list, read as fresh as this answer (no event since either began): it stays.
+      return;
     } else {
       entry ??= { known: new Map(), loadedAt: now };
       if (entry.all) entry = { known: new Map(), loadedAt: now };
@@ -154,9 +256,7 @@ export class MembershipCache {
       entry.known.set(userId, answer.member);
       if (entry.known.size > this.maxUsers) entry.known.delete(entry.known.keys().next().value as string);
     }
-    this.entries.delete(conversationId);
-    this.entries.set(conversationId, entry);
-    if (this.entries.size > this.maxConversations) this.entries.delete(this.entries.keys().next().value as string);
+    this.setEntry(conversationId, entry);
   }
 
   /** Every member, when this conversation is cached whole (small conversations); no lookup. */
@@ -192,8 +292,10 @@ export class MembershipCache {
         // Always known from the event itself, whatever else is cached.
         entry.known.set(userId, member);
       } else if (entry.all) {
+        const before = entry.all.size;
         if (member) entry.all.add(userId);
         else entry.all.delete(userId);
+        if (entry.bulk) this.bulkHeld += entry.all.size - before;
       } else if (entry.known.has(userId) || member) {
         entry.known.set(userId, member);
       }
@@ -205,11 +307,16 @@ export class MembershipCache {
   /** Forgets a conversation (its next answer is looked up). */
   invalidate(conversationId: string): void {
     this.epochs.bump(conversationId);
-    this.entries.delete(conversationId);
+    this.deleteEntry(conversationId);
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Member ids held by conversations read whole. */
+  get bulkMembersHeld(): number {
+    return this.bulkHeld;
   }
 }
 

@@ -46,7 +46,9 @@ export function tokenExpiresAt(token: string): number | undefined {
     const claims: unknown = JSON.parse(json);
     if (typeof claims !== 'object' || claims === null) return undefined;
     const exp = (claims as { exp?: unknown }).exp;
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+    // In milliseconds it must still be a time: exp 1.7e305 is finite, exp * 1000 is Infinity.
+    const ms = typeof exp === 'number' ? exp * 1000 : Number.NaN;
+    return Number.isSafeInteger(Math.trunc(ms)) ? ms : undefined;
   } catch {
     return undefined;
   }

@@ -3,7 +3,7 @@ import { createMessageBus, topicNames } from '@parley/bus';
 import { CachedKeyVerifier, GrpcServer, Lifecycle, callUnary, createClient, createLogger, grpcSecurityFrom, instanceIdFrom, isParleyError, kafkaSecurityFrom, loadConfig, runMain, startOpsServer, startTelemetry, unaryHandler, randomId, isBotId, knownScopes, ParleyError, redisConnectionFrom, type CallContext, type Principal } from '@parley/core';
 import { LocalRateLimiter, RedisBucketStore, SharedRateLimiter, type BucketLimit, type RateLimiter } from '@parley/limits';
 import { MembershipCache, subscribeMembershipBroadcast } from '@parley/membership';
-import { parleyGrpc, type ApiKey__Output, type MembershipResponse__Output, type RouterHandlers } from '@parley/proto';
+import { parleyGrpc, type ApiKey__Output, type ListMembersResponse__Output, type MembershipResponse__Output, type RouterHandlers } from '@parley/proto';
 import { routerConfigSchema } from './config';
 import { routeReceipt, routeReceiptBatch, routeSignal } from './positions';
 import { routeSend, routeSendBatch, routeSendMany, type SendAuthorizer } from './router';
@@ -50,7 +50,23 @@ runMain('parley-router', async () => {
         throw err;
       }
     },
-    { maxConversations: config.MEMBERSHIP_CACHE_CONVERSATIONS, maxAgeMs: config.MEMBERSHIP_CACHE_MAX_AGE_MS },
+    {
+      maxConversations: config.MEMBERSHIP_CACHE_CONVERSATIONS,
+      maxAgeMs: config.MEMBERSHIP_CACHE_MAX_AGE_MS,
+      // Many first lookups of one large conversation at once (every member's first receipt after
+      // a reconnect storm): one member-list read answers them, instead of one lookup each.
+      memberList: async (conversationId, max) => {
+        try {
+          const page = await callUnary<ListMembersResponse__Output>('Storage.ListMembers', config.STORAGE_DEADLINE_MS, (md, opts, cb) =>
+            storage.listMembers({ conversationId, afterUserId: '', limit: max }, md, opts, cb),
+          );
+          return { exists: true, memberIds: page.userIds, complete: !page.hasMore };
+        } catch (err) {
+          if (isParleyError(err) && err.code === 'NOT_FOUND') return { exists: false, memberIds: [], complete: true };
+          throw err;
+        }
+      },
+    },
   );
   const broadcast = await subscribeMembershipBroadcast({
     bus,
