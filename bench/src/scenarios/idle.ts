@@ -9,7 +9,7 @@ import type { Context } from '../measure';
 import { round, sample } from '../procstats';
 import type { DeviceSpec, OpenResult } from '../protocol';
 import { ADDRESSES } from '../shape';
-import { heapMb } from './tls';
+import { heapMb } from '../service-metrics';
 import { StorageApi, createDirects } from '../storage-api';
 import { Relay } from '../systems';
 

@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import { callUnary, createApiClient } from '@parley/core';
 import { parleyGrpc } from '@parley/proto';
 import { freePort } from '../../../test/e2e/support/platform';
+import { metricsText } from '../service-metrics';
 import { log } from '../harness';
 import { Histogram, type LatencySummary } from '../histogram';
 import type { Context } from '../measure';
@@ -54,7 +55,7 @@ const MEMBERS_PER_GROUP = 8;
 
 /** The send limiter's round trips and keys so far, from a router's /metrics (0 for the memory store). */
 async function flushes(httpPort: number): Promise<{ trips: number; keys: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const text = await metricsText(httpPort);
   const value = (what: string) => Number(new RegExp(`^parley_rate_limit_flushes_total\\{[^}]*limiter="send"[^}]*what="${what}"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   return { trips: value('trips'), keys: value('keys') };
 }

@@ -3,7 +3,7 @@
 // per-user limits shared through Redis), then the same ladder on a Parley with all of that off
 // (plaintext gRPC where every caller is trusted, each router's limits in its own memory), on the
 // same load shape built afresh. The ratio of the two ceilings is the price of the defaults.
-import { grpcStats, grpcStatsDelta, type MethodStats } from '../grpc-stats';
+import { grpcStats, grpcStatsDelta, type MethodStats } from '../service-metrics';
 import { log } from '../harness';
 import { ladder, type Context, type LadderResult } from '../measure';
 import { SHAPE_FLOWS, closeShape, ensureShape, shapeLoad } from '../shape';

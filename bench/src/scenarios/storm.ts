@@ -3,7 +3,7 @@
 // the other connector and holds every acked message. The SDK clients live in load-generator
 // worker 0 (the acked ids and every client's view are in one place); the baseline is the same
 // number of bare sockets connecting to the relay at once.
-import { grpcStats, grpcStatsDelta, type MethodStats } from '../grpc-stats';
+import { grpcStats, grpcStatsDelta, type MethodStats } from '../service-metrics';
 import { log, sleep } from '../harness';
 import { loadgenWatched, systemWatched, type Context } from '../measure';
 import { UsageWindow, round } from '../procstats';

@@ -8,6 +8,7 @@
 // side; each half of the comparison connects only to its own.
 import type { ServiceProcess } from '../../../test/e2e/support/platform';
 import { log, sleep } from '../harness';
+import { heapMb } from '../service-metrics';
 import { ladder, type Context, type LadderResult } from '../measure';
 import { round, sample } from '../procstats';
 import type { OpenResult } from '../protocol';
@@ -47,13 +48,6 @@ export interface TlsResult {
   modes: TlsModeResult[];
 }
 
-/** The connector's V8 heap in use (its /metrics, prom-client's default metrics), MB. */
-export async function heapMb(connector: ServiceProcess): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${connector.httpPort}/metrics`);
-  const text = await res.text();
-  const line = text.split('\n').find((l) => l.startsWith('nodejs_heap_size_used_bytes '));
-  return line ? round(Number(line.split(' ')[1]) / 2 ** 20, 1) : 0;
-}
 
 /** One kind of front: two connectors and where clients connect to each. */
 interface Front {

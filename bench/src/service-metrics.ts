@@ -1,7 +1,21 @@
-// What a service's gRPC server did over a window, from its own /metrics: calls per method and
-// status, time spent in them, and calls shed (refused before any work). Read before and after a
-// scenario, the difference says which method the time went to and whether callers were refused.
+// Owns reading a Parley service's own /metrics in the bench: its text, the V8 heap in use, and
+// what its gRPC server did over a window (calls per method and status, time spent in them, calls
+// shed before any work). Read before and after a scenario, the difference says which method the
+// time went to and whether callers were refused.
 import type { ServiceProcess } from '../../test/e2e/support/platform';
+import { round } from './procstats';
+
+/** A service's Prometheus page (its ops port, HTTP_PORT). */
+export async function metricsText(httpPort: number, timeoutMs = 5_000): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+  return res.text();
+}
+
+/** The service's V8 heap in use (prom-client's default metrics), MB. */
+export async function heapMb(service: ServiceProcess): Promise<number> {
+  const line = (await metricsText(service.httpPort)).split('\n').find((l) => l.startsWith('nodejs_heap_size_used_bytes '));
+  return line ? round(Number(line.split(' ')[1]) / 2 ** 20, 1) : 0;
+}
 
 export interface MethodStats {
   calls: number;
@@ -48,8 +62,7 @@ export function parseGrpcStats(text: string): GrpcStats {
 
 export async function grpcStats(service: ServiceProcess): Promise<GrpcStats> {
   try {
-    const res = await fetch(`http://127.0.0.1:${service.httpPort}/metrics`, { signal: AbortSignal.timeout(5_000) });
-    return parseGrpcStats(await res.text());
+    return parseGrpcStats(await metricsText(service.httpPort));
   } catch {
     return {};
   }
