@@ -83,10 +83,23 @@ runMain('parley-router', async () => {
   // router admits from its copy and reconciles every RATE_LIMIT_FLUSH_MS; see @parley/limits).
   const limitStore = config.RATE_LIMIT_STORE === 'redis' && config.REDIS_URL ? new RedisBucketStore({ ...redisConnectionFrom({ ...config, REDIS_URL: config.REDIS_URL }), keyPrefix: config.REDIS_KEY_PREFIX }) : undefined;
   if (limitStore && !(await limitStore.ready())) log.warn('rate-limit Redis not reachable yet: limiting per instance until it is');
-  const limiterOf = (name: string, limit: BucketLimit): RateLimiter =>
-    limitStore ? new SharedRateLimiter(limitStore, { name, limit, flushMs: config.RATE_LIMIT_FLUSH_MS, instanceId, log }) : new LocalRateLimiter(limit);
+  const shared: SharedRateLimiter[] = [];
+  const limiterOf = (name: string, limit: BucketLimit): RateLimiter => {
+    if (!limitStore) return new LocalRateLimiter(limit);
+    const l = new SharedRateLimiter(limitStore, { name, limit, flushMs: config.RATE_LIMIT_FLUSH_MS, instanceId, log });
+    shared.push(l);
+    return l;
+  };
   const limiter = limiterOf('send', { ratePerSec: config.SENDER_RATE_PER_SEC, burst: config.SENDER_BURST });
   const signalLimiter = limiterOf('signal', { ratePerSec: config.SIGNAL_RATE_PER_SEC, burst: config.SIGNAL_BURST });
+  // Before serving, one store answer per limiter: it says how many routers share a bucket. Until a
+  // limiter has one, a user's first burst gets only its first-contact share (a quarter of the
+  // burst), which refused the 51st of 100 messages a user sent at once to a fresh router. The key
+  // cannot be a user's (ids never hold "~"), and its one token is all it ever takes.
+  for (const l of shared) {
+    l.take(`~start:${instanceId}`);
+    await l.flush();
+  }
   const deps = {
     bus,
     messagesTopic: topics.messages,
